@@ -1,0 +1,65 @@
+"""The ``identlam`` command.
+
+Each area of the package registers its own subcommands (``register(subparsers)`` in its
+``cli`` module), so this file only dispatches. User errors (:class:`IdentlamError`) print one
+line and exit with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from identlam.errors import IdentlamError
+
+# Modules that contribute subcommands, in the order they appear in `identlam --help`.
+COMMAND_MODULES = (
+    "identlam.data.cli",  # generate, inspect
+    "identlam.metrics.cli",  # metrics
+    "identlam.train.cli",  # presets, train, relabel, bc, decode, evaluate, pipeline
+    "identlam.demo",  # demo
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="identlam",
+        description="Latent action models and identifiability metrics on controlled MDPs.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [IdentlamError]
+    try:
+        from synthetic.errors import SyntheticError
+
+        errors.append(SyntheticError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        result = args.func(args)
+    except user_errors() as err:
+        print(f"identlam {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"identlam {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
