@@ -79,6 +79,8 @@ class TrainConfig:
     grad_clip: float = 2.0  # 0 disables
     checkpoint_every: int = 500
     log_every: int = 50
+    restarts: int = 1  # R > 1: train R initializations for restart_steps, keep the lowest label-free loss
+    restart_steps: int = 200  # steps each restart candidate trains before the selection
 
 
 @dataclass
