@@ -1,0 +1,148 @@
+"""Write a dataset in the identlam-1 format, one trajectory at a time, atomically.
+
+``write_dataset`` streams: each trajectory is checked and written as the iterator yields it, so
+generating a dataset never holds more than one trajectory in memory. The file appears under its
+final name only when every trajectory has been written; on any error (a bad trajectory, an
+exception inside the iterator, Ctrl-C) neither the file nor its temporary copy remains, and an
+existing file of the same name is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from identlam.data.schema import (
+    ALL_FIELDS,
+    FORMAT,
+    JSON_ATTRS,
+    Layout,
+    check_file_attrs,
+    check_group,
+    check_values,
+)
+from identlam.errors import DatasetError
+from identlam.io import atomic_path
+
+# Target bytes per obs chunk. Measured with benchmarks/data.py: random 8-frame windows of 64 px
+# images read at the same speed from 64-256 KiB chunks; smaller chunks inflate the index,
+# larger ones read (and decompress) frames a window never uses.
+CHUNK_BYTES = 1 << 17
+# Compression of obs. None keeps random-window reads cheapest; "lzf" (fast, h5py built-in) and
+# "gzip" trade read speed for size (see benchmarks/data.py for the measured ratios).
+DEFAULT_COMPRESSION: str | None = None
+_FLOAT_FIELDS = ("states", "exo", "rewards")
+
+
+def write_dataset(
+    path: str | Path,
+    trajectories: Iterable[Any],
+    attrs: Mapping[str, Any],
+    *,
+    compression: str | None = DEFAULT_COMPRESSION,
+    chunk_bytes: int = CHUNK_BYTES,
+    on_trajectory: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write ``trajectories`` to ``path`` (identlam-1) atomically and return the path.
+
+    ``trajectories``: an iterable of mappings or objects (e.g. ``synthetic.Trajectory``) with
+    ``obs``, ``actions``, ``states`` and optionally ``exo`` and ``rewards`` (``None`` or an
+    ``exo`` of width 0 means absent). Floating fields are stored as float32 and discrete
+    actions as int64; any other dtype kind (float actions in a discrete space, float images) is
+    rejected. ``attrs``: the file attributes of DESIGN §2 (``env_id``, ``action_space``,
+    ``n_actions`` or ``action_dim``, ``obs_kind``; ``seed``, ``generator``, ``assumptions``
+    and the DCS attributes when known); dicts and lists are stored as JSON strings.
+    ``on_trajectory(index, length)`` is called after each trajectory is written (progress bars).
+    """
+    file_attrs = _file_attrs(attrs)
+    target = Path(path)
+    layout = check_file_attrs(str(target), file_attrs)
+    count = 0
+    with atomic_path(target) as tmp:
+        with h5py.File(tmp, "w") as f:
+            for key, value in file_attrs.items():
+                f.attrs[key] = value
+            for index, traj in enumerate(trajectories):
+                arrays = _trajectory_arrays(traj, f"{target}: trajectory {index}", layout)
+                where = f"{target}: group '{index}'"
+                T = check_group(where, {k: (v.shape, v.dtype) for k, v in arrays.items()}, layout)
+                for name, values in arrays.items():
+                    check_values(where, name, values, 0, values.shape, layout)
+                group = f.create_group(str(index))
+                for name, values in arrays.items():
+                    _create_field(group, name, values, compression, chunk_bytes)
+                if "rewards" in arrays:
+                    group.attrs["traj_return"] = float(arrays["rewards"].sum(dtype=np.float64))
+                count += 1
+                if on_trajectory is not None:
+                    on_trajectory(index, T)
+            if count == 0:
+                raise DatasetError(f"{target}: no trajectories to write")
+    return target
+
+
+def _file_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"format": FORMAT}
+    for key, value in attrs.items():
+        if key == "format":
+            continue
+        if isinstance(value, (dict, list, tuple)) or key in JSON_ATTRS:
+            value = value if isinstance(value, str) else json.dumps(value, default=_json_default, sort_keys=True)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        if value is None:
+            continue
+        out[key] = value
+    return out
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"attribute value of type {type(obj).__name__} is not JSON serializable")
+
+
+def _trajectory_arrays(traj: Any, where: str, layout: Layout) -> dict[str, np.ndarray]:
+    arrays = {}
+    for name in ALL_FIELDS:
+        value = traj.get(name) if isinstance(traj, Mapping) else getattr(traj, name, None)
+        if value is None:
+            continue
+        value = np.asarray(value)
+        if name == "exo" and value.ndim == 2 and value.shape[1] == 0:
+            continue
+        arrays[name] = _cast(name, value, where, layout)
+    return arrays
+
+
+def _cast(name: str, value: np.ndarray, where: str, layout: Layout) -> np.ndarray:
+    """Convert to the stored dtype when that loses no meaning (float64 -> float32, int32 -> int64)."""
+    kind = value.dtype.kind
+    if name == "obs" and layout.obs_kind == "image":
+        ok, dtype = value.dtype == np.uint8, np.uint8
+    elif name == "actions" and layout.action_space == "discrete":
+        ok, dtype = kind in "iu", np.int64
+    else:
+        ok, dtype = kind in "fiu", np.float32
+    if not ok:
+        raise DatasetError(
+            f"{where} field '{name}': dtype {value.dtype.name} cannot be stored as {np.dtype(dtype).name}"
+        )
+    return np.ascontiguousarray(value, dtype=dtype)
+
+
+def _create_field(group: h5py.Group, name: str, values: np.ndarray, compression: str | None, chunk_bytes: int) -> None:
+    if name != "obs":
+        group.create_dataset(name, data=values)
+        return
+    # obs is chunked along time only, so a window of consecutive frames touches one or two chunks.
+    row_bytes = max(1, values[0].nbytes)
+    rows = int(np.clip(chunk_bytes // row_bytes, 1, len(values)))
+    group.create_dataset(name, data=values, chunks=(rows, *values.shape[1:]), compression=compression)

@@ -1,0 +1,70 @@
+"""The privileged view is aligned with transitions(), and training code never imports it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+
+from identlam.data import open_dataset
+from identlam.data.privileged import privileged
+
+ROOT = Path(__file__).resolve().parents[2] / "identlam"
+
+
+def test_transition_table_is_aligned_with_transitions(small_dataset):
+    path, trajs = small_dataset
+    with open_dataset(path, in_memory=False) as ds:
+        table = privileged(ds).transition_table()
+        chunks = list(ds.observations().transitions(batch_size=5))
+    assert len(table) == ds.n_transitions == sum(len(c) for c in chunks)
+    assert np.array_equal(table.traj, np.concatenate([c.traj for c in chunks]))
+    assert np.array_equal(table.t, np.concatenate([c.t for c in chunks]))
+    for row in range(len(table)):
+        tr, t = trajs[table.traj[row]], table.t[row]
+        assert table.actions[row] == tr["actions"][t]
+        assert np.array_equal(table.states[row], tr["states"][t]) and np.array_equal(table.next_states[row], tr["states"][t + 1])
+        assert np.array_equal(table.exo[row], tr["exo"][t]) and np.array_equal(table.next_exo[row], tr["exo"][t + 1])
+        assert table.rewards[row] == tr["rewards"][t]
+    sub = privileged(open_dataset(path)).transition_table(trajectories=[4, 1])
+    assert sub.traj.tolist() == [4] * 10 + [1]
+
+
+def privileged_imports(source: str) -> list[str]:
+    """The import statements in ``source`` that reach identlam.data.privileged."""
+    hits = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            hits += [a.name for a in node.names if a.name.startswith("identlam.data.privileged")]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("identlam.data.privileged"):
+                hits.append(node.module)
+            elif node.module in ("identlam.data", "identlam") or (node.level and node.module.endswith("data")):
+                hits += [f"{node.module}.{a.name}" for a in node.names if a.name == "privileged"]
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__"):
+            hits += [a.value for a in node.args if isinstance(a, ast.Constant) and "privileged" in str(a.value)]
+    return hits
+
+
+def training_files() -> list[Path]:
+    files = sorted((ROOT / "models").rglob("*.py")) + sorted((ROOT / "train").rglob("*.py"))
+    return [p for p in files if not (p.parent == ROOT / "train" and p.name.startswith("evaluate"))]
+
+
+def test_training_code_never_imports_the_privileged_view():
+    offenders = {str(p.relative_to(ROOT)): privileged_imports(p.read_text()) for p in training_files()}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_import_check_catches_every_spelling():
+    for line in (
+        "import identlam.data.privileged",
+        "import identlam.data.privileged as p",
+        "from identlam.data.privileged import privileged",
+        "from identlam.data import privileged",
+        "from ..data import privileged",
+        "import importlib; importlib.import_module('identlam.data.privileged')",
+    ):
+        assert privileged_imports(line), line
+    assert privileged_imports("from identlam.data import open_dataset, LabelSplit") == []
