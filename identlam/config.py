@@ -93,6 +93,7 @@ class BCConfig:
     hidden_dim: int = 256
     impala_scale: int = 1
     augment: bool = False
+    target: str = "auto"  # auto (codes when the code set has <= 4096 codes, else z) | codes (classifier) | latent (MSE on z)
 
 
 @dataclass
