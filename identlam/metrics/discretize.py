@@ -129,9 +129,12 @@ def mutual_info_matrix(
     log_n = np.log(n)
     out = np.zeros((a.shape[1], b.shape[1]))
     b_counts = [np.bincount(b[:, j], minlength=b_levels[j]) for j in range(b.shape[1])]
+    b_constant = [np.count_nonzero(c) <= 1 for c in b_counts]
     for i in range(a.shape[1]):
         a_count = np.bincount(a[:, i], minlength=a_levels[i])
         for j in range(b.shape[1]):
+            if b_constant[j] or np.count_nonzero(a_count) <= 1:
+                continue  # exactly 0, as sklearn; the sum below would leave rounding residue
             joint = np.bincount(a[:, i] * b_levels[j] + b[:, j], minlength=a_levels[i] * b_levels[j])
             rows, cols = np.nonzero(joint.reshape(a_levels[i], b_levels[j]))
             c = joint.reshape(a_levels[i], b_levels[j])[rows, cols].astype(np.float64)
