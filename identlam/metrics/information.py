@@ -258,6 +258,8 @@ def conditional_mutual_info(x, y, z, *, estimator: str = "auto", discrete_x: boo
             cmi += (m[0] + m[1] - m[2] - m[3]) / (2 * n)
         return MetricResult("conditional_mutual_info", float(cmi), {"n_samples": n},
                             {"estimator": est, "units": "nats"})
+    if dx and dy:
+        raise IdentlamError("z: continuous conditioning with two discrete variables is not supported; discretize z")
     params = {"units": "nats", "n_neighbors": k, "seed": seed, "discrete_x": dx, "discrete_y": dy, "discrete_z": dz}
     xa = as_labels(x, "x") if dx else as_2d(x, "x", min_samples=k + 1)
     ya = as_labels(y, "y") if dy else as_2d(y, "y", min_samples=k + 1)
@@ -265,8 +267,6 @@ def conditional_mutual_info(x, y, z, *, estimator: str = "auto", discrete_x: boo
     n = check_same_length(x=xa, y=ya, z=za)
     if dz:
         return _per_group_cmi(xa, ya, za, dx, dy, k, seed, params)
-    if dx and dy:
-        raise IdentlamError("z: continuous conditioning with two discrete variables is not supported; discretize z")
     if not (dx or dy):
         rng = np.random.default_rng(seed)
         px, py, pz = (_prepare_continuous(a, rng) for a in (xa, ya, za))
@@ -288,12 +288,12 @@ def conditional_mutual_info(x, y, z, *, estimator: str = "auto", discrete_x: boo
 
 def _per_group_cmi(xa, ya, za, dx, dy, k, seed, params) -> MetricResult:
     n = za.size
-    total, skipped, per_group = 0.0, 0.0, {}
+    total, skipped, per_group = 0.0, 0, {}
     for g in np.unique(za):
         mask = za == g
         size = int(mask.sum())
         if size <= k:
-            skipped += size / n
+            skipped += size
             continue
         xg, yg = xa[mask], ya[mask]
         if dx or dy:
@@ -303,8 +303,8 @@ def _per_group_cmi(xa, ya, za, dx, dy, k, seed, params) -> MetricResult:
             value = 0.0 if (_is_constant(xg) or _is_constant(yg)) else _continuous_mi(xg, yg, k, seed)
         per_group[int(g)] = value
         total += size / n * value
-    if skipped == 1.0:
+    if skipped == n:
         raise IdentlamError(f"z: every group of the conditioning variable has at most n_neighbors={k} samples")
     params.update(estimator="per_group")
     return MetricResult("conditional_mutual_info", float(total),
-                        {"n_samples": n, "per_group": per_group, "skipped_weight": skipped}, params)
+                        {"n_samples": n, "per_group": per_group, "skipped_weight": skipped / n}, params)
