@@ -1,0 +1,91 @@
+"""Vector observation maps: identity, random linear mixing, random invertible MLP.
+
+The map acts on the base vector ``x = [embed(state), embed(exo)]``, where ``embed`` replaces
+each periodic coordinate c by ``(cos 2πc, sin 2πc)`` (``embed_periodic=True``, the default) so
+that the observation is a continuous injective function of a torus state, as the theory needs
+(theory.md §1); otherwise coordinates are used as they are. All maps are bijections of R^D:
+
+- ``identity``: ``o = x``;
+- ``linear``: ``o = M x`` with ``M = U diag(σ) Vᵀ``, U, V random orthogonal, σ ∈ [0.5, 2]
+  (condition number ≤ 4);
+- ``mlp``: ``o = W_L+1 · φ(W_L ⋯ φ(W_1 x + b_1) ⋯ + b_L)`` with φ the leaky ReLU (slope 0.2)
+  and every ``W`` square and well-conditioned as above, hence invertible.
+
+All matrices come from the ``map_seed`` generator. Output: (n, D) float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LEAK = 0.2
+
+
+def well_conditioned(rng: np.random.Generator, d: int) -> np.ndarray:
+    """A random (d, d) matrix with singular values in [0.5, 2]."""
+    u, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    v, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (u * rng.uniform(0.5, 2.0, d)) @ v.T
+
+
+def embed(x: np.ndarray, periodic: bool) -> np.ndarray:
+    """(n, k) → (n, 2k) cos/sin features if periodic, else the coordinates as float64."""
+    x = np.asarray(x, np.float64)
+    if not periodic:
+        return x
+    ang = 2 * np.pi * x
+    return np.concatenate([np.cos(ang), np.sin(ang)], axis=1)
+
+
+class VectorMap:
+    """Observation map for vector observations (see module docstring)."""
+
+    def __init__(self, kind: str, state_periodic: bool, state_dim: int, exo_dim: int,
+                 embed_periodic: bool, layers: int, rng: np.random.Generator):
+        self.kind = kind
+        self.state_periodic = state_periodic and embed_periodic
+        self.exo_periodic = embed_periodic
+        self.dim = state_dim * (2 if self.state_periodic else 1) + exo_dim * (2 if self.exo_periodic else 1)
+        d = self.dim
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+        if kind == "linear":
+            self.weights = [well_conditioned(rng, d)]
+        elif kind == "mlp":
+            for _ in range(layers):
+                self.weights.append(well_conditioned(rng, d))
+                self.biases.append(rng.normal(0.0, 0.1, d))
+            self.weights.append(well_conditioned(rng, d))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.dim,)
+
+    def base(self, state: np.ndarray, exo: np.ndarray) -> np.ndarray:
+        parts = [embed(state, self.state_periodic)]
+        if exo.shape[1]:
+            parts.append(embed(exo, self.exo_periodic))
+        return np.concatenate(parts, axis=1)
+
+    def __call__(self, state: np.ndarray, exo: np.ndarray) -> np.ndarray:
+        x = self.base(state, exo)
+        if self.kind == "linear":
+            x = x @ self.weights[0].T
+        elif self.kind == "mlp":
+            for w, b in zip(self.weights[:-1], self.biases):
+                h = x @ w.T + b
+                x = np.where(h > 0, h, LEAK * h)
+            x = x @ self.weights[-1].T
+        return x.astype(np.float32)
+
+    def invert(self, obs: np.ndarray) -> np.ndarray:
+        """The base vector from an observation (n, D) float64: proof that the map is a bijection."""
+        x = np.asarray(obs, np.float64)
+        if self.kind == "linear":
+            return np.linalg.solve(self.weights[0], x.T).T
+        if self.kind == "mlp":
+            x = np.linalg.solve(self.weights[-1], x.T).T
+            for w, b in zip(self.weights[-2::-1], self.biases[::-1]):
+                h = np.where(x > 0, x, x / LEAK)
+                x = np.linalg.solve(w, (h - b).T).T
+        return x
