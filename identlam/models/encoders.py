@@ -1,0 +1,157 @@
+"""Observation encoders and the LAOM-style conditioned MLP heads.
+
+Conventions: vector observations are float32 ``(B, D*F)``; image observations reach the
+encoders already normalized to [-1, 1] as NCHW float ``(B, C*F, H, W)`` (the model converts
+the uint8 ``(B, H, W, C*F)`` batches). Every encoder has an ``out_dim`` attribute: the size of
+the embedding ``e(o)`` it returns, shape ``(B, out_dim)``.
+
+Design choices (DESIGN §4, code_anchors.md A.3/B.3):
+- IMPALA blocks downsample with a **stride-2 3x3 conv** (LAOM) rather than conv + max-pool
+  (LAPO): LAOM reports the same quality and it is cheaper on CPU.
+- Linear/conv layers get orthogonal weights and zero biases (LAOM's init); activations are
+  ReLU6 (LAOM).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from identlam.config import LAMConfig
+from identlam.errors import ConfigError
+
+
+def orthogonal_init(module: nn.Module, gain: float = math.sqrt(2.0)) -> None:
+    """Orthogonal weights, zero biases for every Linear/Conv/ConvTranspose inside ``module``."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.orthogonal_(m.weight, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+class MLPEncoder(nn.Module):
+    """``mlp_layers`` hidden layers of width ``hidden_dim`` (ReLU6), then Linear -> ``out_dim``."""
+
+    def __init__(self, in_dim: int, hidden_dim: int, n_layers: int, out_dim: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = in_dim
+        for _ in range(n_layers):
+            layers += [nn.Linear(width, hidden_dim), nn.ReLU6()]
+            width = hidden_dim
+        layers.append(nn.Linear(width, out_dim))
+        self.net = nn.Sequential(*layers)
+        self.out_dim = out_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv0 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.act = nn.ReLU6()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv1(self.act(self.conv0(self.act(x))))
+
+
+class _DownBlock(nn.Module):
+    """Stride-2 conv (halves H and W, rounding up), then residual blocks."""
+
+    def __init__(self, in_channels: int, out_channels: int, n_res_blocks: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1)
+        self.res = nn.Sequential(*[_ResidualBlock(out_channels) for _ in range(n_res_blocks)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.res(self.conv(x))
+
+
+class ImpalaEncoder(nn.Module):
+    """IMPALA ResNet: one down block per entry of ``channels`` (times ``scale``), flatten, ReLU6.
+
+    With ``out_dim > 0`` a Linear layer projects the flat feature map to ``out_dim`` (LAPO's fc);
+    with ``out_dim == 0`` the flat feature map itself is the embedding (LAOM).
+    """
+
+    def __init__(self, in_channels: int, height: int, width: int, channels: tuple[int, ...],
+                 scale: int, n_res_blocks: int, out_dim: int):
+        super().__init__()
+        blocks = []
+        c, h, w = in_channels, height, width
+        for base in channels:
+            blocks.append(_DownBlock(c, base * scale, n_res_blocks))
+            c, h, w = base * scale, (h + 1) // 2, (w + 1) // 2
+        self.conv = nn.Sequential(*blocks, nn.Flatten(), nn.ReLU6())
+        self.flat_dim = c * h * w
+        self.proj = nn.Linear(self.flat_dim, out_dim) if out_dim > 0 else nn.Identity()
+        self.out_dim = out_dim if out_dim > 0 else self.flat_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.conv(x))
+
+
+def make_encoder(cfg: LAMConfig, obs_shape: tuple[int, ...]) -> nn.Module:
+    """The observation encoder for one frame-stacked view, chosen by ``cfg.encoder``.
+
+    ``obs_shape`` is the single-frame shape: ``(D,)`` for vectors or ``(H, W, C)`` for images;
+    the encoder input has ``cfg.frame_stack`` times as many features/channels.
+    ``cfg.embed_dim == 0`` means the encoder's natural width: the flat conv feature map (IMPALA,
+    LAOM's choice) or ``hidden_dim`` (MLP).
+    """
+    if cfg.embed_dim < 0:
+        raise ConfigError(f"model.embed_dim: must be >= 0, got {cfg.embed_dim}")
+    kind = cfg.encoder
+    if kind == "auto":
+        kind = "mlp" if len(obs_shape) == 1 else "impala"
+    if kind == "mlp":
+        if len(obs_shape) != 1:
+            raise ConfigError(f"model.encoder: 'mlp' needs vector observations, got shape {tuple(obs_shape)}")
+        return MLPEncoder(obs_shape[0] * cfg.frame_stack, cfg.hidden_dim, cfg.mlp_layers, cfg.embed_dim or cfg.hidden_dim)
+    if kind == "impala":
+        if len(obs_shape) != 3:
+            raise ConfigError(f"model.encoder: 'impala' needs image observations (H, W, C), got shape {tuple(obs_shape)}")
+        h, w, c = obs_shape
+        return ImpalaEncoder(c * cfg.frame_stack, h, w, tuple(cfg.impala_channels), cfg.impala_scale,
+                             cfg.impala_res_blocks, cfg.embed_dim)
+    raise ConfigError(f"model.encoder: expected auto, mlp or impala, got {cfg.encoder!r}")
+
+
+class _PostNormBlock(nn.Module):
+    """``LN(x + W2 ReLU6(W1 x))`` with a 4x expansion (LAOM's MLPBlock)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.ff = nn.Sequential(nn.Linear(dim, 4 * dim), nn.ReLU6(), nn.Linear(4 * dim, dim))
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x + self.ff(x))
+
+
+class ConditionedMLP(nn.Module):
+    """A head whose conditioning re-enters every layer (LAOM's LatentActHead/LatentObsHead).
+
+    ``h = block(W_0 c)``, then ``n_layers - 1`` times ``h = block(W_i [h, c])``, then ``W_out h``,
+    where ``c`` is the concatenated conditioning ``(B, in_dim)``; output ``(B, out_dim)``.
+    """
+
+    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, n_layers: int = 3):
+        super().__init__()
+        self.first = nn.Linear(in_dim, hidden_dim)
+        self.rest = nn.ModuleList(nn.Linear(hidden_dim + in_dim, hidden_dim) for _ in range(n_layers - 1))
+        self.blocks = nn.ModuleList(_PostNormBlock(hidden_dim) for _ in range(n_layers))
+        self.out = nn.Linear(hidden_dim, out_dim)
+
+    def forward(self, *conditioning: torch.Tensor) -> torch.Tensor:
+        c = torch.cat(conditioning, dim=-1)
+        h = self.blocks[0](self.first(c))
+        for proj, block in zip(self.rest, self.blocks[1:]):
+            h = block(proj(torch.cat([h, c], dim=-1)))
+        return self.out(h)

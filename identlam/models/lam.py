@@ -1,0 +1,290 @@
+"""The one LatentActionModel: IDM -> bottleneck -> FDM, every axis a switch (DESIGN §4).
+
+One training step (``loss``) reads top to bottom:
+
+1. validate the batch, normalize (images to [-1, 1] NCHW), augment each view independently
+   (training, images, ``augment``);
+2. encode every view with the shared encoder; the state is ``e_t`` (``[e_{t-1}, e_t]`` with
+   ``past_frame``); the IDM sees ``(state, e_{t+k})``, k ~ U{1..K} drawn by the data layer;
+3. the bottleneck turns the IDM output into the FDM's latent (none / VQ / FSQ) or into code
+   probabilities ``q`` (categorical);
+4. the FDM predicts the target of ``o_{t+1}``: the observation itself (pixels through
+   :class:`PixelFDM`, vectors through an MLP that sees the raw observation; ``predict_delta``
+   predicts ``o_{t+1} - o_t``), or its embedding by an EMA copy of the encoder (``latent``; the
+   FDM sees a detached state when ``detach_fdm_input``);
+5. categorical: the reconstruction is the exact expectation ``sum_a q(a|.) mse(f(., e_a))``
+   (the FDM runs once per code, batched), plus the entropy terms weighted by
+   :func:`identlam.models.schedules.coefficients` (negative weight = bonus);
+6. supervision (``label_coef > 0``): ``Linear(z -> action)`` fed only by ``batch["labels"]``.
+
+``loss`` also advances the EMA target encoder (training mode only, before computing the
+target): ``target <- (1 - tau) target + tau * online``. Collapse diagnostics go to ``logs``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from identlam.config import LAMConfig
+from identlam.errors import ConfigError
+from identlam.models import inputs
+from identlam.models.augment import Augmenter
+from identlam.models.bottlenecks import CategoricalBottleneck, entropy, make_bottleneck
+from identlam.models.encoders import ConditionedMLP, make_encoder, orthogonal_init
+from identlam.models.pixel_fdm import PixelFDM, per_sample_mse
+from identlam.models.schedules import coefficients
+
+HEAD_LAYERS = 3  # LAOM: a first block, then two re-concatenating blocks
+
+
+@dataclass
+class LossOutput:
+    """``loss``: scalar tensor to minimize; ``logs``: floats (losses and diagnostics)."""
+
+    loss: torch.Tensor
+    logs: dict[str, float]
+
+
+class LatentActionModel(nn.Module):
+    """A latent action model for one observation space and action space.
+
+    Args:
+        cfg: the axes (:class:`identlam.config.LAMConfig`).
+        obs_shape: single-frame observation shape, ``(D,)`` or ``(H, W, C)``; batches carry
+            ``frame_stack`` frames stacked on the last axis.
+        action_space: ``"discrete"`` (give ``n_actions``) or ``"continuous"`` (``action_dim``);
+            used only by the supervision head.
+        seed: parameters are initialized from this seed inside a forked RNG (the global torch
+            RNG is left untouched); augmentations draw from ``(seed, step)``.
+
+    Attributes: ``latent_dim_out`` (width of ``z``), ``n_codes_out`` (size of the code set, None
+    for continuous latents; for VQ the number of joint token tuples).
+    """
+
+    def __init__(self, cfg: LAMConfig, obs_shape, action_space: str, n_actions: int | None = None,
+                 action_dim: int | None = None, *, seed: int = 0):
+        super().__init__()
+        _check_config(cfg, action_space, n_actions, action_dim)
+        self.cfg = cfg
+        self.obs_shape = tuple(int(s) for s in obs_shape)
+        self.is_image = len(self.obs_shape) == 3
+        if len(self.obs_shape) not in (1, 3):
+            raise ConfigError(f"obs_shape: expected (D,) or (H, W, C), got {self.obs_shape}")
+        self.action_space, self.n_actions, self.action_dim = action_space, n_actions, action_dim
+        f = cfg.frame_stack
+        self.batch_shape = (self.obs_shape[0] * f,) if not self.is_image else (*self.obs_shape[:2], self.obs_shape[2] * f)
+        self.seed = int(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self._build()
+
+    def _build(self) -> None:
+        cfg = self.cfg
+        self.encoder = make_encoder(cfg, self.obs_shape)
+        embed = self.encoder.out_dim
+        n_state = 2 if cfg.past_frame else 1
+        state_dim = n_state * embed
+        self.bottleneck = make_bottleneck(cfg, state_dim)
+        self.categorical = isinstance(self.bottleneck, CategoricalBottleneck)
+        self.idm = ConditionedMLP(state_dim + embed, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
+        latent = self.bottleneck.out_dim
+        if cfg.target == "latent":
+            self.fdm = ConditionedMLP(state_dim + latent, cfg.hidden_dim, embed, HEAD_LAYERS)
+        elif self.is_image:
+            h, w, c = self.batch_shape
+            widths = tuple(ch * cfg.impala_scale for ch in cfg.impala_channels)
+            self.fdm = PixelFDM(n_state * c, c, h, w, latent, widths, bounded=not cfg.predict_delta)
+        else:
+            d = self.batch_shape[0]
+            self.fdm = ConditionedMLP(n_state * d + latent, cfg.hidden_dim, d, HEAD_LAYERS)
+        if cfg.label_coef > 0:
+            out = self.n_actions if self.action_space == "discrete" else self.action_dim
+            self.action_head = nn.Linear(self.bottleneck.latent_dim_out, out)
+        orthogonal_init(self)
+        if cfg.target == "latent":
+            self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
+        self.augmenter = Augmenter(cfg.augment_ops) if (cfg.augment and self.is_image) else None
+
+    @property
+    def latent_dim_out(self) -> int:
+        return self.bottleneck.latent_dim_out
+
+    @property
+    def n_codes_out(self) -> int | None:
+        return self.bottleneck.n_codes_out
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    # ------------------------------------------------------------------------------------
+    def _views(self, raw: dict[str, torch.Tensor], step: int | None, salt: int) -> dict[str, torch.Tensor]:
+        views = {k: inputs.to_model_input(v, self.is_image, self.device) for k, v in raw.items() if k != "k"}
+        if self.augmenter is not None and self.training and step is not None:
+            gen = torch.Generator(device=self.device)
+            gen.manual_seed((self.seed * 1_000_003 + step * 7 + salt) % (2**63))
+            views = {k: self.augmenter(v, gen) for k, v in sorted(views.items())}
+        return views
+
+    def _state(self, views: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(state, e_t)``: the encoded state ``[e_{t-1}, e_t]`` or ``e_t``, and ``e_t``."""
+        e_t = self.encoder(views["obs_t"])
+        if self.cfg.past_frame:
+            return torch.cat([self.encoder(views["obs_past"]), e_t], dim=-1), e_t
+        return e_t, e_t
+
+    def _idm(self, views: dict[str, torch.Tensor], future_key: str, temperature: float = 1.0):
+        state, e_t = self._state(views)
+        raw = self.idm(state, self.encoder(views[future_key]))
+        bottled = self.bottleneck(raw, temperature) if self.categorical else self.bottleneck(raw)
+        return state, e_t, bottled
+
+    def _obs_keys(self) -> tuple[str, ...]:
+        return ("obs_t", "obs_next", "obs_future") + (("obs_past",) if self.cfg.past_frame else ())
+
+    # ------------------------------------------------------------------------------------
+    def loss(self, batch: dict, step: int, total_steps: int = 1) -> LossOutput:
+        cfg = self.cfg
+        raw = inputs.check_batch(batch, self._obs_keys(), self.batch_shape, self.is_image, cfg.future_k)
+        coef = coefficients(cfg, step, total_steps) if self.categorical else {"temperature": 1.0}
+        if cfg.target == "latent" and self.training:
+            self.update_target()
+        views = self._views(raw, step, salt=0)
+        state, e_t, bottled = self._idm(views, "obs_future", coef["temperature"])
+        logs: dict[str, float] = dict(bottled.logs)
+
+        # prediction target and the FDM's conditioning
+        if cfg.target == "latent":
+            with torch.no_grad():
+                encoder = self.target_encoder if cfg.target_ema_tau > 0 else self.encoder
+                target = encoder(views["obs_next"]).float()
+            fdm_state = state.detach() if cfg.detach_fdm_input else state
+            logs["target_norm"] = float(target.norm(dim=-1).mean())
+        else:
+            target = views["obs_next"] - views["obs_t"] if cfg.predict_delta else views["obs_next"]
+            frames = [views["obs_past"], views["obs_t"]] if cfg.past_frame else [views["obs_t"]]
+            fdm_state = torch.cat(frames, dim=1 if self.is_image else -1)
+
+        # reconstruction
+        if self.categorical:
+            per_code = self._per_code_errors(fdm_state, target)  # (B, M)
+            q = bottled.probs
+            rec = (q * per_code).sum(-1).mean()
+            h_cond = entropy(q).mean()
+            h_marg = entropy(q.mean(0))
+            fit, h_policy = self.bottleneck.policy_terms(q, state)
+            total = rec + coef["conditional"] * h_cond + coef["policy"] * h_policy + coef["marginal"] * h_marg
+            objective = total.detach()
+            total = total + fit  # keeps pi(a|s) at the minimizer of the H(A^|S) bound; touches pi only
+            logs.update(h_conditional=_f(h_cond), h_policy=_f(h_policy), h_marginal=_f(h_marg),
+                        policy_fit=_f(fit), **{f"w_{k}": float(v) for k, v in coef.items() if k != "temperature"},
+                        temperature=float(coef["temperature"]))
+        else:
+            pred = self.fdm(fdm_state, bottled.fdm_latent)
+            rec = per_sample_mse(pred, target).mean()
+            total = rec
+            if bottled.aux_loss is not None:
+                total = total + bottled.aux_loss
+            objective = total.detach()
+        logs["rec_loss"] = _f(rec)
+
+        # supervision, from the label split only
+        if cfg.label_coef > 0 and batch.get("labels") is not None:
+            label_loss = self.label_loss(batch["labels"], step)
+            total = total + cfg.label_coef * label_loss
+            objective = objective + cfg.label_coef * label_loss.detach()
+            logs["label_loss"] = _f(label_loss)
+
+        logs["online_norm"] = float(e_t.detach().float().norm(dim=-1).mean())
+        logs["latent_norm"] = float(bottled.z.detach().float().norm(dim=-1).mean())
+        logs["objective"] = float(objective)
+        logs["loss"] = _f(total)
+        return LossOutput(loss=total, logs=logs)
+
+    def _per_code_errors(self, fdm_state: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``(B, M)`` errors of the FDM for every code embedding, in one batched pass."""
+        b, m = fdm_state.shape[0], self.bottleneck.m
+        codes = self.bottleneck.embedding.to(fdm_state.dtype)
+        state_rep = fdm_state.repeat_interleave(m, dim=0)  # row i*M + a: sample i, code a
+        code_rep = codes.repeat(b, 1)
+        pred = self.fdm(state_rep, code_rep)
+        target_rep = target.repeat_interleave(m, dim=0)
+        return per_sample_mse(pred, target_rep).reshape(b, m)
+
+    def label_loss(self, labels: dict, step: int | None = None) -> torch.Tensor:
+        """Supervision loss of the action head on a label-split batch (MSE or cross-entropy)."""
+        if self.cfg.label_coef <= 0:
+            raise ConfigError("model.label_coef: the supervision head exists only when label_coef > 0")
+        keys = ("obs_t", "obs_future") + (("obs_past",) if self.cfg.past_frame else ())
+        raw = inputs.check_batch(labels, keys, self.batch_shape, self.is_image, self.cfg.future_k, prefix="labels.")
+        actions = inputs.check_actions(labels.get("actions"), raw["obs_t"].shape[0], self.n_actions, self.action_dim)
+        views = self._views(raw, step, salt=1)
+        _, _, bottled = self._idm(views, "obs_future")
+        pred = self.action_head(bottled.z.to(self.action_head.weight.dtype))
+        actions = actions.to(pred.device)
+        if self.action_space == "discrete":
+            return F.cross_entropy(pred.float(), actions)
+        return F.mse_loss(pred.float(), actions.float())
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        """EMA step of the target encoder: ``target <- (1 - tau) * target + tau * online``."""
+        tau = self.cfg.target_ema_tau
+        if self.cfg.target != "latent" or tau <= 0:
+            return
+        for t, o in zip(self.target_encoder.parameters(), self.encoder.parameters()):
+            t.lerp_(o, tau)
+        for t, o in zip(self.target_encoder.buffers(), self.encoder.buffers()):
+            t.copy_(o)
+
+    @torch.no_grad()
+    def label(self, obs_t: torch.Tensor, obs_next: torch.Tensor, obs_past: torch.Tensor | None = None):
+        """Latent actions for transitions ``(o_t, o_{t+1})`` (k = 1), without augmentation.
+
+        Returns ``(z, codes, probs)``: ``z`` float32 ``(B, latent_dim_out)`` (VQ/FSQ: the
+        pre-quantization latent; categorical: the expected code embedding ``q @ E`` at
+        temperature 1); ``codes`` int64 ``(B,)`` or None; ``probs`` ``(B, n_codes)`` for the
+        categorical bottleneck, else None. ``obs_past`` is required when ``past_frame``.
+        """
+        keys = ("obs_t", "obs_next") + (("obs_past",) if self.cfg.past_frame else ())
+        given = {"obs_t": obs_t, "obs_next": obs_next, "obs_past": obs_past}
+        raw = {k: given[k] for k in keys}
+        raw["k"] = torch.ones(obs_t.shape[0] if isinstance(obs_t, torch.Tensor) else 0, dtype=torch.int64)
+        raw = inputs.check_batch(raw, keys, self.batch_shape, self.is_image, self.cfg.future_k)
+        was_training = self.training
+        self.eval()
+        try:
+            _, _, bottled = self._idm(self._views(raw, None, 0), "obs_next")
+        finally:
+            self.train(was_training)
+        probs = None if bottled.probs is None else bottled.probs.float()
+        return bottled.z.float(), bottled.codes, probs
+
+
+def _f(t: torch.Tensor) -> float:
+    return float(t.detach())
+
+
+def _check_config(cfg: LAMConfig, action_space: str, n_actions, action_dim) -> None:
+    if action_space == "discrete":
+        if not isinstance(n_actions, int) or n_actions < 1:
+            raise ConfigError(f"n_actions: a discrete action space needs n_actions >= 1, got {n_actions!r}")
+    elif action_space == "continuous":
+        if not isinstance(action_dim, int) or action_dim < 1:
+            raise ConfigError(f"action_dim: a continuous action space needs action_dim >= 1, got {action_dim!r}")
+    else:
+        raise ConfigError(f"action_space: expected discrete or continuous, got {action_space!r}")
+    if cfg.target not in ("observation", "latent"):
+        raise ConfigError(f"model.target: expected observation or latent, got {cfg.target!r}")
+    for name in ("frame_stack", "future_k", "hidden_dim", "latent_dim", "mlp_layers"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"model.{name}: must be >= 1, got {getattr(cfg, name)}")
+    if cfg.target_ema_tau < 0 or cfg.target_ema_tau > 1:
+        raise ConfigError(f"model.target_ema_tau: must lie in [0, 1], got {cfg.target_ema_tau}")
+    if cfg.label_coef < 0:
+        raise ConfigError(f"model.label_coef: must be >= 0, got {cfg.label_coef}")

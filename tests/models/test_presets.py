@@ -1,0 +1,102 @@
+"""Presets: every method builds and trains one step; paper values are the papers'."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from identlam.config import RunConfig, from_dict, to_dict
+from identlam.errors import ConfigError
+from identlam.models import LatentActionModel
+from identlam.presets import PRESET_NAMES, describe, get_preset
+from lam_batches import make_batch
+
+SHAPES = [(5,), (32, 32, 3)]
+
+
+@pytest.mark.parametrize("name", PRESET_NAMES)
+@pytest.mark.parametrize("obs_shape", SHAPES, ids=["vector", "image32"])
+def test_every_preset_runs_loss_label_backward(name, obs_shape):
+    run = get_preset(name, obs_kind="image" if len(obs_shape) == 3 else "vector")
+    # the preset's switches, at tiny widths (orthogonal init of 256-wide heads dominates otherwise)
+    cfg = dataclasses.replace(run.model, hidden_dim=16, impala_channels=(4, 8),
+                              latent_dim=min(run.model.latent_dim, 8) if run.model.bottleneck != "fsq" else 8)
+    lam = LatentActionModel(cfg, obs_shape, "discrete", n_actions=4)
+    batch = make_batch(obs_shape, cfg.frame_stack, cfg.future_k, batch_size=3, labels=True)
+    out = lam.loss(batch, step=3, total_steps=10)
+    assert out.loss.ndim == 0 and torch.isfinite(out.loss)
+    out.loss.backward()
+    grads = [p.grad for p in lam.encoder.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+    z, codes, probs = lam.label(batch["obs_t"], batch["obs_next"], batch["obs_past"])
+    assert z.shape == (3, lam.latent_dim_out) and z.dtype == torch.float32
+    assert (codes is None) == (lam.n_codes_out is None)
+    if codes is not None:
+        assert codes.dtype == torch.int64 and codes.shape == (3,)
+        assert int(codes.min()) >= 0 and int(codes.max()) < lam.n_codes_out
+    assert (probs is not None) == (cfg.bottleneck == "categorical")
+    assert all(isinstance(v, float) for v in out.logs.values())
+    if cfg.label_coef > 0:
+        assert "label_loss" in out.logs
+
+
+def test_lapo_entropy_is_categorical_with_entropy_not_vq():
+    m = get_preset("lapo-entropy").model
+    assert m.bottleneck == "categorical" and m.entropy != "none" and m.entropy_weight > 0
+    assert get_preset("lapo").model.bottleneck == "vq"
+    assert get_preset("lapo-fsq").model.bottleneck == "fsq"
+    assert get_preset("lapo-continuous").model.bottleneck == "none"
+
+
+def test_paper_scale_values():
+    laom = get_preset("laom", scale="paper")
+    m = laom.model
+    assert (m.frame_stack, m.future_k, m.latent_dim, m.hidden_dim, m.impala_scale) == (3, 10, 8192, 1024, 6)
+    assert m.target == "latent" and m.target_ema_tau == 1e-3 and m.detach_fdm_input and m.augment
+    assert laom.train.batch_size == 512
+    assert get_preset("laom-sup", scale="paper").model.label_coef == 1e-3
+    lapo = get_preset("lapo", scale="paper")
+    lm = lapo.model
+    assert (lm.vq_num_codebooks, lm.vq_num_latents, lm.vq_code_dim, lm.vq_codebook_size) == (2, 4, 16, 64)
+    assert (lm.vq_commitment, lm.vq_decay, lm.impala_scale, lm.past_frame) == (0.05, 0.999, 4, True)
+    assert (lapo.train.lr, lapo.train.batch_size, lapo.train.steps) == (3e-4, 128, 50_000)
+
+
+def test_kinds_and_label_budgets():
+    for name in PRESET_NAMES:
+        run = get_preset(name)
+        assert run.method == name
+        assert run.kind == {"bc": "bc", "idm": "idm"}.get(name, "lam")
+        needs_labels = name in ("laom-sup", "bc", "idm")
+        assert (run.labels > 0) == needs_labels, name
+
+
+def test_presets_round_trip_and_are_fresh_copies():
+    for name in PRESET_NAMES:
+        for scale in ("cpu", "paper"):
+            run = get_preset(name, scale)
+            assert from_dict(RunConfig, to_dict(run)) == run
+    a = get_preset("laom")
+    a.model.latent_dim = 3
+    assert get_preset("laom").model.latent_dim != 3
+
+
+def test_obs_kind_adapts_encoder():
+    assert get_preset("laom", obs_kind="vector").model.encoder == "mlp"
+    assert get_preset("laom", obs_kind="vector").model.augment is False
+    assert get_preset("laom", obs_kind="image").model.encoder == "impala"
+    assert get_preset("laom").model.encoder == "auto"
+
+
+@pytest.mark.parametrize("call", [lambda: get_preset("lapo-vq"), lambda: get_preset("laom", scale="gpu"),
+                                  lambda: get_preset("laom", obs_kind="audio"), lambda: describe("nope")])
+def test_bad_preset_arguments_raise(call):
+    with pytest.raises(ConfigError) as e:
+        call()
+    assert "\n" not in str(e.value)
+
+
+def test_describe_names_the_axes():
+    text = describe("lapo-entropy")
+    assert text.startswith("lapo-entropy:") and "bottleneck=categorical" in text and "\n" not in text
