@@ -2,11 +2,19 @@
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identlam.errors import IdentlamError
 from identlam.metrics import ami, homogeneity_completeness_v, hungarian_accuracy, nmi
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Tiny fits on a shared 2-core machine: BLAS threads only add contention."""
+    with threadpool_limits(1):
+        yield
 
 
 def labelings():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,13 @@ from identlam.metrics import conditional_mutual_info, entropy, mutual_info
 from identlam.metrics.information import _prepare_continuous, ksg_joint, plugin_entropy, ross_joint
 
 labels = st.lists(st.integers(0, 4), min_size=2, max_size=60)
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Tiny fits on a shared 2-core machine: BLAS threads only add contention."""
+    with threadpool_limits(1):
+        yield
 
 
 def label_pairs():
