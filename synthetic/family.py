@@ -103,6 +103,10 @@ class Family(ABC):
         """One initial state (S,) float32, drawn from ``rng``."""
         return self.sample_support(rng, 1)[0]
 
+    def contains(self, s: np.ndarray) -> np.ndarray:
+        """Which states lie in the state space, (n,) bool (everything by default)."""
+        return np.ones(len(s), bool)
+
     def support_mask(self, s: np.ndarray) -> np.ndarray:
         """Actions the behaviour policy may take in each state, (n, K) bool (all by default)."""
         return np.ones((len(s), self.n_actions), bool)

@@ -110,6 +110,15 @@ class PointMass(Family):
             return ISLAND_CENTRES[self.island(s)]
         return np.full((len(s), 2), 0.5)
 
+    def contains(self, s):
+        s = np.asarray(s, np.float64)
+        if self.p["islands"]:
+            d = s[:, None, :] - ISLAND_CENTRES[None]
+            return ((d * d).sum(-1) < ISLAND_RADIUS**2).any(1)
+        if self.p["walls"]:
+            return ((s >= 0) & (s <= 1)).all(1)
+        return np.ones(len(s), bool)
+
     def support_mask(self, s):
         mask = np.ones((len(s), self.n_actions), bool)
         if self.p["split_policy"]:
