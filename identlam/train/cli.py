@@ -1,0 +1,146 @@
+"""Subcommands ``presets``, ``train``, ``relabel``, ``bc``, ``decode``, ``evaluate``, ``pipeline``.
+
+Heavy libraries (torch) are imported inside the handlers so ``identlam --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("presets", help="list the methods, or print one as a config JSON",
+                              description="Without NAME: one line per preset. With NAME: its config as JSON, "
+                                          "to save, edit and pass back with `identlam train --config FILE`.")
+    p.add_argument("name", nargs="?", help="preset to print")
+    p.add_argument("--scale", default="cpu", choices=("cpu", "paper"), help="CPU-scale defaults or the papers' sizes")
+    p.add_argument("--obs", default=None, choices=("vector", "image"), help="adapt the encoder to this observation kind")
+    p.add_argument("--json", action="store_true", help="list as JSON ({name: description})")
+    p.set_defaults(func=cmd_presets)
+
+    p = subparsers.add_parser("train", help="stage 1: train the latent action model (or a baseline) into RUN",
+                              description="Creates RUN/config.json (preset or --config, then flags, then --set) "
+                                          "and trains; rerunning resumes from the last checkpoint.")
+    _run_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+    for name, text in (("relabel", "stage 2: latent actions of every transition -> RUN/latents.npz"),
+                       ("bc", "stage 3: latent behaviour cloning -> RUN/policy.pt"),
+                       ("decode", "stage 4: latent -> true action decoder on the label split -> RUN/decoder.pt")):
+        p = subparsers.add_parser(name, help=text, description=text + " (skipped when done, resumed when interrupted)")
+        p.add_argument("run", metavar="RUN", help="run directory made by `identlam train`")
+        p.set_defaults(func=cmd_stage, stage=name)
+
+    p = subparsers.add_parser("evaluate", help="stage 5: identifiability report and online return -> RUN/metrics.json")
+    p.add_argument("run", metavar="RUN", help="run directory")
+    p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes of the config)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser("pipeline", help="all stages: train, relabel, bc, decode, evaluate (rerun resumes)",
+                              description="Runs every stage into RUN; finished stages are skipped, "
+                                          "interrupted ones resume from their checkpoint.")
+    _run_arguments(p)
+    p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes)")
+    p.set_defaults(func=cmd_pipeline)
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, metavar="FILE.h5", help="dataset (identlam-1 or LAOM HDF5)")
+    p.add_argument("--method", default=None, metavar="PRESET", help="preset name (`identlam presets`)")
+    p.add_argument("--out", required=True, metavar="RUN", help="run directory")
+    p.add_argument("--config", default=None, metavar="FILE", help="config JSON (`identlam presets NAME`, or RUN/config.json)")
+    p.add_argument("--scale", default="cpu", choices=("cpu", "paper"), help="preset scale")
+    p.add_argument("--labels", type=int, default=None, metavar="N_TRAJ", help="label budget in trajectories")
+    p.add_argument("--steps", type=int, default=None, help="stage-1 updates (train.steps)")
+    p.add_argument("--seed", type=int, default=None, help="run seed")
+    p.add_argument("--device", default=None, help="auto (CUDA + bf16 when present), cpu, cuda, cuda:N")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. --set model.entropy_weight=0.3 (repeatable)")
+
+
+def _create_run(args):
+    from identlam.train.pipeline import make_config
+    from identlam.train.rundir import RunDir
+
+    cfg = make_config(args.data, args.method, config_file=args.config, scale=args.scale, labels=args.labels,
+                      steps=args.steps, seed=args.seed, device=args.device, overrides=args.overrides)
+    return RunDir.create(args.out, cfg, args.data)
+
+
+def cmd_presets(args) -> int:
+    from identlam.config import to_dict
+    from identlam.presets import PRESET_NAMES, PRESETS, get_preset
+
+    if args.name is not None:
+        print(json.dumps(to_dict(get_preset(args.name, args.scale, args.obs)), indent=2))
+        return 0
+    lines = {name: _first_sentence(PRESETS[name].__doc__ or "") for name in PRESET_NAMES}
+    if args.json:
+        print(json.dumps(lines, indent=2))
+        return 0
+    width = max(map(len, lines))
+    for name, text in lines.items():
+        print(f"{name:<{width}}  {text}")
+    print(f"\n`identlam presets NAME [--scale paper]` prints one as JSON; edit it and pass --config FILE.",
+          file=sys.stderr)
+    return 0
+
+
+def _first_sentence(doc: str) -> str:
+    text = " ".join(doc.split())
+    cut = text.find(". ")
+    return text if cut < 0 else text[: cut + 1]
+
+
+def cmd_train(args) -> int:
+    from identlam.train.stage_train import run_train
+
+    run = _create_run(args)
+    run_train(run)
+    print(f"train: {run.output('train')}")
+    return 0
+
+
+def cmd_stage(args) -> int:
+    from identlam.train.rundir import RunDir
+    from identlam.train.stage_bc import run_bc
+    from identlam.train.stage_decode import run_decode
+    from identlam.train.stage_relabel import run_relabel
+
+    run = RunDir(args.run)
+    {"relabel": run_relabel, "bc": run_bc, "decode": run_decode}[args.stage](run)
+    print(f"{args.stage}: {run.output(args.stage)}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from identlam.train.evaluate import run_evaluate
+    from identlam.train.rundir import RunDir
+
+    run = RunDir(args.run)
+    _summarize(run_evaluate(run, args.episodes), run)
+    return 0
+
+
+def cmd_pipeline(args) -> int:
+    from identlam.train.pipeline import run_pipeline
+
+    run = _create_run(args)
+    _summarize(run_pipeline(run, args.episodes), run)
+    return 0
+
+
+def _summarize(report: dict, run) -> None:
+    print(f"evaluate: {run.output('evaluate')}")
+    offline = (report.get("offline") or {}).get("score") or {}
+    for key in ("ami", "used_codes", "hungarian_global", "action_probe_accuracy", "action_probe_r2"):
+        if isinstance(offline.get(key), (int, float)):
+            print(f"  {key}: {offline[key]:.4g}")
+    online = report.get("online")
+    if online:
+        print(f"  return: {online['return_mean']:.4g} (random {online['random_return_mean']:.4g}, "
+              f"BC on all actions {online['bc_all_return_mean']:.4g})")
+    elif report.get("online_skipped"):
+        print(f"  online: skipped ({report['online_skipped']})")

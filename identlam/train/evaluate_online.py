@@ -1,0 +1,157 @@
+"""Online evaluation in the synthetic environment that generated a dataset (part of ``evaluate``).
+
+The environment is rebuilt with ``synthetic.make_from_config`` from the file's ``generator``
+attribute. Episode ``i`` starts from ``env.reset(seed=EPISODE_SEED_BASE + i)`` and lasts at
+most ``eval.max_steps`` steps, for every run, so returns are comparable across methods.
+
+Reported (LAOM's protocol, B.8): ``return_mean`` of the final policy, ``random_return_mean`` of
+a uniformly random policy (seeded), and ``bc_all_return_mean`` of a BC trained on **all** true
+actions of the same file, the normalizer; ``normalized_return = return / bc_all`` (LAOM's
+number, null unless the normalizer's return is positive) and ``normalized_return_random =
+(return - random) / (bc_all - random)`` (null when the two are equal).
+
+The normalizer is trained once per (dataset bytes, seed, policy architecture, normalizer
+budget, episodes) and cached as JSON under ``$IDENTLAM_CACHE/normalizers`` (default
+``~/.cache/identlam``), so every run on the same data reuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from identlam.config import to_dict
+from identlam.data.privileged import privileged
+from identlam.errors import ConfigError, DatasetError
+from identlam.io import atomic_write_json
+from identlam.train.agent import Agent
+from identlam.train.artifacts import action_out_dim, build_policy
+from identlam.train.batches import action_loss, to_batch, transition_rows
+from identlam.train.device import derive_seed, seeded_torch
+from identlam.train.loop import RunLog, Schedule, fit
+
+EPISODE_SEED_BASE = 1_000_000
+
+
+def simulable(ds) -> bool:
+    gen = ds.attrs.get("generator")
+    return isinstance(gen, dict) and str(ds.env_id).startswith("synthetic/")
+
+
+def make_env(ds):
+    import synthetic
+
+    gen = ds.attrs["generator"]
+    config = gen["config"] if isinstance(gen.get("config"), dict) else gen  # `identlam generate` nests it
+    return synthetic.make_from_config(config)
+
+
+def episode_returns(agent, env, episodes: int, max_steps: int) -> list[float]:
+    returns = []
+    for i in range(episodes):
+        obs = env.reset(seed=EPISODE_SEED_BASE + i)
+        agent.reset(obs)
+        total = 0.0
+        for _ in range(max_steps):
+            obs, reward, terminated, _info = env.step(agent.act(obs))
+            total += float(reward)
+            if terminated:
+                break
+        returns.append(total)
+    return returns
+
+
+class RandomAgent:
+    """Uniform actions: ``0..n-1`` (discrete) or ``U[-1, 1]^A`` (continuous), seeded."""
+
+    def __init__(self, ds, seed: int):
+        self.ds, self.rng = ds, np.random.default_rng(seed)
+
+    def reset(self, obs) -> None:
+        return None
+
+    def act(self, obs):
+        if self.ds.action_space == "discrete":
+            return int(self.rng.integers(self.ds.n_actions))
+        return self.rng.uniform(-1.0, 1.0, size=self.ds.action_dim).astype(np.float32)
+
+
+def online_report(run, ds, device: torch.device, episodes: int) -> dict[str, Any]:
+    cfg = run.cfg
+    if episodes < 1:
+        raise DatasetError(f"--episodes must be >= 1, got {episodes}")
+    env = make_env(ds)
+    returns = episode_returns(Agent.from_run(run, ds, device), env, episodes, cfg.eval.max_steps)
+    random_returns = episode_returns(RandomAgent(ds, derive_seed(cfg.seed, "random-policy")), env, episodes,
+                                     cfg.eval.max_steps)
+    normalizer = bc_all_normalizer(run, ds, device, episodes)
+    ret, rnd, ref = float(np.mean(returns)), float(np.mean(random_returns)), normalizer["return_mean"]
+    return {
+        "episodes": episodes,
+        "max_steps": cfg.eval.max_steps,
+        "episode_seeds": [EPISODE_SEED_BASE, EPISODE_SEED_BASE + episodes - 1],
+        "returns": returns,
+        "return_mean": ret,
+        "return_std": float(np.std(returns)),
+        "random_returns": random_returns,
+        "random_return_mean": rnd,
+        "bc_all_return_mean": ref,
+        "bc_all_cache": normalizer["cache"],
+        "normalized_return": ret / ref if ref > 0 else None,
+        "normalized_return_random": (ret - rnd) / (ref - rnd) if ref != rnd else None,
+    }
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("IDENTLAM_CACHE", Path.home() / ".cache" / "identlam")) / "normalizers"
+
+
+def bc_all_normalizer(run, ds, device: torch.device, episodes: int) -> dict[str, Any]:
+    """Mean return of a BC on all true actions (trained once, then read from the cache)."""
+    cfg = run.cfg
+    key_fields = {"data_sha256": run.data_fingerprint["sha256"], "seed": cfg.seed, "bc": to_dict(cfg.bc),
+                  "frame_stack": cfg.model.frame_stack, "impala_channels": list(cfg.model.impala_channels),
+                  "impala_res_blocks": cfg.model.impala_res_blocks, "steps": cfg.eval.normalizer_steps,
+                  "episodes": episodes, "max_steps": cfg.eval.max_steps}
+    key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:24]
+    path = cache_dir() / f"{key}.json"
+    if path.is_file():
+        cached = json.loads(path.read_text())
+        return {**cached, "cache": str(path)}
+    policy = _train_bc_all(cfg, ds, device)
+    agent = Agent(policy, discrete=ds.action_space == "discrete", frame_stack=cfg.model.frame_stack, device=device)
+    returns = episode_returns(agent, make_env(ds), episodes, cfg.eval.max_steps)
+    record = {"key": key_fields, "returns": returns, "return_mean": float(np.mean(returns))}
+    atomic_write_json(path, record)
+    return {**record, "cache": str(path)}
+
+
+def _train_bc_all(cfg, ds, device: torch.device):
+    """BC ``o_t -> a_t`` on every transition of the file: privileged, so it lives here."""
+    table = privileged(ds).transition_table()
+    discrete = ds.action_space == "discrete"
+    actions = torch.from_numpy(table.actions).to(device)
+    windows = ds.observations(frame_stack=cfg.model.frame_stack, future_k=1)
+    policy = build_policy(cfg, ds, action_out_dim(ds), derive_seed(cfg.seed, "bc-all")).to(device)
+    rng = np.random.default_rng(derive_seed(cfg.seed, "bc-all-batches"))
+    if cfg.eval.normalizer_steps < 1:
+        raise ConfigError(f"config key 'eval.normalizer_steps': must be >= 1, got {cfg.eval.normalizer_steps}")
+    schedule = Schedule(steps=cfg.eval.normalizer_steps, lr=cfg.bc.lr, checkpoint_every=cfg.eval.normalizer_steps,
+                        log_every=cfg.train.log_every)
+
+    def step_fn(step: int):
+        w = windows.sample(cfg.bc.batch_size, rng)
+        rows = torch.from_numpy(transition_rows(ds.lengths, w.traj, w.t)).to(device)
+        return action_loss(policy(to_batch(w, device)["obs_t"]), actions[rows], discrete), {}
+
+    with tempfile.TemporaryDirectory() as tmp, seeded_torch(derive_seed(cfg.seed, "bc-all-torch"), device):
+        fit({"policy": policy}, step_fn, schedule=schedule, rng=rng, device=device, stage="bc_all",
+            checkpoint_path=Path(tmp) / "bc_all.pt", log=RunLog(Path(tmp) / "log.jsonl"))
+    return policy.eval()

@@ -1,0 +1,79 @@
+"""Stage 3, ``bc``: latent behaviour cloning, observation -> latent action (LAPO, LAOM).
+
+Targets come from ``RUN/latents.npz`` (k = 1). With a discrete bottleneck whose code set is
+small enough the policy is a classifier over codes (cross-entropy); otherwise it regresses the
+continuous latent ``z`` (MSE), as LAOM does and as LAPO does with its pre-quantization latent
+(``bc.target``: auto | codes | latent). For the ``idm`` baseline the targets are the IDM's
+predicted actions, so this stage is BC on them. It trains on the training trajectories only
+(``identlam.train.batches``); no action reaches it.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import torch
+
+from identlam.errors import ConfigError, IdentlamError
+from identlam.models.augment import Augmenter
+from identlam.train.artifacts import build_policy, save_artifact
+from identlam.train.batches import accuracy_or_mse, action_loss, split_trajectories, to_batch, transition_rows
+from identlam.train.device import configure_determinism, derive_seed, resolve_device, seeded_torch
+from identlam.train.loop import Schedule, fit
+from identlam.train.stage_relabel import load_latents
+
+MAX_CLASSIFIER_CODES = 4096  # above this (e.g. VQ's joint codes) ``auto`` regresses z instead
+
+
+def bc_target(setting: str, latents: dict[str, np.ndarray]) -> str:
+    n_codes = int(latents["n_codes"])
+    has_codes = "codes" in latents and n_codes > 0
+    if setting == "auto":
+        return "codes" if has_codes and n_codes <= MAX_CLASSIFIER_CODES else "latent"
+    if setting == "codes" and not has_codes:
+        raise ConfigError("config key 'bc.target': 'codes' needs a discrete bottleneck; this run's latents have no codes")
+    if setting == "codes" and n_codes > MAX_CLASSIFIER_CODES:
+        raise ConfigError(f"config key 'bc.target': {n_codes} codes are too many for a classifier; use 'latent'")
+    if setting not in ("codes", "latent"):
+        raise ConfigError(f"config key 'bc.target': expected auto, codes or latent, got {setting!r}")
+    return setting
+
+
+def run_bc(run) -> None:
+    if run.finished("bc"):
+        return
+    cfg = run.cfg
+    if cfg.kind == "bc":
+        raise IdentlamError(f"run '{run.path}': the 'bc' baseline was cloned in its train stage; run `identlam evaluate {run.path}`")
+    latents = load_latents(run)
+    ds = run.open_dataset()
+    device = resolve_device(cfg.device)
+    configure_determinism(device)
+    target = bc_target(cfg.bc.target, latents)
+    labels = torch.from_numpy(latents["codes"] if target == "codes" else latents["z"]).to(device)
+    out_dim = int(latents["n_codes"]) if target == "codes" else int(latents["z"].shape[1])
+    train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
+    windows = ds.observations(frame_stack=cfg.model.frame_stack, future_k=1, trajectories=train_traj)
+    policy = build_policy(cfg, ds, out_dim, derive_seed(cfg.seed, "bc")).to(device)
+    augmenter = Augmenter(cfg.model.augment_ops) if cfg.bc.augment and ds.obs_kind == "image" else None
+    augment_gen = torch.Generator(device=device)
+    rng = np.random.default_rng(derive_seed(cfg.seed, "bc-batches"))
+    schedule = Schedule(steps=cfg.bc.steps, lr=cfg.bc.lr, checkpoint_every=cfg.train.checkpoint_every,
+                        log_every=cfg.train.log_every)
+    schedule.validate("bc")
+
+    def step_fn(step: int):
+        w = windows.sample(cfg.bc.batch_size, rng)
+        rows = torch.from_numpy(transition_rows(ds.lengths, w.traj, w.t)).to(device)
+        augment_gen.manual_seed(derive_seed(cfg.seed, "bc-augment", step))  # resumable: a function of the step
+        out = policy(to_batch(w, device)["obs_t"], augmenter, augment_gen)
+        loss = action_loss(out, labels[rows], target == "codes")
+        name, value = accuracy_or_mse(out.detach(), labels[rows], target == "codes")
+        return loss, {f"bc_{name}": value}
+
+    with seeded_torch(derive_seed(cfg.seed, "bc-torch"), device):
+        fit({"policy": policy}, step_fn, schedule=schedule, rng=rng, device=device, stage="bc",
+            checkpoint_path=run.checkpoint("bc"), log=run.log)
+    save_artifact(run.output("bc"), "policy", {"policy": policy}, {"target": target, "out_dim": out_dim})
+    shutil.rmtree(run.path / "checkpoints", ignore_errors=True)

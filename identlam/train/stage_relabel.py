@@ -1,0 +1,80 @@
+"""Stage 2, ``relabel``: a latent action for every transition of the file, k = 1 (LAOM).
+
+``RUN/latents.npz`` (written atomically) holds one row per transition in dataset order
+(trajectory by trajectory, t = 0 .. T-2), so outside tools can score latents without identlam:
+
+- ``z``: float32 ``(N, d)``, the continuous latent (VQ/FSQ: pre-quantization; categorical: the
+  expected code embedding);
+- ``codes``: int64 ``(N,)`` for discrete bottlenecks (absent for continuous latents);
+- ``probs``: float32 ``(N, M)`` for the categorical bottleneck;
+- ``traj``, ``t``: int64 ``(N,)``, the transition each row belongs to;
+- ``n_codes``: int64 scalar, the size of the code set (0 when there are no codes).
+
+For the ``idm`` baseline the "latent" is the IDM's prediction: discrete action spaces give
+``z = probs`` = softmax over actions and ``codes`` = the predicted action; continuous ones give
+``z`` = the predicted action.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from identlam.errors import IdentlamError
+from identlam.io import atomic_path
+from identlam.train.artifacts import load_stage1
+from identlam.train.batches import to_batch
+from identlam.train.device import autocast, resolve_device
+
+CHUNK = 1024
+
+
+def run_relabel(run) -> None:
+    if run.finished("relabel"):
+        return
+    cfg = run.cfg
+    if cfg.kind == "bc":
+        raise IdentlamError(f"run '{run.path}': the 'bc' baseline has no latent actions; run `identlam evaluate {run.path}`")
+    ds = run.open_dataset()
+    device = resolve_device(cfg.device)
+    kind, net = load_stage1(run, ds, device)
+    m = cfg.model
+    windows = ds.observations(frame_stack=m.frame_stack, future_k=1, past_frame=m.past_frame)
+    parts: dict[str, list[np.ndarray]] = {"z": [], "codes": [], "probs": [], "traj": [], "t": []}
+    with torch.no_grad():
+        for w in windows.transitions(batch_size=CHUNK):
+            b = to_batch(w, device)
+            with autocast(device):
+                if kind == "lam":
+                    z, codes, probs = net.label(b["obs_t"], b["obs_next"], b.get("obs_past"))
+                else:
+                    z, codes, probs = _idm_label(net, b, ds.action_space == "discrete")
+            parts["z"].append(z.float().cpu().numpy())
+            if codes is not None:
+                parts["codes"].append(codes.cpu().numpy().astype(np.int64))
+            if probs is not None:
+                parts["probs"].append(probs.float().cpu().numpy())
+            parts["traj"].append(w.traj)
+            parts["t"].append(w.t)
+    n_codes = (net.n_codes_out or 0) if kind == "lam" else (ds.n_actions or 0)
+    arrays = {k: np.concatenate(v) for k, v in parts.items() if v}
+    arrays["z"] = arrays["z"].astype(np.float32)
+    arrays["n_codes"] = np.int64(n_codes if "codes" in arrays else 0)
+    with atomic_path(run.output("relabel")) as tmp:
+        with open(tmp, "wb") as fh:  # a file object: np.savez would append ".npz" to a path
+            np.savez(fh, **arrays)
+
+
+def _idm_label(lam, b: dict, discrete: bool):
+    z, _, _ = lam.label(b["obs_t"], b["obs_next"], b.get("obs_past"))
+    out = lam.action_head(z.to(lam.action_head.weight.dtype)).float()
+    if discrete:
+        probs = torch.softmax(out, dim=-1)
+        return probs, probs.argmax(-1), probs
+    return out, None, None
+
+
+def load_latents(run) -> dict[str, np.ndarray]:
+    """The arrays of ``RUN/latents.npz`` (loaded eagerly)."""
+    with np.load(run.require("relabel", "this stage")) as data:
+        return {k: data[k] for k in data.files}

@@ -1,0 +1,149 @@
+"""Stage 1, ``train``: the latent action model (or the stage-1 model of the ``bc``/``idm`` baselines).
+
+The LAM sees observation windows of the training trajectories (``identlam.train.batches``) and,
+only when its config has a supervision head (``model.label_coef > 0``), a batch of the label
+split per step. It never sees the privileged view of the data.
+
+Restarts (``train.restarts = R > 1``) are an identification trick: the entropy-regularized
+objective's global optimum is the true labelling, but SGD from one initialization often stops
+in a split or merged labelling. We train R initializations for ``train.restart_steps`` each,
+score each by the *label-free* training objective (``logs["objective"]`` of the model's loss,
+without a label batch) on one fixed set of unlabeled windows, and continue the lowest. The
+choice and the scores are written to ``RUN/restarts.json``. With R = 1 the run is exactly
+candidate 0 continued, so R is an ablation switch that changes nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import torch
+
+from identlam.errors import ConfigError
+from identlam.io import atomic_write_json
+from identlam.train.artifacts import build_lam, save_artifact
+from identlam.train.batches import split_trajectories, to_batch
+from identlam.train.device import autocast, configure_determinism, derive_seed, resolve_device, seeded_torch
+from identlam.train.loop import Schedule, fit
+
+PROBE_WINDOWS = 1024  # unlabeled windows on which restart candidates are compared
+
+
+def train_schedule(cfg) -> Schedule:
+    t = cfg.train
+    schedule = Schedule(steps=t.steps, lr=t.lr, weight_decay=t.weight_decay, warmup_steps=t.warmup_steps,
+                        schedule=t.schedule, grad_clip=t.grad_clip, checkpoint_every=t.checkpoint_every,
+                        log_every=t.log_every)
+    schedule.validate("train")
+    return schedule
+
+
+def run_train(run) -> None:
+    """Train stage 1 of ``run`` (a :class:`~identlam.train.rundir.RunDir`); no-op when finished."""
+    if run.finished("train"):
+        return
+    cfg = run.cfg
+    ds = run.open_dataset()
+    device = resolve_device(cfg.device)
+    configure_determinism(device)
+    if cfg.kind == "lam":
+        _train_lam(run, ds, device)
+    elif cfg.kind in ("bc", "idm"):
+        from identlam.train.baselines import train_supervised
+
+        train_supervised(run, ds, device)
+    else:
+        raise ConfigError(f"config key 'kind': expected lam, bc or idm, got {cfg.kind!r}")
+
+
+def _train_lam(run, ds, device: torch.device) -> None:
+    cfg, m = run.cfg, run.cfg.model
+    schedule = train_schedule(cfg)
+    restarts, restart_steps = cfg.train.restarts, cfg.train.restart_steps
+    if restarts < 1:
+        raise ConfigError(f"config key 'train.restarts': must be >= 1, got {restarts}")
+    if restarts > 1 and not 1 <= restart_steps < schedule.steps:
+        raise ConfigError(f"config key 'train.restart_steps': must lie in [1, train.steps), got {restart_steps}")
+    train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
+    windows = ds.observations(frame_stack=m.frame_stack, future_k=m.future_k, past_frame=m.past_frame,
+                              trajectories=train_traj)
+    labels = None
+    if m.label_coef > 0:
+        if cfg.labels < 1:
+            raise ConfigError("config key 'labels': model.label_coef > 0 needs a label budget (--labels N_TRAJ)")
+        labels = ds.label_split(cfg.labels, cfg.seed)
+
+    def make_step(lam, rng: np.random.Generator):
+        def step_fn(step: int):
+            batch = to_batch(windows.sample(cfg.train.batch_size, rng), device)
+            if labels is not None:
+                lw = labels.sample(m.label_batch_size, rng, frame_stack=m.frame_stack, future_k=m.future_k,
+                                   past_frame=m.past_frame)
+                batch["labels"] = to_batch(lw, device)
+            out = lam.loss(batch, step, schedule.steps)
+            return out.loss, out.logs
+
+        return step_fn
+
+    def candidate(r: int):
+        lam = build_lam(cfg, ds, derive_seed(cfg.seed, "init", r)).to(device)
+        return lam, np.random.default_rng(derive_seed(cfg.seed, "batches", r))
+
+    def on_step_end(lam):
+        hook = getattr(lam, "on_step_end", None)
+        return hook if callable(hook) else None
+
+    final_ckpt = run.checkpoint("train")
+    chosen = _select_restart(run, cfg, ds, device, windows, schedule, candidate, make_step, on_step_end) if restarts > 1 else 0
+    lam, rng = candidate(chosen)
+    with seeded_torch(derive_seed(cfg.seed, "torch", chosen), device):
+        fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device, stage="train",
+            checkpoint_path=final_ckpt, log=run.log, on_step_end=on_step_end(lam))
+    meta = {"latent_dim_out": lam.latent_dim_out, "n_codes_out": lam.n_codes_out, "restart": chosen,
+            "train_trajectories": len(train_traj)}
+    save_artifact(run.output("train"), "lam", {"lam": lam}, meta)
+    shutil.rmtree(run.path / "checkpoints", ignore_errors=True)
+
+
+def _select_restart(run, cfg, ds, device, windows, schedule, candidate, make_step, on_step_end) -> int:
+    """Train every candidate for ``restart_steps``, keep the lowest label-free objective."""
+    record_path = run.path / "restarts.json"
+    if record_path.is_file():
+        return int(json.loads(record_path.read_text())["chosen"])
+    probe = windows.sample(PROBE_WINDOWS, np.random.default_rng(derive_seed(cfg.seed, "restart-probe")))
+    scores = []
+    for r in range(cfg.train.restarts):
+        lam, rng = candidate(r)
+        with seeded_torch(derive_seed(cfg.seed, "torch", r), device):
+            fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device,
+                stage=f"train/restart{r}", checkpoint_path=run.checkpoint(f"restart{r}"), log=run.log,
+                stop_at=cfg.train.restart_steps, on_step_end=on_step_end(lam))
+        scores.append(label_free_objective(lam, probe, cfg.train.restart_steps, schedule.steps,
+                                           cfg.train.batch_size, device))
+    chosen = int(np.argmin(scores))
+    shutil.copyfile(run.checkpoint(f"restart{chosen}"), run.checkpoint("train"))
+    atomic_write_json(record_path, {"chosen": chosen, "objective": scores, "restart_steps": cfg.train.restart_steps,
+                                    "probe_windows": len(probe)})
+    for r in range(cfg.train.restarts):
+        run.checkpoint(f"restart{r}").unlink(missing_ok=True)
+    return chosen
+
+
+@torch.no_grad()
+def label_free_objective(lam, windows, step: int, total_steps: int, batch_size: int, device) -> float:
+    """Mean ``logs["objective"]`` of ``lam.loss`` over fixed windows, in eval mode, no label batch.
+
+    Eval mode leaves the model untouched (no EMA step, no usage statistics, no augmentation).
+    """
+    lam.eval()
+    total, n = 0.0, len(windows)
+    for s in range(0, n, batch_size):
+        idx = np.arange(s, min(n, s + batch_size))
+        chunk = type(windows)(**{k: (v[idx] if isinstance(v, np.ndarray) else v) for k, v in vars(windows).items()})
+        with autocast(device):
+            out = lam.loss(to_batch(chunk, device), step, total_steps)
+        total += float(out.logs.get("objective", float(out.loss))) * len(idx)
+    lam.train()
+    return total / n
