@@ -7,6 +7,8 @@ per metric family; names are imported lazily so ``import identlam.metrics`` stay
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 from identlam.metrics.result import MetricResult
 
@@ -29,6 +31,24 @@ _LOCATIONS = {
 }
 
 __all__ = ["MetricResult", *_LOCATIONS]
+
+
+class _PublicNamesModule(types.ModuleType):
+    """Keeps each public name bound to its function once its submodule is imported.
+
+    Several metrics live in a module of the same name (``mig.py`` holds ``mig``); importing such a
+    submodule makes the import system set ``identlam.metrics.mig`` to the module, which would
+    shadow the function. This intercepts exactly that assignment.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if (name in _LOCATIONS and isinstance(value, types.ModuleType)
+                and value.__name__ == f"{__name__}.{_LOCATIONS[name]}"):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _PublicNamesModule
 
 
 def __getattr__(name: str):
