@@ -1,0 +1,206 @@
+"""The desiderata report: theory.md §9 items 1–8 and every degenerate input."""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from identlam.errors import IdentlamError
+from identlam.metrics import desiderata
+
+MOVES = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Tiny fits on a shared 2-core machine: BLAS threads only add contention."""
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def grid():
+    """A 10x10 torus gridworld: whole-number float states (auto-detected as discrete), 4 moves."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    s = rng.integers(0, 10, size=(n, 2)).astype(np.float32)
+    a = rng.integers(0, 4, n)
+    s1 = (s + MOVES[a]) % 10
+    region = (s[:, 0] >= 5).astype(int)
+    return s, a, s1, region
+
+
+def report(s, a, codes, **kw):
+    kw.setdefault("budgets", [4, 40])
+    return desiderata(None, a, s, codes=codes, **kw)
+
+
+def test_identity_codes_satisfy_every_desideratum(grid):
+    s, a, s1, region = grid
+    r = report(s, a, 7 * a + 3, next_states=s1, regions=region, probs=np.eye(4)[a])
+    sc = r.score
+    for key in ("d1_code_entropy_given_transition", "d1_idm_conditional_entropy", "d2_code_state_info_given_action",
+                "d3_action_entropy_given_code", "code_entropy_given_action", "hungarian_gap"):
+        assert sc[key] == pytest.approx(0.0, abs=1e-12), key
+    for key in ("hungarian_global", "ami", "nmi", "homogeneity", "completeness", "v_measure"):
+        assert sc[key] == pytest.approx(1.0), key
+    assert sc["used_codes"] == sc["n_actions"] == 4
+    assert r.params["discrete_states"] is True and r.details["parts"]["d2_state_variable"] == "S"
+    curves = r.details["parts"]["decoder_curves"]
+    assert curves["global_lookup"][-1] == 1.0 and curves["budgets"] == [4, 40]
+
+
+def test_region_dependent_codes_violate_d2_only(grid):
+    """theory §9.4: â = σ_region(a) with disjoint code sets per region."""
+    s, a, s1, region = grid
+    codes = np.where(region == 0, a, 4 + (a + 1) % 4)
+    sc = report(s, a, codes, next_states=s1, regions=region).score
+    assert sc["hungarian_per_region"] == 1.0
+    assert sc["hungarian_global"] < 0.6
+    assert sc["hungarian_gap"] > 0.4
+    assert sc["d2_code_state_info_given_action"] > 0.6  # about log 2: the region is one bit
+    assert sc["code_entropy_given_action"] > 0.6
+    assert sc["d3_action_entropy_given_code"] == pytest.approx(0.0, abs=1e-12)
+    assert sc["d1_code_entropy_given_transition"] == pytest.approx(0.0, abs=1e-12)
+    assert sc["used_codes"] == 8
+
+
+def test_chain_rule_is_exact_on_discrete_states(grid):
+    """theory §9.8: H(Â|A) = H(Â|S,A) + I(Â;S|A) for plug-in estimates."""
+    s, a, s1, _ = grid
+    rng = np.random.default_rng(1)
+    noisy = np.where(rng.random(len(a)) < 0.2, rng.integers(0, 6, len(a)), a)
+    parts = report(s, a, noisy, next_states=s1).details["parts"]
+    chain = parts["chain_rule"]
+    assert chain["H(Â|A)"] > 0.3 and chain["I(Â;S|A)"] > 0.01
+    assert abs(chain["residual"]) < 1e-12
+    assert parts["d2_miller_madow"] < chain["I(Â;S|A)"]  # the bias correction removes spurious information
+
+
+def test_merged_and_split_codes(grid):
+    s, a, s1, _ = grid
+    merged = report(s, a, np.minimum(a, 2), next_states=s1).score
+    assert merged["d3_action_entropy_given_code"] > 0.3 and merged["homogeneity"] < 1
+    assert merged["completeness"] == pytest.approx(1.0) and merged["used_codes"] == 3
+    rng = np.random.default_rng(2)
+    split = report(s, a, np.where(a == 0, 10 + rng.integers(0, 2, len(a)), a), next_states=s1).score
+    assert split["d1_code_entropy_given_transition"] > 0.1  # the extra code is noise given (s, s')
+    assert split["completeness"] < 1 and split["homogeneity"] == pytest.approx(1.0)
+    assert split["d3_action_entropy_given_code"] == pytest.approx(0.0, abs=1e-12) and split["used_codes"] == 5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_relabelling_codes_actions_and_samples_leaves_label_parts_unchanged(grid, seed):
+    s, a, s1, region = grid
+    rng = np.random.default_rng(seed)
+    codes = np.where(rng.random(len(a)) < 0.3, rng.integers(0, 6, len(a)), a)
+    probs = rng.dirichlet(np.ones(6), len(a))
+    keys = ["d1_code_entropy_given_transition", "d1_idm_conditional_entropy", "d2_code_state_info_given_action",
+            "d3_action_entropy_given_code", "code_entropy_given_action", "hungarian_global", "hungarian_per_region",
+            "ami", "nmi", "homogeneity", "completeness", "used_codes"]
+    base = report(s, a, codes, next_states=s1, regions=region, probs=probs).score
+    code_map = rng.permutation(50)[:6] * 3 + 100  # injective into a larger code set
+    order = rng.permutation(len(a))
+    action_perm = rng.permutation(4)
+    variants = [
+        report(s, a, code_map[codes], next_states=s1, regions=region, probs=probs[:, rng.permutation(6)]).score,
+        report(s[order], a[order], codes[order], next_states=s1[order], regions=region[order], probs=probs[order]).score,
+        report(s, action_perm[a], codes, next_states=s1, regions=region, probs=probs).score,
+    ]
+    for v in variants:
+        for key in keys:
+            assert v[key] == pytest.approx(base[key], abs=1e-12), key
+
+
+def test_idm_conditional_entropy_from_probs(grid):
+    s, a, _, _ = grid
+    uniform = np.full((len(a), 8), 1 / 8)
+    assert report(s, a, a, probs=uniform).score["d1_idm_conditional_entropy"] == pytest.approx(np.log(8))
+
+
+def test_continuous_states_use_regions_and_say_why_d1_does_not_apply():
+    rng = np.random.default_rng(3)
+    s = rng.random((2000, 2))
+    a = rng.integers(0, 4, 2000)
+    r = report(s, a, a, next_states=s + 0.05 * MOVES[a], seed=0)
+    assert r.params["discrete_states"] is False and r.params["n_regions"] == 16
+    assert "continuous states" in r.details["not_applicable"]["d1_code_entropy_given_transition"]
+    assert r.score["code_entropy_given_region_action"] == pytest.approx(0.0, abs=1e-12)
+    assert r.details["parts"]["d2_state_variable"] == "R (state regions)"
+    assert report(s, a, a, seed=0).details["parts"]["hungarian"]["n_regions"] == 16
+    assert desiderata(None, a, s, codes=a, seed=0, budgets=[4]).score == \
+        desiderata(None, a, s, codes=a, seed=0, budgets=[4]).score
+
+
+def test_continuous_latents_without_codes():
+    rng = np.random.default_rng(4)
+    n = 1500
+    s = rng.random((n, 2))
+    a = rng.integers(0, 4, n)
+    exo = rng.normal(size=(n, 2))
+    z = np.column_stack([np.eye(4)[a] + 0.05 * rng.normal(size=(n, 4)), exo[:, 0]])  # leaks one distractor
+    r = desiderata(z, a, s, exo=exo, budgets=[8, 80])
+    sc, na = r.score, r.details["not_applicable"]
+    assert all(np.isfinite(v) for v in sc.values())
+    assert "no discrete codes" in na["ami"] and "no code probabilities" in na["d1_idm_conditional_entropy"]
+    assert sc["action_probe_accuracy"] == 1.0
+    assert sc["d3_action_entropy_given_latent"] < 0.1
+    assert sc["d2_latent_state_info_given_action"] < 0.05
+    assert sc["leakage_latent_exo_given_action"] > 0.5
+    clean = desiderata(z[:, :4], a, s, exo=exo, budgets=[8]).score
+    assert clean["leakage_latent_exo_given_action"] < 0.05
+    assert r.details["parts"]["decoder_curves"]["latent_probe"][-1] > 0.95
+
+
+def test_continuous_actions_use_r2_parts():
+    rng = np.random.default_rng(5)
+    n = 1500
+    s = rng.random((n, 2))
+    levels = rng.integers(0, 4, n)
+    actions = np.column_stack([levels, -levels]).astype(float) + 0.01 * rng.normal(size=(n, 2))
+    r = desiderata(np.eye(4)[levels], actions, s, codes=levels, budgets=[8, 80])
+    sc = r.score
+    assert sc["code_lookup_r2"] > 0.99 and abs(sc["code_lookup_r2_gap"]) < 0.01
+    assert sc["action_probe_r2"] > 0.99 and sc["action_dim"] == 2
+    assert "continuous actions" in r.details["not_applicable"]["hungarian_global"]
+    assert r.details["parts"]["decoder_curves"]["metric"] == "r2"
+    assert all(np.isfinite(v) for v in sc.values())
+
+
+def test_single_code_and_constant_action(grid):
+    s, a, s1, _ = grid
+    one = report(s, a, np.zeros_like(a), next_states=s1).score
+    assert one["used_codes"] == 1 and one["ami"] == 0.0 and one["homogeneity"] == 0.0
+    assert one["d3_action_entropy_given_code"] == pytest.approx(np.log(4), abs=0.01)
+    const = report(s, np.zeros_like(a), a, next_states=s1).score
+    assert const["n_actions"] == 1 and const["d3_action_entropy_given_code"] == 0.0
+    assert all(np.isfinite(v) for v in one.values()) and all(np.isfinite(v) for v in const.values())
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"states": np.full((10, 2), np.nan)}, "^states: contains 20 NaN"),
+        ({"codes": np.arange(9)}, r"^codes: length mismatch"),
+        ({"probs": np.ones((10, 3))}, "^probs: every row must be a probability vector"),
+        ({"codes": None}, "^latents: give continuous latents, codes, or both"),
+        ({"actions": np.array([], dtype=int), "states": np.zeros((0, 2)), "codes": np.array([], dtype=int)},
+         r"^actions: empty input"),
+        ({"n_regions": 0}, "^n_regions: expected an integer >= 1"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    args = {"actions": np.arange(10) % 2, "states": np.zeros((10, 2)), "codes": np.arange(10) % 2}
+    args.update(kwargs)
+    with pytest.raises(IdentlamError, match=match) as info:
+        desiderata(None, args.pop("actions"), args.pop("states"), **args)
+    assert "\n" not in str(info.value)
+
+
+def test_public_name_is_the_function_even_after_its_module_is_imported():
+    import importlib
+
+    import identlam.metrics as metrics
+
+    module = importlib.import_module("identlam.metrics.desiderata")
+    assert metrics.desiderata is module.desiderata
+    assert desiderata is module.desiderata
