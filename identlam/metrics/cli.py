@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, help="write the full report as JSON here (atomic)")
     p.add_argument("--seed", type=int, default=0, help="seed for regions, splits and kNN jitter")
     p.add_argument("--regions", type=int, default=16, help="k-means state regions for continuous states")
+    p.add_argument("--states", choices=("auto", "discrete", "continuous"), default="auto",
+                   help="treat true states as discrete (exact plug-in) or continuous (k-means regions); "
+                        "auto: discrete when whole numbers with at most N/5 distinct rows")
     p.set_defaults(func=run_metrics)
 
 
@@ -60,7 +63,7 @@ def load_latents(path: str | Path) -> dict:
     return out
 
 
-def compute_report(latents_path, data_path, *, seed: int = 0, n_regions: int = 16):
+def compute_report(latents_path, data_path, *, seed: int = 0, n_regions: int = 16, states: str = "auto"):
     """The desiderata :class:`MetricResult` of the latents in ``latents_path`` on ``data_path``."""
     from identlam.data import open_dataset
     from identlam.data.privileged import privileged
@@ -75,7 +78,8 @@ def compute_report(latents_path, data_path, *, seed: int = 0, n_regions: int = 1
             raise IdentlamError(
                 f"--latents: '{key}' has {len(lat[key])} rows but {data_path} has {n} transitions (one row per transition, dataset order)")
     return desiderata(lat["z"], table.actions, table.states, codes=lat["codes"], next_states=table.next_states,
-                      exo=table.exo, probs=lat["probs"], seed=seed, n_regions=n_regions)
+                      exo=table.exo, probs=lat["probs"], seed=seed, n_regions=n_regions,
+                      discrete_states={"auto": None, "discrete": True, "continuous": False}[states])
 
 
 def format_summary(result) -> str:
@@ -99,7 +103,7 @@ def format_summary(result) -> str:
 def run_metrics(args) -> int:
     from identlam.io import atomic_write_json
 
-    result = compute_report(args.latents, args.data, seed=args.seed, n_regions=args.regions)
+    result = compute_report(args.latents, args.data, seed=args.seed, n_regions=args.regions, states=args.states)
     print(format_summary(result))
     if args.out:
         atomic_write_json(args.out, result.to_dict())

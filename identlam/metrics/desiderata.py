@@ -7,7 +7,7 @@ action: ``H(Â|S,S') = I(Â;S|A) = H(A|Â) = 0``. For discrete codes and discret
 ``H(Â|A) = H(Â|S,A) + I(Â;S|A)`` holds exactly and is reported (``details["chain_rule"]``).
 
 States are *discrete* when integer-typed, or (``discrete_states=None``) float with whole-number
-values and at most N/20 distinct rows (a gridworld); I(Â;S|A) and H(Â|S,S') are then exact
+values and at most N/5 distinct rows (a gridworld); I(Â;S|A) and H(Â|S,S') are then exact
 plug-in values. Continuous states are binned into regions (k-means on standardised states,
 ``n_regions`` clusters, seeded) unless ``regions`` is given: D2 becomes I(Â;R|A) (a lower bound
 of I(Â;S|A) by data processing), and D1 on hard codes is not applicable (all (s, s') pairs are
@@ -49,7 +49,7 @@ def _states_are_discrete(states: np.ndarray, flag: bool | None) -> bool:
     if flag is not None or is_discrete(states):
         return bool(flag) if flag is not None else True
     whole = np.all(states == np.round(states))
-    return bool(whole) and np.unique(states, axis=0).shape[0] <= states.shape[0] / 20
+    return bool(whole) and np.unique(states, axis=0).shape[0] <= states.shape[0] / 5
 
 
 def state_regions(states: np.ndarray, n_regions: int, seed: int) -> np.ndarray:

@@ -1,0 +1,111 @@
+"""``identlam metrics`` end to end through identlam.cli.main, on a small written dataset."""
+
+import json
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import identlam.cli
+from identlam.data import write_dataset
+
+N_TRAJ, T = 12, 25
+N_TRANSITIONS = N_TRAJ * (T - 1)
+MOVES = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])
+
+
+@pytest.fixture(autouse=True)
+def only_metrics_command(monkeypatch):
+    """Dispatch through the real main(), registering only this area's command."""
+    monkeypatch.setattr(identlam.cli, "COMMAND_MODULES", ("identlam.metrics.cli",))
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    trajs = []
+    for _ in range(N_TRAJ):
+        actions = rng.integers(0, 4, T).astype(np.int64)
+        states = np.zeros((T, 2), dtype=np.float32)  # a walk on the 5x5 torus: s' = T(s, a)
+        states[0] = rng.integers(0, 5, 2)
+        for t in range(T - 1):
+            states[t + 1] = (states[t] + MOVES[actions[t]]) % 5
+        trajs.append({"obs": rng.normal(size=(T, 3)).astype(np.float32), "actions": actions, "states": states,
+                      "exo": rng.normal(size=(T, 1)).astype(np.float32)})
+    attrs = {"env_id": "test/numpy", "action_space": "discrete", "n_actions": 4, "obs_kind": "vector", "seed": 0,
+             "generator": {"source": "numpy"}}
+    path = tmp_path_factory.mktemp("data") / "d.h5"
+    write_dataset(path, trajs, attrs)
+    actions = np.concatenate([t["actions"][:-1] for t in trajs])  # dataset order, t = 0..T-2
+    return path, actions
+
+
+def test_report_of_npz_latents_in_dataset_order(dataset, tmp_path, capsys):
+    path, actions = dataset
+    run = tmp_path / "run"
+    run.mkdir()
+    np.savez(run / "latents.npz", z=np.eye(4)[actions] + 0.01, codes=actions * 2 + 1, probs=np.eye(4)[actions])
+    out = tmp_path / "report.json"
+    assert identlam.cli.main(["metrics", "--latents", str(run), "--data", str(path), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"identifiability report ({N_TRANSITIONS} transitions" in printed
+    assert "hungarian_global" in printed and "decoder accuracy" in printed
+    report = json.loads(out.read_text())
+    score = report["score"]
+    # codes are an injective relabelling of the aligned actions: every desideratum holds (H(Â|S,S') = 0
+    # only if latents and transitions are aligned, since s' = T(s, a) determines a)
+    assert score["d3_action_entropy_given_code"] == 0.0 and score["ami"] == pytest.approx(1.0)
+    assert score["d1_code_entropy_given_transition"] == pytest.approx(0.0, abs=1e-12)
+    assert score["d1_idm_conditional_entropy"] == 0.0 and score["used_codes"] == 4
+    assert report["params"]["discrete_states"] is True
+    assert "leakage_latent_exo_given_action" in score
+    assert not list(tmp_path.glob(".report.json.*"))  # atomic write left no temporary file
+
+
+def test_plain_npy_latents(dataset, tmp_path, capsys):
+    path, actions = dataset
+    np.save(tmp_path / "z.npy", np.eye(4)[actions])
+    assert identlam.cli.main(["metrics", "--latents", str(tmp_path / "z.npy"), "--data", str(path)]) == 0
+    printed = capsys.readouterr().out
+    assert "action_probe_accuracy" in printed and "n/a ami: no discrete codes" in printed
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: np.save(d / "z.npy", np.zeros((N_TRANSITIONS + 1, 2))),
+         f"'z' has {N_TRANSITIONS + 1} rows but"),
+        (lambda d: np.savez(d / "z.npz", other=np.zeros(3)), "holds neither 'z' nor 'codes'"),
+        (lambda d: (d / "z.npy").write_text("not numpy"), "is not a .npy/.npz file"),
+        (lambda d: None, "does not exist"),
+        (lambda d: np.save(d / "z.npy", np.full((N_TRANSITIONS, 2), np.nan)), "latents: contains"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(dataset, tmp_path, capsys, make, expected):
+    path, _ = dataset
+    make(tmp_path)
+    name = "z.npz" if "neither" in expected else "z.npy"
+    assert identlam.cli.main(["metrics", "--latents", str(tmp_path / name), "--data", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("identlam metrics: error: ") and expected in err and "\n" not in err
+
+
+def test_missing_dataset_is_a_user_error(tmp_path, capsys):
+    np.save(tmp_path / "z.npy", np.zeros((4, 2)))
+    assert identlam.cli.main(["metrics", "--latents", str(tmp_path / "z.npy"), "--data", str(tmp_path / "none.h5")]) == 2
+    assert "dataset file does not exist" in capsys.readouterr().err
+
+
+def test_shifted_latents_break_determinism_and_states_flag(dataset, tmp_path):
+    path, actions = dataset
+    np.savez(tmp_path / "l.npz", z=np.eye(4)[actions], codes=np.roll(actions, 1))
+    out = tmp_path / "r.json"
+    args = ["metrics", "--latents", str(tmp_path / "l.npz"), "--data", str(path), "--out", str(out)]
+    assert identlam.cli.main(args) == 0
+    assert json.loads(out.read_text())["score"]["d1_code_entropy_given_transition"] > 0.5
+    assert identlam.cli.main(args + ["--states", "continuous", "--regions", "4"]) == 0
+    report = json.loads(out.read_text())
+    assert report["params"]["discrete_states"] is False and report["params"]["n_regions"] == 4
+    assert "d1_code_entropy_given_transition" in report["details"]["not_applicable"]
