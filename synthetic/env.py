@@ -71,6 +71,7 @@ class Env:
         self._state: np.ndarray | None = None
         self._exo: np.ndarray | None = None
         self._rng: np.random.Generator | None = None
+        self._exo_rng: np.random.Generator | None = None
 
     # --- description --------------------------------------------------------------------------
     @property
@@ -101,9 +102,10 @@ class Env:
     # --- single-episode API ------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Start an episode from a state and distractor drawn with ``seed``; returns the observation."""
-        self._rng = np.random.default_rng(seed)
+        agent_seed, exo_seed = np.random.SeedSequence(seed).spawn(2)
+        self._rng, self._exo_rng = np.random.default_rng(agent_seed), np.random.default_rng(exo_seed)
         self._state = self.family.initial_state(self._rng)
-        self._exo = self._initial_exo(self._rng)
+        self._exo = self._initial_exo(self._exo_rng)
         return self.observe(self._state, self._exo)
 
     def step(self, action) -> tuple[np.ndarray, float, bool, dict[str, np.ndarray]]:
@@ -114,7 +116,7 @@ class Env:
         s = self._state[None]
         draws = _row(self.family.draw_noise(self._rng, 1), 0)
         s_next = self.family.step(s, a, draws)
-        e_next = self._step_exo(self._exo[None], a, [_row(proc.draw(self._rng, 1), 0) for _, proc in self.processes])
+        e_next = self._step_exo(self._exo[None], a, [_row(proc.draw(self._exo_rng, 1), 0) for _, proc in self.processes])
         self._state, self._exo = s_next[0], e_next[0]
         reward = float(self.family.reward(s_next)[0])
         return self.observe(self._state, self._exo), reward, False, {"state": self.state, "exo": self.exo}

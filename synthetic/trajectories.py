@@ -1,8 +1,8 @@
 """Batched trajectory generation with recorded ground truth.
 
-Episode ``i`` draws every random number it needs (initial state, initial distractor, policy,
-transition noise, distractor steps) up front from ``np.random.default_rng([seed, i])``, so an
-episode depends only on (parameters, seed, i): not on how many episodes are generated or how they
+Episode ``i`` draws every random number it needs up front: initial state, policy and transition
+noise from ``np.random.default_rng([seed, i, 0])``, distractors from ``default_rng([seed, i, 1])``.
+So an episode depends only on (parameters, seed, i): not on how many episodes are generated or how they
 are batched. Episodes are then stepped together as a batch (vectorized numpy), and observations
 are rendered for the whole batch at once. States, actions, distractors and rewards are stored as
 they are generated, never recomputed.
@@ -105,12 +105,13 @@ def _generate_batch(env: Env, episode_ids: range, steps: int, seed: int) -> Iter
     fam, policy = env.family, env.policy
     init_s, init_e, pol_d, noise_d, exo_d = [], [], [], [], []
     for i in episode_ids:
-        rng = np.random.default_rng([seed, i])
+        # separate streams: adding or changing a distractor never changes the agent's episode
+        rng, exo_rng = np.random.default_rng([seed, i, 0]), np.random.default_rng([seed, i, 1])
         init_s.append(fam.initial_state(rng))
-        init_e.append(env._initial_exo(rng))
         pol_d.append(policy.draw(rng, steps))
         noise_d.append(fam.draw_noise(rng, steps))
-        exo_d.append([proc.draw(rng, steps) for _, proc in env.processes])
+        init_e.append(env._initial_exo(exo_rng))
+        exo_d.append([proc.draw(exo_rng, steps) for _, proc in env.processes])
     B = len(episode_ids)
     pol_d, noise_d = _stack(pol_d), _stack(noise_d)
     exo_d = [_stack([ep[j] for ep in exo_d]) for j in range(len(env.processes))]
