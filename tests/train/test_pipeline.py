@@ -51,7 +51,27 @@ def test_every_stage_writes_its_output(finished_run):
     score = metrics["offline"]["score"]
     assert 0.0 <= score["ami"] <= 1.0 and score["used_codes"] >= 1
     assert metrics["offline"]["trajectories"] == [3, 4, 5]  # the last ceil(0.34 * 6) trajectories
-    assert "generator" in metrics["online_skipped"]
+    online = metrics["online"]
+    assert online["episodes"] == 2 and len(online["returns"]) == 2 and len(online["random_returns"]) == 2
+    assert online["return_mean"] == pytest.approx(np.mean(online["returns"]))
+    ref, rnd = online["bc_all_return_mean"], online["random_return_mean"]
+    assert np.isfinite(ref) and np.isfinite(rnd)
+    assert online["normalized_return_random"] == pytest.approx((online["return_mean"] - rnd) / (ref - rnd))
+    assert online["normalized_return"] == (pytest.approx(online["return_mean"] / ref) if ref > 0 else None)
+
+
+def test_the_normalizer_is_trained_once_per_dataset_and_seed(finished_run, tmp_path, vector_data, monkeypatch):
+    first = json.loads(finished_run.output("evaluate").read_text())["online"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the BC-on-all-actions normalizer was trained again")
+
+    monkeypatch.setattr("identlam.train.evaluate_online._train_bc_all", no_training)
+    other = _run(tmp_path, vector_data, name="other", extra=["model.entropy_weight=0.3"])
+    report = run_pipeline(other)["online"]
+    assert report["bc_all_return_mean"] == first["bc_all_return_mean"]
+    assert report["bc_all_cache"] == first["bc_all_cache"]
+    assert report["random_returns"] == first["random_returns"]  # the same seeded episodes
 
 
 def test_latents_layout_and_order(finished_run, vector_data):

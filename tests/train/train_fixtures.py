@@ -7,45 +7,40 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from identlam.data import write_dataset
+from identlam.data import open_dataset, write_dataset
+from identlam.data.cli import generate
+from identlam.data.privileged import privileged
 
 torch.set_num_threads(1)  # the machine's cores are shared; one thread keeps tests predictable
 
-MOVES = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], np.float32) * 0.07
+
+def make_pointmass(path: Path, episodes: int = 6, steps: int = 40, **params) -> Path:
+    """PointMass-4 from `synthetic`, written by the data layer (attrs carry the generator)."""
+    generate("pointmass", path, episodes, steps, 0, {"K": 4, **params})
+    return path
 
 
-def _render(states: np.ndarray, size: int) -> np.ndarray:
-    """A bright 3x3 dot at the agent's position on a dark background, (T, size, size, 1) uint8."""
-    img = np.zeros((len(states), size, size, 1), np.uint8)
-    pos = np.clip((states * size).astype(int), 1, size - 2)
-    for i, (x, y) in enumerate(pos):
-        img[i, y - 1 : y + 2, x - 1 : x + 2, 0] = 255
-    return img
-
-
-def handmade_trajectories(n_traj: int, T: int, seed: int, obs: str = "vector", size: int = 16):
-    """PointMass-4 on the torus with an i.i.d. distractor, built without `synthetic`."""
+def poisoned_copy(src: Path, dst: Path, keep: np.ndarray, seed: int) -> Path:
+    """``src`` with the actions of trajectories not in ``keep``, all states and all exo replaced
+    by random values (observations, rewards and attributes unchanged)."""
     rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n_traj):
-        actions = rng.integers(0, 4, size=T).astype(np.int64)
-        states = np.empty((T, 2), np.float32)
-        states[0] = rng.random(2)
-        for t in range(T - 1):
-            states[t + 1] = (states[t] + MOVES[actions[t]]) % 1.0
-        exo = rng.random((T, 1)).astype(np.float32)
-        o = np.concatenate([states, exo], axis=1) if obs == "vector" else _render(states, size)
-        out.append({"obs": o, "actions": actions, "states": states, "exo": exo,
-                    "rewards": -np.abs(states[:, 0] - 0.5).astype(np.float32)})
-    return out
-
-
-def write_handmade(path: Path, n_traj: int = 6, T: int = 40, seed: int = 0, obs: str = "vector",
-                   trajectories=None) -> Path:
-    trajs = trajectories if trajectories is not None else handmade_trajectories(n_traj, T, seed, obs)
-    attrs = {"env_id": "handmade/pointmass", "action_space": "discrete", "n_actions": 4,
-             "obs_kind": obs, "seed": seed}
-    return write_dataset(path, trajs, attrs)
+    with open_dataset(src) as ds:
+        view = privileged(ds)
+        n_obs = ds.observations()
+        trajectories = []
+        for i in range(ds.n_trajectories):
+            T = int(ds.lengths[i])
+            obs = n_obs.read(np.full(T - 1, i), np.arange(T - 1), None)
+            frames = np.concatenate([obs.obs_t, obs.obs_next[-1:]])
+            actions = view.actions(i) if i in keep else rng.integers(0, ds.n_actions, T).astype(np.int64)
+            exo = view.exo(i)
+            trajectories.append({
+                "obs": frames, "actions": actions, "rewards": view.rewards(i),
+                "states": rng.normal(size=view.states(i).shape).astype(np.float32),
+                "exo": None if exo is None else rng.normal(size=exo.shape).astype(np.float32),
+            })
+        attrs = dict(ds.attrs)
+    return write_dataset(dst, trajectories, attrs)
 
 
 TINY = [
