@@ -16,8 +16,9 @@ distinct, so the plug-in H(Â|S,S') is 0 by construction); ``H(Â|R,A)`` is repo
 Continuous latents without codes: D2 uses I(Z;S|A) per action with KSG (or Ross for discrete
 S), D3 uses ``H(A) - I(Z;A)`` (Ross); label-agreement parts are not applicable. Continuous
 actions: D3 and the matching accuracy are replaced by R² parts (code → mean action lookup,
-globally and per region, and their gap); D2 uses the Ross chain-rule estimator
-``I(Â;(S,A)) - I(Â;A)``. Parts that do not apply are listed with the reason in
+globally and per region, and their gap) and, from Z, the linear-probe R² and the Pearson MCC
+between Z and the action dimensions (``identlam.metrics.mcc``); D2 uses the Ross chain-rule
+estimator ``I(Â;(S,A)) - I(Â;A)``. Parts that do not apply are listed with the reason in
 ``details["not_applicable"]``; no part is ever silently NaN.
 
 kNN estimators run on at most ``max_knn_samples`` rows and probes on at most
@@ -32,6 +33,7 @@ import numpy as np
 from identlam.errors import IdentlamError
 from identlam.metrics.clustering import ami, homogeneity_completeness_v, hungarian_accuracy, nmi
 from identlam.metrics.information import conditional_mutual_info, is_discrete, joint_labels, mutual_info, plugin_entropy
+from identlam.metrics.mcc import mcc
 from identlam.metrics.probes import fit_score, linear_probe
 from identlam.metrics.result import MetricResult
 from identlam.metrics.validation import as_2d, as_labels, check_positive_int, check_same_length
@@ -259,6 +261,10 @@ def desiderata(latents, actions, states, *, codes=None, next_states=None, exo=No
         sub = _subsample(n, max_probe_samples, rng)
         probe = linear_probe(z[sub], a[sub], discrete=disc_a, seed=seed)
         score.update({f"action_probe_{k}": v for k, v in probe.score.items()})
+        if not disc_a and np.ptp(a, axis=0).max() > 0:
+            score["action_mcc_pearson"] = float(mcc(z[sub], a[sub], method="pearson"))
+        elif not disc_a:
+            na["action_mcc_pearson"] = "every action dimension is constant"
     else:
         na["action_probe"] = "no continuous latents"
     if e is not None:

@@ -161,6 +161,7 @@ def test_continuous_actions_use_r2_parts():
     sc = r.score
     assert sc["code_lookup_r2"] > 0.99 and abs(sc["code_lookup_r2_gap"]) < 0.01
     assert sc["action_probe_r2"] > 0.99 and sc["action_dim"] == 2
+    assert 0.6 < sc["action_mcc_pearson"] < 1  # one-hot latents correlate only partly with the level
     assert "continuous actions" in r.details["not_applicable"]["hungarian_global"]
     assert r.details["parts"]["decoder_curves"]["metric"] == "r2"
     assert all(np.isfinite(v) for v in sc.values())
@@ -204,3 +205,13 @@ def test_public_name_is_the_function_even_after_its_module_is_imported():
     module = importlib.import_module("identlam.metrics.desiderata")
     assert metrics.desiderata is module.desiderata
     assert desiderata is module.desiderata
+
+
+def test_metrics_and_their_command_never_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, identlam.metrics as m, identlam.metrics.cli; "
+            "[getattr(m, n) for n in ('desiderata', 'entropy', 'ami', 'linear_probe')]; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
