@@ -11,8 +11,9 @@ moves by steps of size ``scale`` (the agent's step times ``distractor_scale``):
   the actions, or a Gaussian draw for continuous actions). ρ = 0 makes the change independent of
   the action; ρ = 1 makes it a deterministic function of the action.
 
-The moving image background is the same kind of process (a 2-D random walk of the texture
-offset) and is recorded in ``exo`` after the distractor coordinates.
+The moving image background is a ``lattice`` process: a random walk of the texture offset by
+-1, 0 or +1 pixel per axis and step (so the offset, recorded in ``exo`` after the distractor
+coordinates as pixels / image size, is exact and renders without interpolation).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ class ExoProcess:
         self.kind, self.dim, self.scale, self.rho, self.family = kind, dim, scale, rho, family
 
     def initial(self, rng: np.random.Generator) -> np.ndarray:
-        """Initial position (dim,) float32, uniform on the torus."""
+        """Initial position (dim,) float32, uniform on the torus (on its lattice for ``lattice``)."""
+        if self.kind == "lattice":
+            return wrap_unit(rng.integers(0, round(1 / self.scale), self.dim) * self.scale)
         return wrap_unit(rng.random(self.dim))
 
     def draw(self, rng: np.random.Generator, steps: int) -> dict[str, np.ndarray]:
@@ -38,6 +41,8 @@ class ExoProcess:
             return {"uniform": rng.random((steps, self.dim))}
         if self.kind == "markov":
             return {"normal": rng.standard_normal((steps, self.dim))}
+        if self.kind == "lattice":
+            return {"move": rng.integers(-1, 2, (steps, self.dim))}
         gate = rng.random(steps)
         fam = self.family
         if fam.action_space == "discrete":
@@ -63,6 +68,8 @@ class ExoProcess:
         e64 = np.asarray(e, np.float64)
         if self.kind == "markov":
             return wrap_unit(e64 + self.scale * draws["normal"])
+        if self.kind == "lattice":
+            return wrap_unit(e64 + self.scale * draws["move"])
         copy = draws["gate"] < self.rho
         a = np.asarray(a)
         mask = copy if a.ndim == 1 else copy[:, None]
@@ -77,6 +84,5 @@ def exo_processes(p: dict, family: Family) -> list[tuple[str, ExoProcess]]:
         out.append(("distractor", ExoProcess(p["distractor"], p["distractor_dim"],
                                              p["distractor_scale"] * family.unit_step, p["rho"], family)))
     if p["obs"] == "image" and p["background"] == "moving":
-        # a slow drift of the texture: about a tenth of a texture period in ten steps
-        out.append(("background", ExoProcess("markov", 2, 0.01)))
+        out.append(("background", ExoProcess("lattice", 2, 1.0 / p["image_size"])))
     return out

@@ -18,7 +18,8 @@ import numpy as np
 from synthetic.env import Env
 from synthetic.errors import SyntheticError
 
-BATCH_BYTES = 64 * 2**20  # memory budget of one batch of episodes
+BATCH_BYTES = 64 * 2**20  # memory budget of the states, actions and distractors of one batch
+RENDER_FRAMES = 4096  # observations are made for this many frames at once, then yielded
 
 
 @dataclass
@@ -86,14 +87,14 @@ def generate(env: str | Env, episodes: int, steps: int, seed: int = 0,
     episodes = _check_count("episodes", episodes, 1)
     steps = _check_count("steps", steps, 2)
     seed = _check_count("seed", seed, 0)
-    per_step = int(np.prod(env.obs_map.shape)) * (1 if env.params["obs"] == "image" else 4)
-    per_step += 4 * (env.family.state_dim + env.exo_dim + 2 + env.family.action_dim)
+    per_step = 8 * (env.family.state_dim + env.exo_dim + 2 + env.family.action_dim)
     batch = int(max(1, min(episodes, 1024, BATCH_BYTES // (per_step * steps))))
     for lo in range(0, episodes, batch):
         hi = min(episodes, lo + batch)
-        yield from _generate_batch(env, range(lo, hi), steps, seed)
-        if progress is not None:
-            progress((hi - lo) * steps)
+        for group in _generate_batch(env, range(lo, hi), steps, seed):
+            yield from group
+            if progress is not None:
+                progress(len(group) * steps)
 
 
 def _stack(dicts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -101,7 +102,8 @@ def _stack(dicts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.stack([d[k] for d in dicts]) for k in (dicts[0] if dicts else {})}
 
 
-def _generate_batch(env: Env, episode_ids: range, steps: int, seed: int) -> Iterator[Trajectory]:
+def _generate_batch(env: Env, episode_ids: range, steps: int, seed: int) -> Iterator[list[Trajectory]]:
+    """Step a batch of episodes together; yield them in groups, each group observed in one call."""
     fam, policy = env.family, env.policy
     init_s, init_e, pol_d, noise_d, exo_d = [], [], [], [], []
     for i in episode_ids:
@@ -132,7 +134,11 @@ def _generate_batch(env: Env, episode_ids: range, steps: int, seed: int) -> Iter
         e = env._step_exo(e, a, [{k: v[:, t] for k, v in d.items()} for d in exo_d])
         rewards[:, t] = fam.reward(s_next)
         s = s_next
-    flat_obs = env.observe(states.reshape(B * steps, -1), exo.reshape(B * steps, -1))
-    obs = flat_obs.reshape((B, steps) + flat_obs.shape[1:])
-    for b in range(B):
-        yield Trajectory(obs[b], actions[b], states[b], exo[b], rewards[b])
+    group = max(1, RENDER_FRAMES // steps)
+    for lo in range(0, B, group):
+        hi = min(B, lo + group)
+        flat = env.observe(states[lo:hi].reshape((hi - lo) * steps, -1), exo[lo:hi].reshape((hi - lo) * steps, -1))
+        obs = flat.reshape((hi - lo, steps) + flat.shape[1:])
+        # copies: a yielded trajectory must not keep the whole batch alive
+        yield [Trajectory(obs[b], actions[lo + b].copy(), states[lo + b].copy(), exo[lo + b].copy(),
+                          rewards[lo + b].copy()) for b in range(hi - lo)]
