@@ -129,5 +129,11 @@ class WindowSampler:
         B, F = frames.shape[:2]
         if self.obs_kind == "image":
             H, W, C = frames.shape[2:]
-            return np.ascontiguousarray(frames.transpose(0, 2, 3, 1, 4)).reshape(B, H, W, F * C)
+            if F == 1:
+                return frames[:, 0]
+            # Move whole pixels (C bytes viewed as one void item), not single bytes: numpy copies
+            # 3-byte items about 1.6x faster than a byte-strided transpose (benchmarks/data.py).
+            pixels = np.ascontiguousarray(frames).view(np.dtype((np.void, C * frames.itemsize)))[..., 0]
+            stacked = np.ascontiguousarray(pixels.transpose(0, 2, 3, 1))
+            return stacked.view(frames.dtype).reshape(B, H, W, F * C)
         return frames.reshape(B, -1)
