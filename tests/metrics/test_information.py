@@ -207,3 +207,15 @@ def test_results_name_estimator_and_units():
     assert result.params == {"estimator": "miller_madow", "units": "nats", "discrete_x": True, "discrete_y": True}
     assert result.details["n_samples"] == 10
     assert plugin_entropy(np.array([0, 1, 2])) == pytest.approx(np.log(3))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(4, 80).flatmap(lambda n: st.tuples(*[st.lists(st.integers(0, 3), min_size=n, max_size=n)] * 3)))
+def test_completeness_deficit_decomposition_is_exact(triple):
+    """theory §3: H(Â|A) = H(Â|S,A) + I(Â;S|A) for plug-in estimates on discrete S."""
+    code, state, action = map(np.array, triple)
+    h = lambda *cols: entropy(np.column_stack(cols)).score  # noqa: E731
+    h_code_given_action = h(code, action) - h(action)
+    h_code_given_state_action = h(code, state, action) - h(state, action)
+    cmi = conditional_mutual_info(code, state, action).score
+    assert h_code_given_action == pytest.approx(h_code_given_state_action + cmi, abs=1e-12)
