@@ -74,8 +74,5 @@ class Linear(Family):
     def dense_states(self):
         return self.sample_support(np.random.default_rng(0), 4096)
 
-    def render_positions(self, s):
-        raise AssertionError("linear states are not rendered (checked when the env is built)")
-
     def action_signature(self, a):
         return np.asarray(a, np.float64) @ self.signature.T
