@@ -78,6 +78,18 @@ def _check_probs(probs, n: int) -> np.ndarray:
     return p
 
 
+def _knn_part(key: str, score: dict, parts: dict, na: dict, estimate) -> bool:
+    """Run one kNN estimate into ``score[key]``; too few samples for it makes the part n/a."""
+    try:
+        result = estimate()
+    except IdentlamError as err:  # inputs are validated already: only sample-size limits remain
+        na[key] = f"kNN estimator not applicable: {err}"
+        return False
+    score[key] = float(result)
+    parts[f"{key}_estimator"] = result.params["estimator"]
+    return True
+
+
 def _regions_r2(codes, actions_f, regions, train, test) -> dict:
     """R² of predicting continuous actions by the training mean per code (and per region+code)."""
     from sklearn.metrics import r2_score
@@ -234,9 +246,8 @@ def desiderata(latents, actions, states, *, codes=None, next_states=None, exo=No
         train, test = np.split(rng.permutation(n), [n - max(1, n // 5)])
         score.update(_regions_r2(c, a, r, train, test))
         sub = _subsample(n, max_knn_samples, rng)
-        d2 = conditional_mutual_info(c[sub], s[sub], a[sub], discrete_y=False, seed=seed)
-        score["d2_code_state_info_given_action"] = float(d2)
-        parts["d2_estimator"] = d2.params["estimator"]
+        _knn_part("d2_code_state_info_given_action", score, parts, na,
+                  lambda: conditional_mutual_info(c[sub], s[sub], a[sub], discrete_y=False, seed=seed))
         for key in ("d3_action_entropy_given_code", "hungarian_global", "ami", "nmi", "homogeneity", "completeness"):
             na[key] = "continuous actions: see code_lookup_r2 and the action probe R²"
     else:
@@ -244,12 +255,13 @@ def desiderata(latents, actions, states, *, codes=None, next_states=None, exo=No
             na[key] = "no discrete codes (continuous latents only)"
     if c is None and z is not None and disc_a:
         sub = _subsample(n, max_knn_samples, rng)
-        d2 = conditional_mutual_info(z[sub], s_lab[sub] if disc_s else s[sub], a[sub], discrete_y=disc_s, seed=seed)
-        score["d2_latent_state_info_given_action"] = float(d2)
-        parts["d2_estimator"] = d2.params["estimator"]
-        i_za = float(mutual_info(z[sub], a[sub], seed=seed))
-        score["d3_action_entropy_given_latent"] = max(0.0, plugin_entropy(a[sub]) - i_za)
-        parts["d3_estimator"] = "H(A) plug-in minus Ross I(Z;A), clipped at 0"
+        s_sub = s_lab[sub] if disc_s else s[sub]
+        _knn_part("d2_latent_state_info_given_action", score, parts, na,
+                  lambda: conditional_mutual_info(z[sub], s_sub, a[sub], discrete_y=disc_s, seed=seed))
+        if _knn_part("d3_mutual_info_latent_action", score, parts, na, lambda: mutual_info(z[sub], a[sub], seed=seed)):
+            i_za = score.pop("d3_mutual_info_latent_action")
+            score["d3_action_entropy_given_latent"] = max(0.0, plugin_entropy(a[sub]) - i_za)
+            parts["d3_action_entropy_given_latent"] = "H(A) plug-in minus Ross I(Z;A), clipped at 0"
     if c is not None:
         freq = np.bincount(c) / n
         score["used_codes"] = float(np.sum(freq > USED_CODE_THRESHOLD))
@@ -270,12 +282,12 @@ def desiderata(latents, actions, states, *, codes=None, next_states=None, exo=No
     if e is not None:
         sub = _subsample(n, max_knn_samples, rng)
         if z is not None:
-            leak = conditional_mutual_info(z[sub], e[sub], a[sub], discrete_z=disc_a, seed=seed)
-            score["leakage_latent_exo_given_action"] = float(leak)
-            parts["leakage_estimator"] = leak.params["estimator"]
+            _knn_part("leakage_latent_exo_given_action", score, parts, na,
+                      lambda: conditional_mutual_info(z[sub], e[sub], a[sub], discrete_z=disc_a, seed=seed))
         if c is not None:
-            leak = conditional_mutual_info(c[sub], e[sub], a[sub], discrete_x=True, discrete_y=False, discrete_z=disc_a, seed=seed)
-            score["leakage_code_exo_given_action"] = float(leak)
+            _knn_part("leakage_code_exo_given_action", score, parts, na,
+                      lambda: conditional_mutual_info(c[sub], e[sub], a[sub], discrete_x=True, discrete_y=False,
+                                                      discrete_z=disc_a, seed=seed))
     else:
         na["leakage_latent_exo_given_action"] = "no distractor variables (exo) given"
 

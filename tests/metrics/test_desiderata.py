@@ -218,3 +218,12 @@ def test_metrics_and_their_command_never_import_torch():
             "[getattr(m, n) for n in ('desiderata', 'entropy', 'ami', 'linear_probe')]; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_too_few_samples_for_knn_parts_makes_them_not_applicable():
+    rng = np.random.default_rng(6)
+    a = np.arange(12) % 4  # three samples per action: no group has more than n_neighbors = 3
+    r = desiderata(rng.normal(size=(12, 2)), a, rng.random((12, 2)), exo=rng.normal(size=(12, 1)), budgets=[2])
+    assert "every group" in r.details["not_applicable"]["leakage_latent_exo_given_action"]
+    assert "leakage_latent_exo_given_action" not in r.score
+    assert all(np.isfinite(v) for v in r.score.values())
