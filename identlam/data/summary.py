@@ -159,8 +159,9 @@ def _fmt(x: Any) -> str:
     if isinstance(x, float):
         return f"{x:.3g}"
     if isinstance(x, list):
-        arr = np.asarray(x, dtype=object)
-        if arr.ndim == 1 and len(x) <= 6 and all(isinstance(v, (int, float)) for v in x):
+        if x and all(isinstance(v, str) for v in x):
+            return "; ".join(x)
+        if len(x) <= 6 and all(isinstance(v, (int, float)) for v in x):
             return "[" + ", ".join(_fmt(v) for v in x) + "]"
         return f"<{'x'.join(str(s) for s in np.shape(x))} values>"
     if isinstance(x, dict):

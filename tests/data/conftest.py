@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import identlam.cli
+
 from data_helpers import file_attrs, numpy_trajectory
 from identlam.data import write_dataset
 
@@ -17,3 +19,9 @@ def small_dataset(tmp_path):
     trajs = [numpy_trajectory(T, rng) for T in lengths]
     path = write_dataset(tmp_path / "small.h5", trajs, file_attrs())
     return path, trajs
+
+
+@pytest.fixture
+def cli_main():
+    """The `identlam` command's entry point: main(argv) -> exit status."""
+    return identlam.cli.main

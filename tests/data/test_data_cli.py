@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import numpy as np
 import pytest
 
-import identlam.cli
 from data_helpers import file_attrs, numpy_trajectory
 from identlam.data import write_dataset
 from identlam.data.summary import discretize, plug_in_mi
-
-
-@pytest.fixture
-def cli_main(monkeypatch):
-    """identlam.cli.main over the command modules that exist (others are written in parallel)."""
-    available = []
-    for name in identlam.cli.COMMAND_MODULES:
-        try:
-            importlib.import_module(name)
-            available.append(name)
-        except ModuleNotFoundError:
-            continue
-    monkeypatch.setattr(identlam.cli, "COMMAND_MODULES", tuple(available))
-    return identlam.cli.main
 
 
 @pytest.fixture
