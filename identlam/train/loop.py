@@ -158,33 +158,36 @@ def fit(
 
     for m in modules.values():
         m.train()
-    bar = tqdm(total=end, initial=start, desc=stage, file=sys.stderr, leave=False, dynamic_ncols=True)
-    for step in range(start, end):
-        with autocast(device):
-            loss, logs = step_fn(step)
-        _check_finite(loss, logs, step=step, stage=stage, checkpoint_path=checkpoint_path)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = (
-            float(torch.nn.utils.clip_grad_norm_(params, schedule.grad_clip)) if schedule.grad_clip > 0 else None
-        )
-        optimizer.step()
-        lr = scheduler.get_last_lr()[0]
-        scheduler.step()
-        if on_step_end is not None:
-            on_step_end(step, schedule.steps)
-        done = step + 1
-        bar.update(1)
-        if done % schedule.log_every == 0 or done == end:
-            record = {"stage": stage, "step": done, "loss": float(loss.detach()), "lr": lr}
-            if grad_norm is not None:
-                record["grad_norm"] = grad_norm
-            record.update({k: float(v) for k, v in logs.items() if k not in record})
-            log.append(record)
-            bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
-        if done % schedule.checkpoint_every == 0 or done == end:
-            save_checkpoint(checkpoint_path, snapshot(done))
-    bar.close()
+    # disable=None: a bar on a terminal, nothing when stderr is a file or a pipe (the log has it all)
+    bar = tqdm(total=end, initial=start, desc=stage, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
+    try:
+        for step in range(start, end):
+            with autocast(device):
+                loss, logs = step_fn(step)
+            _check_finite(loss, logs, step=step, stage=stage, checkpoint_path=checkpoint_path)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = (
+                float(torch.nn.utils.clip_grad_norm_(params, schedule.grad_clip)) if schedule.grad_clip > 0 else None
+            )
+            optimizer.step()
+            lr = scheduler.get_last_lr()[0]
+            scheduler.step()
+            if on_step_end is not None:
+                on_step_end(step, schedule.steps)
+            done = step + 1
+            bar.update(1)
+            if done % schedule.log_every == 0 or done == end:
+                record = {"stage": stage, "step": done, "loss": float(loss.detach()), "lr": lr}
+                if grad_norm is not None:
+                    record["grad_norm"] = grad_norm
+                record.update({k: float(v) for k, v in logs.items() if k not in record})
+                log.append(record)
+                bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
+            if done % schedule.checkpoint_every == 0 or done == end:
+                save_checkpoint(checkpoint_path, snapshot(done))
+    finally:
+        bar.close()  # erase the bar before any error message is printed
     return snapshot(end)
 
 

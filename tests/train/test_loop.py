@@ -92,7 +92,7 @@ def test_nan_stops_before_the_update_and_keeps_the_last_good_checkpoint(tmp_path
         out = net(torch.ones(4, 2)).mean()
         bad = torch.tensor(float("nan")) if step == 6 else torch.tensor(0.0)
         loss = out ** 2 + bad
-        return loss, {"recon": float(out ** 2), "entropy": float(bad)}
+        return loss, {"recon": float(out.detach() ** 2), "entropy": float(bad)}
 
     sched = Schedule(steps=20, lr=1e-2, checkpoint_every=4, log_every=1)
     ckpt = tmp_path / "c.pt"
