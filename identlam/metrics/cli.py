@@ -59,7 +59,8 @@ def load_latents(path: str | Path) -> dict:
     with loaded:
         out = {key: (loaded[key] if key in loaded.files else None) for key in ("z", "codes", "probs")}
     if out["z"] is None and out["codes"] is None:
-        raise IdentlamError(f"--latents: {path} holds neither 'z' nor 'codes' (found {', '.join(loaded.files) or 'nothing'})")
+        found = ", ".join(loaded.files) or "nothing"
+        raise IdentlamError(f"--latents: {path} holds neither 'z' nor 'codes' (found {found})")
     return out
 
 
@@ -75,8 +76,8 @@ def compute_report(latents_path, data_path, *, seed: int = 0, n_regions: int = 1
     n = len(table)
     for key in ("z", "codes", "probs"):
         if lat[key] is not None and len(lat[key]) != n:
-            raise IdentlamError(
-                f"--latents: '{key}' has {len(lat[key])} rows but {data_path} has {n} transitions (one row per transition, dataset order)")
+            raise IdentlamError(f"--latents: '{key}' has {len(lat[key])} rows but {data_path} has {n} transitions "
+                                "(one row per transition, dataset order)")
     return desiderata(lat["z"], table.actions, table.states, codes=lat["codes"], next_states=table.next_states,
                       exo=table.exo, probs=lat["probs"], seed=seed, n_regions=n_regions,
                       discrete_states={"auto": None, "discrete": True, "continuous": False}[states])

@@ -107,7 +107,8 @@ def _regions_r2(codes, actions_f, regions, train, test) -> dict:
 
     global_r2 = lookup(codes)
     region_r2 = lookup(joint_labels(codes, regions))
-    return {"code_lookup_r2": global_r2, "code_lookup_r2_per_region": region_r2, "code_lookup_r2_gap": region_r2 - global_r2}
+    return {"code_lookup_r2": global_r2, "code_lookup_r2_per_region": region_r2,
+            "code_lookup_r2_gap": region_r2 - global_r2}
 
 
 def decoder_curves(actions, states, codes, latents, budgets, discrete, seed, n_neighbors=5) -> dict:
@@ -213,7 +214,8 @@ def desiderata(latents, actions, states, *, codes=None, next_states=None, exo=No
         else:
             na["d1_code_entropy_given_transition"] = "no next_states and continuous actions"
     elif c is not None:
-        na["d1_code_entropy_given_transition"] = "continuous states: every (s, s') is distinct, plug-in H(Â|S,S') is 0 by construction"
+        na["d1_code_entropy_given_transition"] = (
+            "continuous states: every (s, s') is distinct, plug-in H(Â|S,S') is 0 by construction")
         if disc_a:
             score["code_entropy_given_region_action"] = _h_given(c, r, a)
     else:
@@ -251,7 +253,8 @@ def desiderata(latents, actions, states, *, codes=None, next_states=None, exo=No
         for key in ("d3_action_entropy_given_code", "hungarian_global", "ami", "nmi", "homogeneity", "completeness"):
             na[key] = "continuous actions: see code_lookup_r2 and the action probe R²"
     else:
-        for key in ("d3_action_entropy_given_code", "hungarian_global", "ami", "nmi", "homogeneity", "completeness", "used_codes"):
+        for key in ("d3_action_entropy_given_code", "hungarian_global", "ami", "nmi", "homogeneity", "completeness",
+                    "used_codes"):
             na[key] = "no discrete codes (continuous latents only)"
     if c is None and z is not None and disc_a:
         sub = _subsample(n, max_knn_samples, rng)
@@ -300,7 +303,8 @@ def desiderata(latents, actions, states, *, codes=None, next_states=None, exo=No
     parts["decoder_curves"] = decoder_curves(
         a[sub], s[sub], None if c is None else c[sub], None if z is None else z[sub], budgets, disc_a, seed)
 
-    params = {"seed": seed, "n_regions": int(r.max() + 1), "regions_given": regions is not None, "discrete_states": disc_s,
+    params = {"seed": seed, "n_regions": int(r.max() + 1), "regions_given": regions is not None,
+              "discrete_states": disc_s,
               "discrete_actions": disc_a, "units": "nats", "estimator": "plugin (discrete parts)",
               "used_code_threshold": USED_CODE_THRESHOLD, "max_knn_samples": max_knn_samples,
               "max_probe_samples": max_probe_samples}

@@ -157,7 +157,8 @@ def _is_constant(x: np.ndarray) -> bool:
 
 
 # ------------------------------------------------------------------------------------ public API
-def entropy(x, *, estimator: str = "auto", discrete: bool | None = None, n_neighbors: int = 3, seed: int = 0) -> MetricResult:
+def entropy(x, *, estimator: str = "auto", discrete: bool | None = None, n_neighbors: int = 3,
+            seed: int = 0) -> MetricResult:
     """Entropy of one variable ``x`` (N, d), in nats.
 
     Discrete: ``plugin`` (default) or ``miller_madow``. Continuous: ``kl`` (Kozachenko–Leonenko;
@@ -203,7 +204,8 @@ def mutual_info(x, y, *, estimator: str = "auto", discrete_x: bool | None = None
     elif estimator == "ksg":
         dx = dy = False
     elif estimator == "mixed" and dx == dy:
-        raise IdentlamError("estimator: 'mixed' needs one discrete and one continuous variable (set discrete_x/discrete_y)")
+        raise IdentlamError(
+            "estimator: 'mixed' needs one discrete and one continuous variable (set discrete_x/discrete_y)")
     elif estimator == "auto":
         estimator = "plugin" if dx and dy else ("ksg" if not (dx or dy) else "mixed")
     params = {"estimator": estimator, "units": "nats", "discrete_x": dx, "discrete_y": dy}
@@ -218,7 +220,8 @@ def mutual_info(x, y, *, estimator: str = "auto", discrete_x: bool | None = None
     n = check_same_length(x=xa, y=ya)
     continuous = [a for a, disc in ((xa, dx), (ya, dy)) if not disc]
     if any(_is_constant(a) for a in continuous):
-        return MetricResult("mutual_info", 0.0, {"n_samples": n, "note": "constant continuous variable: MI is 0"}, params)
+        note = "constant continuous variable: MI is 0"
+        return MetricResult("mutual_info", 0.0, {"n_samples": n, "note": note}, params)
     if estimator == "ksg":
         mi = _continuous_mi(xa, ya, k, seed)
     else:

@@ -99,7 +99,8 @@ def test_global_versus_per_region_matching():
     swap = np.array([[0, 1, 2, 3], [1, 0, 3, 2]])
     result = hungarian_accuracy(a, swap[region, a], regions=region)
     assert result.score["per_region"] == 1.0
-    assert result.score["global"] == pytest.approx(np.mean(region == 0) if np.mean(region == 0) > 0.5 else np.mean(region == 1))
+    # one global matching can be right in one region only: the larger one
+    assert result.score["global"] == pytest.approx(max(np.mean(region == 0), np.mean(region == 1)))
     assert result.details["per_region_accuracy"] == {0: 1.0, 1: 1.0}
     same = hungarian_accuracy(a, swap[0, a], regions=region).score
     assert same == {"global": 1.0, "per_region": 1.0, "gap": 0.0}

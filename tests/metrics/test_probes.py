@@ -31,7 +31,8 @@ def test_linear_probe_on_separable_classes(separable):
     assert result.details == {"n_train": 480, "n_test": 120}
     assert result.params["discrete_target"] is True and result.params["seed"] == 0
     # the majority baseline is the test frequency of the most common training class
-    train_idx, test_idx = np.random.default_rng(0).permutation(600)[120:], np.random.default_rng(0).permutation(600)[:120]
+    perm = np.random.default_rng(0).permutation(600)
+    train_idx, test_idx = perm[120:], perm[:120]
     majority = np.bincount(a[train_idx]).argmax()
     assert result.score["majority_baseline"] == pytest.approx(np.mean(a[test_idx] == majority))
 
