@@ -232,8 +232,7 @@ def _scope(env, rng):
     n = 256
     s = fam.sample_support(rng, n)
     a = _actions_for(env, rng, n)
-    twice = [fam.step(s, a, {k: v for k, v in fam.draw_noise(np.random.default_rng(i), n).items()} or None)
-             for i in (1, 2)]
+    twice = [fam.step(s, a, fam.draw_noise(np.random.default_rng(i), n) or None) for i in (1, 2)]
     state_det = bool(np.array_equal(twice[0], twice[1]))
     exo_det = True
     if env.exo_dim:
@@ -241,7 +240,7 @@ def _scope(env, rng):
         outs = []
         for i in (1, 2):
             r = np.random.default_rng(i)
-            draws = [{k: v for k, v in proc.draw(r, n).items()} for _, proc in env.processes]
+            draws = [proc.draw(r, n) for _, proc in env.processes]
             outs.append(env._step_exo(e, a, draws))
         exo_det = bool(np.array_equal(outs[0], outs[1]))
     notes = []

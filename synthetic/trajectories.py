@@ -2,9 +2,10 @@
 
 Episode ``i`` draws every random number it needs up front: initial state, policy and transition
 noise from ``np.random.default_rng([seed, i, 0])``, distractors from ``default_rng([seed, i, 1])``.
-So an episode depends only on (parameters, seed, i): not on how many episodes are generated or how they
-are batched. Episodes are then stepped together as a batch (vectorized numpy), and observations
-are rendered for the whole batch at once. States, actions, distractors and rewards are stored as
+So an episode depends only on (parameters, seed, i): not on how many episodes are generated or
+how they are batched. Up to 1024 episodes are stepped together (vectorized numpy); observations
+are then made for groups of episodes (about 4096 frames per call) just before they are yielded,
+so memory holds one group of observations, not the whole batch. States, actions, distractors and rewards are stored as
 they are generated, never recomputed.
 """
 
@@ -74,8 +75,8 @@ def generate(env: str | Env, episodes: int, steps: int, seed: int = 0,
     """Yield ``episodes`` trajectories of ``steps`` observations each from the behaviour policy.
 
     ``env`` is a name from ``ENVIRONMENTS`` (with ``params`` overriding its preset) or an ``Env``
-    (then ``params`` must be empty). ``progress``, if given, is called after each batch with the
-    number of time steps just generated (``episodes * steps`` in total), e.g. ``tqdm.update``.
+    (then ``params`` must be empty). ``progress``, if given, is called after each group of yielded
+    episodes with the number of time steps it holds (``episodes * steps`` in total), e.g. ``tqdm.update``.
     """
     from synthetic.registry import make
 
