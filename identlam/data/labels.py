@@ -19,24 +19,28 @@ from identlam.errors import DatasetError
 class LabelSplit:
     """``n_trajectories`` trajectories chosen with ``seed``; their windows come with actions.
 
-    ``trajectories``: sorted int64 indices of the chosen trajectories. The choice depends only on
-    ``(n_trajectories, seed, number of trajectories in the file)``, and a smaller budget with the
-    same seed is not necessarily a subset of a larger one (as in LAOM's per-budget files).
+    ``trajectories``: sorted int64 indices of the chosen trajectories, drawn from ``among`` (e.g.
+    the training trajectories, so that labels never come from a held-out split) or from all. The
+    choice depends only on ``(n_trajectories, seed, candidates)``; a smaller budget with the same
+    seed is not necessarily a subset of a larger one (as in LAOM's per-budget files).
     """
 
-    def __init__(self, ds, n_trajectories: int, seed: int):
-        n = ds.n_trajectories
+    def __init__(self, ds, n_trajectories: int, seed: int, among=None):
+        candidates = np.arange(ds.n_trajectories, dtype=np.int64) if among is None else np.unique(np.asarray(among, np.int64))
+        if candidates.size and (candidates[0] < 0 or candidates[-1] >= ds.n_trajectories):
+            raise DatasetError(f"label split 'among': trajectory indices must lie in [0, {ds.n_trajectories})")
+        n = len(candidates)
         if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, (int, np.integer)):
             raise DatasetError(f"label split 'n_trajectories' is {n_trajectories!r}; expected an integer")
         if not 0 <= n_trajectories <= n:
-            raise DatasetError(
-                f"label split 'n_trajectories' is {n_trajectories}; the dataset {ds.path} has {n} trajectories"
-            )
+            where = f"the dataset {ds.path} has" if among is None else "'among' holds"
+            raise DatasetError(f"label split 'n_trajectories' is {n_trajectories}; {where} {n} trajectories")
         self._ds = ds
         self._store = ds._store
         self.seed = int(seed)
         rng = np.random.default_rng(self.seed)
-        self.trajectories = np.sort(rng.choice(n, size=int(n_trajectories), replace=False)).astype(np.int64)
+        chosen = candidates[rng.choice(n, size=int(n_trajectories), replace=False)]
+        self.trajectories = np.sort(chosen).astype(np.int64)
         self.trajectories.setflags(write=False)
         self.n_transitions = int((self._store.lengths[self.trajectories] - 1).sum())
         self._samplers: dict[tuple, WindowSampler] = {}

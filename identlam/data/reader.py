@@ -106,11 +106,12 @@ class Dataset:
         restricts them to a subset (e.g. a held-out split), all by default."""
         return WindowSampler(self._store, self.obs_kind, frame_stack, future_k, past_frame, trajectories)
 
-    def label_split(self, n_trajectories: int, seed: int):
-        """The seeded label split of ``n_trajectories`` trajectories (a :class:`LabelSplit`)."""
+    def label_split(self, n_trajectories: int, seed: int, among=None):
+        """The seeded label split of ``n_trajectories`` trajectories (a :class:`LabelSplit`),
+        chosen among the trajectory indices ``among`` (all by default)."""
         from identlam.data.labels import LabelSplit
 
-        return LabelSplit(self, n_trajectories, seed)
+        return LabelSplit(self, n_trajectories, seed, among)
 
     def close(self) -> None:
         self._store.close()

@@ -40,6 +40,12 @@ def test_budget_bounds(small_dataset):
                 ds.label_split(bad, 0)
         with pytest.raises(DatasetError, match="n_trajectories"):
             ds.label_split(2.0, 0)
+        among = ds.label_split(2, seed=3, among=[1, 4, 6])
+        assert set(among.trajectories.tolist()) <= {1, 4, 6} and len(among) == 2
+        with pytest.raises(DatasetError, match="'among' holds 3 trajectories"):
+            ds.label_split(4, 0, among=[1, 4, 6])
+        with pytest.raises(DatasetError, match="'among'"):
+            ds.label_split(1, 0, among=[9])
         empty = ds.label_split(0, 0)
         assert len(empty) == 0 and empty.actions().shape == (0,)
         with pytest.raises(DatasetError, match="n_trajectories' is 0"):
