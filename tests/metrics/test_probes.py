@@ -57,6 +57,7 @@ def test_continuous_targets_report_r2_and_mse():
     assert set(independent.score) == {"r2", "mse"}
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_mlp_probe_decodes_what_a_linear_probe_cannot():
     rng = np.random.default_rng(3)
     z = rng.uniform(-1, 1, size=(300, 2))
