@@ -72,8 +72,20 @@ def discretize(
 
 
 def _equal_width(column: np.ndarray, num_bins: int) -> np.ndarray:
+    """``np.digitize(x, edges[:-1]) - 1`` (dlib's rule), without a binary search per value.
+
+    The bin is first guessed arithmetically, then moved by at most one so that
+    ``edges[k] <= x < edges[k + 1]`` holds for the very edges numpy computes; the result is
+    identical to ``np.digitize`` and several times faster on unsorted data.
+    """
     edges = np.histogram_bin_edges(column, num_bins)
-    return np.digitize(column, edges[:-1]).astype(np.int64) - 1
+    step = (edges[-1] - edges[0]) / num_bins
+    guess = np.floor((column - edges[0]) / step)
+    k = np.clip(guess, 0, num_bins - 1).astype(np.int64)
+    k -= column < edges[k]
+    upper = np.append(edges[1:-1], np.inf)  # upper[k] = left edge of bin k + 1
+    k += column >= upper[k]
+    return k
 
 
 def _quantile(values: np.ndarray, num_bins: int) -> np.ndarray:

@@ -32,17 +32,19 @@ def correlation_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Returns ``(p, q)``; pairs involving a constant column are 0.
     """
-    xs = _unit_columns(x)
-    ys = _unit_columns(y)
-    return np.clip(xs.T @ ys, -1.0, 1.0)
+    return np.clip(_unit_rows(x) @ _unit_rows(y).T, -1.0, 1.0)
 
 
-def _unit_columns(a: np.ndarray) -> np.ndarray:
-    centred = a - a.mean(axis=0)
-    norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
-    constant = np.ptp(a, axis=0) == 0
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    """Columns of ``a`` centred and scaled to unit norm, as contiguous rows ``(d, N)``."""
+    rows = np.ascontiguousarray(a.T)  # per-variable reductions then run over contiguous memory
+    constant = rows.max(axis=1) == rows.min(axis=1)
+    rows -= rows.mean(axis=1, keepdims=True)
+    norm = np.sqrt(np.einsum("ij,ij->i", rows, rows))
     # Exactly constant columns can keep rounding residue after centring; force them to 0.
-    return np.where(constant, 0.0, centred / np.where(constant, 1.0, norm))
+    rows[constant] = 0.0
+    rows /= np.where(constant, 1.0, norm)[:, None]
+    return rows
 
 
 def mcc(latents: Any, factors: Any, *, method: str = "pearson") -> MetricResult:

@@ -44,7 +44,8 @@ def mig(
 
     ``discretizer`` bins the latents (see :mod:`identlam.metrics.discretize`; dlib's study
     setting is ``"equal_width"`` with 20 bins, which ``"auto"`` selects for float latents).
-    ``factor_discretizer`` bins the factors (default: used as given, as dlib does).
+    ``factor_discretizer`` bins the factors with the same ``num_bins`` (default ``"identity"``:
+    used as given, as dlib does; continuous factors then raise and must be binned explicitly).
 
     ``details``: ``mi_matrix`` ``(m, k)`` (nats), ``factor_entropy`` ``(k,)``, ``gap_per_factor``
     ``(k,)`` (normalised; 0 for excluded factors), ``best_latent`` ``(k,)``,

@@ -1,5 +1,7 @@
 """DCI: dlib's importance-matrix checks, behavioural checks, degenerate inputs, invariances."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -88,6 +90,7 @@ def test_constant_factor_excluded_and_reported(small_factors):
     base = dci(x, small_factors, gbt_params=SMALL_GBT)
     assert res.details["constant_factors"] == [3]
     assert res.details["accuracy_test"][3] is None
+    assert json.loads(json.dumps(res.to_dict(), allow_nan=False))["details"]["constant_factors"] == [3]
     np.testing.assert_array_equal(res.details["importance_matrix"][:, 3], 0.0)
     assert res.score == base.score
 

@@ -36,6 +36,16 @@ def test_equal_width_is_dlib_histogram_rule_per_column():
     assert labels.min() == 0
 
 
+@PROPERTY
+@given(seed=st.integers(0, 10_000), bins=st.integers(1, 40), scale=st.sampled_from([1e-9, 1.0, 3e7]))
+def test_equal_width_equals_np_digitize_including_values_on_edges(seed, bins, scale):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=200) * scale + rng.normal() * scale
+    x = np.concatenate([x, np.histogram_bin_edges(x, bins)])  # values exactly on every edge
+    expected = np.digitize(x, np.histogram(x, bins)[1][:-1]) - 1
+    np.testing.assert_array_equal(discretize(x, "equal_width", bins)[0][:, 0], expected)
+
+
 def test_constant_column_is_one_bin():
     labels, _, _ = discretize(np.full((10, 1), 3.5), "equal_width", 20)
     assert np.unique(labels).size == 1

@@ -1,5 +1,7 @@
 """MCC: reference formula, division by the true dimension, invariances, degenerate inputs."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -80,6 +82,7 @@ def test_constant_factor_excluded_and_reported():
     assert res.score == pytest.approx(1.0, abs=1e-12)
     assert res.details["constant_factors"] == [1]
     assert res.details["assignment"][1] == -1
+    assert json.loads(json.dumps(res.to_dict(), allow_nan=False))["details"]["assignment"] == [0, -1, 1]
     with pytest.raises(IdentlamError, match="factors: every factor is constant"):
         mcc(y, np.ones(100))
 

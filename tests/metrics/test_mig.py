@@ -1,5 +1,7 @@
 """MIG: dlib's behavioural checks, exact hand-computed values, degenerate inputs, invariances."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -43,6 +45,7 @@ def test_hand_computed_gap():
     np.testing.assert_allclose(res.details["factor_entropy"], [np.log(2)], rtol=1e-15)
     assert res.details["best_latent"].tolist() == [0]
     assert res.params["discretizer"] == "identity" and res.params["num_bins"] is None
+    assert json.loads(json.dumps(res.to_dict(), allow_nan=False))["details"]["best_latent"] == [0]
 
 
 def test_single_code_gap_is_mi_over_entropy():

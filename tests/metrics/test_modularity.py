@@ -1,5 +1,7 @@
 """Modularity and explicitness: dlib's matrix-level and behavioural checks, degenerate inputs."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -63,6 +65,7 @@ def test_constant_factor_excluded_constant_code_counts(noisy_codes):
     base = modularity(z, f)
     with_constant = modularity(z, np.column_stack([f, np.zeros(len(f), dtype=int)]))
     assert with_constant.details["constant_factors"] == [4]
+    assert json.loads(json.dumps(with_constant.to_dict(), allow_nan=False))["name"] == "modularity"
     assert with_constant.score == pytest.approx(base.score, abs=1e-15)
     diluted = modularity(np.column_stack([z, np.zeros(len(z))]), f)
     assert diluted.details["modularity_per_latent"][-1] == 0.0

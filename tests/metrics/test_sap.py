@@ -1,5 +1,7 @@
 """SAP: dlib's behavioural checks, the score matrix against dlib's per-pair loop, degenerate inputs."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -85,6 +87,7 @@ def test_constant_factor_excluded_and_reported(continuous, make_factors):
     base = sap(z, f, continuous_factors=continuous)
     assert res.details["constant_factors"] == [1]
     assert res.details["gap_per_factor"][1] == 0.0
+    assert json.loads(json.dumps(res.to_dict(), allow_nan=False))["details"]["constant_factors"] == [1]
     assert res.score == pytest.approx(base.score, abs=1e-15)
 
 
