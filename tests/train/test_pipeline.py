@@ -192,3 +192,17 @@ def test_baselines_end_to_end(tmp_path, vector_data, method):
             assert int(lat["n_codes"]) == 4
         assert load_artifact(run.output("decode"))["kind"] == "identity"
         assert report["offline"]["score"]["n_actions"] == 4
+
+
+@pytest.mark.parametrize("method", ["lapo", "lapo-fsq", "lapo-continuous", "laom", "laom-sup"])
+def test_every_lam_preset_runs_every_stage(tmp_path, vector_data, method):
+    cfg = make_config(vector_data, method, labels=2,
+                      overrides=[*TINY, "train.steps=4", "bc.steps=3", "decoder.steps=3", "model.future_k=2",
+                                 "eval.episodes=1", "eval.normalizer_steps=3", "model.frame_stack=2"])
+    run = RunDir.create(tmp_path / method, cfg, vector_data)
+    report = run_pipeline(run)
+    target = load_artifact(run.output("bc"))["meta"]["target"]
+    assert target == ("codes" if method == "lapo-fsq" else "latent")  # VQ's 64**8 joint codes: regress z
+    with np.load(run.output("relabel")) as lat:
+        assert ("codes" in lat.files) == (method in ("lapo", "lapo-fsq"))
+    assert np.isfinite(report["online"]["return_mean"])
