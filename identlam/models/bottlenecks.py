@@ -104,7 +104,9 @@ class VQBottleneck(nn.Module):
         return q.reshape(b, -1), tokens.reshape(b, -1)
 
     def forward(self, raw: torch.Tensor) -> Bottled:
-        quantized, idx, commit = self.vq(self.tokens_layout(raw))
+        # distances and the EMA codebook statistics in fp32, also under bf16 autocast
+        with torch.autocast(device_type=raw.device.type, enabled=False):
+            quantized, idx, commit = self.vq(self.tokens_layout(raw.float()))
         fdm_latent, tokens = self._from_tokens(quantized, idx)
         codes = (tokens.long() * self.radix).sum(-1)
         logs = _histogram_logs(tokens, self.m)
@@ -114,7 +116,7 @@ class VQBottleneck(nn.Module):
         logs["dead_codes"] = float((usage < DEAD_FRACTION).sum())
         logs["codes_used"] = float(torch.unique(codes).numel())
         logs["commitment"] = float(commit.detach())
-        return Bottled(fdm_latent=fdm_latent, z=raw, codes=codes, probs=None, aux_loss=commit, logs=logs)
+        return Bottled(fdm_latent=fdm_latent, z=raw.float(), codes=codes, probs=None, aux_loss=commit, logs=logs)
 
 
 class FSQBottleneck(nn.Module):

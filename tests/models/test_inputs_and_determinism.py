@@ -98,3 +98,19 @@ def test_same_seed_same_training_different_seed_different(kw):
         assert torch.equal(pa, pb)
     c, lc = _train(1, obs_shape=obs_shape, **kw)
     assert lc != la
+
+
+@pytest.mark.parametrize("bottleneck", ["none", "vq", "fsq", "categorical"])
+@pytest.mark.parametrize("target", ["observation", "latent"])
+def test_bf16_autocast_runs_every_axis(bottleneck, target):
+    # CPU autocast stands in for the trainer's CUDA bf16 autocast: same casting rules for Linear/conv
+    cfg = tiny_config(bottleneck=bottleneck, target=target, label_coef=0.1, augment=True, past_frame=True)
+    lam = LatentActionModel(cfg, IMG, "discrete", n_actions=3, seed=0)
+    batch = make_batch(IMG, labels=True, n_actions=3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = lam.loss(batch, 0, 10)
+        z, _, _ = lam.label(batch["obs_t"], batch["obs_next"], batch["obs_past"])
+    assert out.loss.dtype == torch.float32 and torch.isfinite(out.loss) and z.dtype == torch.float32
+    out.loss.backward()
+    assert all(p.grad is None or p.grad.dtype == p.dtype for p in lam.parameters())
+    assert all(p.dtype == torch.float32 for p in lam.state_dict().values() if p.is_floating_point())
