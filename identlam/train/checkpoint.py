@@ -3,7 +3,7 @@
 A checkpoint is one ``torch.save`` file holding a dict:
 ``stage`` (str), ``step`` (updates done), ``modules`` (name -> state_dict), ``optimizer``,
 ``scheduler``, ``numpy_rng`` (the batch sampler's ``bit_generator.state``), ``torch_rng``
-(CPU generator state; ``cuda_rng`` too on CUDA) and ``extra`` (stage-specific JSON-able data).
+(CPU generator state) and ``cuda_rng`` (on CUDA, else None).
 An interrupted write leaves the previous checkpoint in place (identlam.io.atomic_path).
 """
 

@@ -4,8 +4,10 @@
 
 - ``offline``: the :func:`identlam.metrics.desiderata` report of ``RUN/latents.npz`` against the
   true actions, states, next states and distractors of the **held-out trajectories** (the last
-  ``ceil(eval.holdout_fraction × N)`` trajectories of the file, which no stage trained on; with
-  ``holdout_fraction = 0`` it is computed on all transitions, in-sample). Its ``score`` is the
+  ``ceil(eval.holdout_fraction × N)`` trajectories of the file, on which neither the LAM nor the
+  latent policy trained; with ``holdout_fraction = 0`` it is computed on all transitions,
+  in-sample). The label split is drawn over all trajectories, so a held-out trajectory may be
+  labelled; those are listed in ``labelled_held_out_trajectories``. Its ``score`` is the
   headline dict, ``details`` the matrices. Absent for the ``bc`` baseline (no latents).
 - ``online`` (when the file's ``generator`` attribute describes a simulable synthetic
   environment): the return of the final policy over ``eval.episodes`` episodes, the return of a
@@ -29,9 +31,13 @@ from identlam.train.device import resolve_device
 
 
 def run_evaluate(run, episodes: int | None = None) -> dict[str, Any]:
-    """Write ``RUN/metrics.json`` (no-op when it exists) and return its contents."""
+    """Write ``RUN/metrics.json`` and return its contents; a no-op when it exists, unless
+    ``episodes`` asks for a different number of online episodes than it holds."""
     if run.finished("evaluate"):
-        return json.loads(run.output("evaluate").read_text())
+        report = json.loads(run.output("evaluate").read_text())
+        done = (report.get("online") or {}).get("episodes")
+        if episodes is None or done is None or done == int(episodes):
+            return report  # a different --episodes re-evaluates; otherwise the stage is finished
     cfg = run.cfg
     ds = run.open_dataset()
     _, held_out = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
@@ -71,4 +77,7 @@ def offline_report(run, ds, trajectories: np.ndarray) -> dict[str, Any]:
     out = result.to_dict()
     out["trajectories"] = [int(i) for i in trajectories]
     out["transitions"] = int(chosen.sum())
+    if run.cfg.labels > 0:  # labelled trajectories that are also held out (their actions reached training)
+        labelled = ds.label_split(run.cfg.labels, run.cfg.seed).trajectories
+        out["labelled_held_out_trajectories"] = [int(i) for i in np.intersect1d(labelled, trajectories)]
     return out

@@ -116,7 +116,6 @@ def fit(
     log: RunLog,
     stop_at: int | None = None,
     on_step_end: Callable[[int, int], None] | None = None,
-    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) ``schedule.steps`` updates of every trainable parameter in ``modules``.
 
@@ -140,7 +139,6 @@ def fit(
         if device.type == "cuda" and saved.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(saved["cuda_rng"], device)
         start = int(saved["step"])
-        extra = saved.get("extra", extra)
         log.truncate(stage, start)
 
     def snapshot(step: int) -> dict[str, Any]:
@@ -153,7 +151,6 @@ def fit(
             "numpy_rng": rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-            "extra": extra or {},
         }
 
     for m in modules.values():

@@ -64,8 +64,13 @@ def test_stage_commands_and_pipeline_rerun(tmp_path, capsys, vector_data):
     assert "metrics.json" in printed and "ami" in printed and "return" in printed
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["online"]["episodes"] == 1
     # pipeline over a finished run: every stage is skipped, the same metrics come back
+    before = (tmp_path / "run" / "metrics.json").read_text()
     assert main(["pipeline", "--data", str(vector_data), "--method", "lapo-entropy", "--out", out, "--labels", "2",
                  "--steps", "10", "--seed", "3", "--device", "cpu", *SETS]) == 0
+    assert (tmp_path / "run" / "metrics.json").read_text() == before
+    # asking for another number of episodes re-evaluates
+    assert main(["evaluate", out, "--episodes", "2"]) == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["online"]["episodes"] == 2
 
 
 def test_one_line_errors(tmp_path, capsys, vector_data):
