@@ -207,7 +207,7 @@ def print_scaling(rows: list[dict[str, Any]], sizes: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best of) for MIG/MCC")
+    parser.add_argument("--repeat", type=int, default=5, help="timing repeats (best of) for MIG/MCC")
     parser.add_argument("--dci-full", action="store_true", help="also run dlib-exact DCI at large N")
     args = parser.parse_args()
     print(f"identlam disentanglement metrics vs per-pair loops; sizes {args.sizes}")

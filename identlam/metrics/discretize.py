@@ -57,9 +57,9 @@ def discretize(
             raise IdentlamError(f"{name}: expected shape (N, d) or (N,), got {cols.shape}")
         if cols.shape[1] == 0:
             raise IdentlamError(f"{name}: empty input (0 columns)")
-        labels = np.stack(
-            [as_labels(cols[:, j], f"{name} column {j}") for j in range(cols.shape[1])], axis=1
-        )
+        if cols.shape[0] == 0:
+            raise IdentlamError(f"{name}: empty input (0 samples)")
+        labels = np.stack([_identity(cols[:, j], f"{name} column {j}") for j in range(cols.shape[1])], 1)
         return labels, labels.max(axis=0) + 1, method
     values = as_2d(raw, name)
     if auto:
@@ -69,6 +69,22 @@ def discretize(
     else:
         labels = _quantile(values, num_bins)
     return labels, np.full(values.shape[1], num_bins, dtype=np.int64), method
+
+
+def _identity(column: np.ndarray, name: str) -> np.ndarray:
+    """Labels ``0..m-1`` in sorted order of the distinct values (as ``np.unique``'s inverse).
+
+    Integer columns with a value range up to a few times N take a linear-time path through
+    ``np.bincount``; anything else goes through :func:`validation.as_labels` (sorting).
+    """
+    if column.dtype.kind in "iu" and column.size:
+        low = int(column.min())
+        span = int(column.max()) - low + 1
+        if span <= 4 * column.size + 1024:
+            shifted = (column - low).astype(np.int64)
+            present = np.bincount(shifted, minlength=span) > 0
+            return (np.cumsum(present) - 1)[shifted]
+    return as_labels(column, name)
 
 
 def _equal_width(column: np.ndarray, num_bins: int) -> np.ndarray:
@@ -162,4 +178,5 @@ def constant_columns(n_levels_used: np.ndarray) -> np.ndarray:
 
 def occupied_levels(labels: np.ndarray) -> np.ndarray:
     """Number of distinct labels actually present in each column of ``labels`` ``(N, d)``."""
-    return np.array([np.unique(labels[:, j]).size for j in range(labels.shape[1])], dtype=np.int64)
+    return np.array([np.count_nonzero(np.bincount(labels[:, j])) for j in range(labels.shape[1])],
+                    dtype=np.int64)

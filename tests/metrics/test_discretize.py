@@ -153,3 +153,29 @@ def test_mi_matrix_equals_sklearn_and_respects_bounds(seed, n, la, lb):
 def test_occupied_levels_counts_present_values_only():
     labels, _, _ = discretize(np.array([[0.0, 1.0], [0.0, 5.0], [0.0, 9.0]]), "equal_width", 20)
     np.testing.assert_array_equal(occupied_levels(labels), [1, 3])
+
+
+def test_disentanglement_modules_import_neither_torch_nor_sklearn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import identlam.metrics.mig, identlam.metrics.dci, identlam.metrics.sap\n"
+        "import identlam.metrics.modularity, identlam.metrics.mcc\n"
+        "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@PROPERTY
+@given(seed=st.integers(0, 10_000), low=st.integers(-10**12, 10**12), span=st.integers(1, 10**6))
+def test_identity_labels_equal_np_unique_inverse(seed, low, span):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(low, low + span, size=(300, 2))  # wide spans take the sorting path
+    expected = np.column_stack([np.unique(c, return_inverse=True)[1] for c in x.T])
+    labels, levels, _ = discretize(x, "identity")
+    np.testing.assert_array_equal(labels, expected)
+    np.testing.assert_array_equal(levels, expected.max(axis=0) + 1)
+    np.testing.assert_array_equal(discretize(x.astype(np.uint64) if low >= 0 else x, "identity")[0], expected)
