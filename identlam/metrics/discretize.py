@@ -45,7 +45,10 @@ def discretize(
     """
     check_choice(method, "discretizer", DISCRETIZERS)
     num_bins = check_positive_int(num_bins, "num_bins")
-    raw = np.asarray(x)
+    try:
+        raw = np.asarray(x)
+    except ValueError:  # ragged nested sequences
+        raise IdentlamError(f"{name}: not a rectangular array") from None
     if method == "auto":
         method = "identity" if raw.dtype.kind in "iub" else "equal_width"
         auto = True

@@ -102,6 +102,7 @@ def test_auto_refuses_to_merge_float_categorical_codes():
         (np.zeros((5, 0)), {"method": "identity"}, "latents: empty input"),
         (np.array([0.5, 1.0]), {"method": "identity"}, "latents column 0: discrete labels"),
         (np.zeros((2, 2, 2)), {"method": "quantile"}, "latents: expected shape"),
+        ([[1, 2], [3]], {"method": "identity"}, "latents: not a rectangular array"),
     ],
 )
 def test_bad_input_raises_one_line(x, kwargs, message):
