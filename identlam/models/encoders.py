@@ -138,20 +138,21 @@ class _PostNormBlock(nn.Module):
 class ConditionedMLP(nn.Module):
     """A head whose conditioning re-enters every layer (LAOM's LatentActHead/LatentObsHead).
 
-    ``h = block(W_0 c)``, then ``n_layers - 1`` times ``h = block(W_i [h, c])``, then ``W_out h``,
-    where ``c`` is the concatenated conditioning ``(B, in_dim)``; output ``(B, out_dim)``.
+    ``h = block(W_0 [x, c])``, then ``n_layers - 1`` times ``h = block(W_i [h, c])``, then
+    ``W_out h``: ``x`` ``(B, in_dim)`` enters once, ``c`` ``(B, cond_dim)`` at every layer. LAOM's
+    IDM re-feeds both embeddings (``x`` empty, ``c = [e_t, e_{t+k}]``); its FDM re-feeds only the
+    latent action (``x = e_t``, ``c = z``). Output ``(B, out_dim)``.
     """
 
-    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, n_layers: int = 3):
+    def __init__(self, in_dim: int, cond_dim: int, hidden_dim: int, out_dim: int, n_layers: int = 3):
         super().__init__()
-        self.first = nn.Linear(in_dim, hidden_dim)
-        self.rest = nn.ModuleList(nn.Linear(hidden_dim + in_dim, hidden_dim) for _ in range(n_layers - 1))
+        self.first = nn.Linear(in_dim + cond_dim, hidden_dim)
+        self.rest = nn.ModuleList(nn.Linear(hidden_dim + cond_dim, hidden_dim) for _ in range(n_layers - 1))
         self.blocks = nn.ModuleList(_PostNormBlock(hidden_dim) for _ in range(n_layers))
         self.out = nn.Linear(hidden_dim, out_dim)
 
-    def forward(self, *conditioning: torch.Tensor) -> torch.Tensor:
-        c = torch.cat(conditioning, dim=-1)
-        h = self.blocks[0](self.first(c))
+    def forward(self, x: torch.Tensor | None, c: torch.Tensor) -> torch.Tensor:
+        h = self.blocks[0](self.first(c if x is None else torch.cat([x, c], dim=-1)))
         for proj, block in zip(self.rest, self.blocks[1:]):
             h = block(proj(torch.cat([h, c], dim=-1)))
         return self.out(h)

@@ -91,17 +91,17 @@ class LatentActionModel(nn.Module):
         state_dim = n_state * embed
         self.bottleneck = make_bottleneck(cfg, state_dim)
         self.categorical = isinstance(self.bottleneck, CategoricalBottleneck)
-        self.idm = ConditionedMLP(state_dim + embed, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
+        self.idm = ConditionedMLP(0, state_dim + embed, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
         latent = self.bottleneck.out_dim
         if cfg.target == "latent":
-            self.fdm = ConditionedMLP(state_dim + latent, cfg.hidden_dim, embed, HEAD_LAYERS)
+            self.fdm = ConditionedMLP(state_dim, latent, cfg.hidden_dim, embed, HEAD_LAYERS)
         elif self.is_image:
             h, w, c = self.batch_shape
             widths = tuple(ch * cfg.impala_scale for ch in cfg.impala_channels)
             self.fdm = PixelFDM(n_state * c, c, h, w, latent, widths, bounded=not cfg.predict_delta)
         else:
             d = self.batch_shape[0]
-            self.fdm = ConditionedMLP(n_state * d + latent, cfg.hidden_dim, d, HEAD_LAYERS)
+            self.fdm = ConditionedMLP(n_state * d, latent, cfg.hidden_dim, d, HEAD_LAYERS)
         if cfg.label_coef > 0:
             out = self.n_actions if self.action_space == "discrete" else self.action_dim
             self.action_head = nn.Linear(self.bottleneck.latent_dim_out, out)
@@ -140,7 +140,7 @@ class LatentActionModel(nn.Module):
 
     def _idm(self, views: dict[str, torch.Tensor], future_key: str, temperature: float = 1.0):
         state, e_t = self._state(views)
-        raw = self.idm(state, self.encoder(views[future_key]))
+        raw = self.idm(None, torch.cat([state, self.encoder(views[future_key])], dim=-1))
         bottled = self.bottleneck(raw, temperature) if self.categorical else self.bottleneck(raw)
         return state, e_t, bottled
 

@@ -112,7 +112,7 @@ def test_entropy_penalty_gradient_reaches_the_idm_and_its_sign_follows_the_weigh
     assert logs1["objective"] == pytest.approx(logs0["objective"] + logs1[f"h_{term}"], rel=1e-5)
     diff = g1 - g0
     assert float(diff.abs().max()) > 1e-6  # the entropy term moves the IDM
-    torch.testing.assert_close(gm - g0, -diff, rtol=1e-4, atol=1e-7)  # a bonus pushes the other way
+    torch.testing.assert_close(gm - g0, -diff, rtol=0, atol=1e-3 * float(diff.abs().max()))  # a bonus pushes the other way
 
 
 def test_gradient_descent_on_conditional_entropy_lowers_it():

@@ -51,7 +51,7 @@ def test_detach_switch_stops_encoder_gradient_through_the_fdm_input(bottleneck):
         cfg = tiny_config(bottleneck=bottleneck, target="latent", detach_fdm_input=detach, target_ema_tau=0.0)
         lam = LatentActionModel(cfg, OBS, "discrete", n_actions=3, seed=0)
         width = lam.bottleneck.in_dim
-        lam.idm.forward = lambda *c: torch.zeros(c[0].shape[0], width)  # cut the IDM path to the encoder
+        lam.idm.forward = lambda x, c: torch.zeros(c.shape[0], width)  # cut the IDM path to the encoder
         lam.loss(make_batch(OBS), 0, 10).loss.backward()
         grads = [p.grad for p in lam.encoder.parameters()]
         return sum(0.0 if g is None else float(g.abs().sum()) for g in grads)
