@@ -48,6 +48,11 @@ Enumeration, :mod:`identlam.models.exact_enumerate`
     Stochastic labellings are not searched; items 12 and 15 show they never beat their
     deterministic counterparts at equal reconstruction.
 
+Scenario table, :mod:`identlam.models.exact_scenarios`
+    ``scenario_table(lam)`` runs ``minimizers`` on one tiny DGP per switched-off assumption and
+    reports, per entropy variant, how many minimizers there are and which desiderata break in
+    every / some of them; ``python -m identlam.models.exact_scenarios`` prints it.
+
 Theorem correspondences (theory.md §9; tests/models/test_exact*.py)
     9  symmetry: joint code permutation of q and f leaves L_rec and all entropies unchanged.
     10 oracle: L_rec = 0, H(Â|S,S') = 0, and L_lambda(oracle) <= every perturbation.

@@ -55,6 +55,9 @@ def test_item9_joint_code_permutation_leaves_every_term_unchanged(seed, fdm):
     assert reconstruction_loss(mdp, q_perm, fdm) == pytest.approx(reconstruction_loss(mdp, q, fdm), abs=1e-12)
     for key, value in entropy_terms(mdp, q).items():
         assert entropy_terms(mdp, q_perm)[key] == pytest.approx(value, abs=1e-12)
+    # the optimal FDM is equivariant: fitted on permuted codes it is the permuted table
+    best, best_perm = fit_fdm(mdp, q, fdm), fit_fdm(mdp, q_perm, fdm)
+    np.testing.assert_allclose(best_perm[..., sigma, :], best, atol=1e-12)
 
 
 def test_fit_fdm_is_the_least_squares_optimum():
