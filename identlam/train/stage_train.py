@@ -91,23 +91,25 @@ def _train_lam(run, ds, device: torch.device) -> None:
         lam = build_lam(cfg, ds, derive_seed(cfg.seed, "init", r)).to(device)
         return lam, np.random.default_rng(derive_seed(cfg.seed, "batches", r))
 
-    def on_step_end(lam):
-        hook = getattr(lam, "on_step_end", None)
-        return hook if callable(hook) else None
-
     final_ckpt = run.checkpoint("train")
-    chosen = _select_restart(run, cfg, ds, device, windows, schedule, candidate, make_step, on_step_end) if restarts > 1 else 0
+    chosen = _select_restart(run, cfg, device, windows, schedule, candidate, make_step) if restarts > 1 else 0
     lam, rng = candidate(chosen)
     with seeded_torch(derive_seed(cfg.seed, "torch", chosen), device):
         fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device, stage="train",
-            checkpoint_path=final_ckpt, log=run.log, on_step_end=on_step_end(lam))
+            checkpoint_path=final_ckpt, log=run.log, on_step_end=_step_hook(lam))
     meta = {"latent_dim_out": lam.latent_dim_out, "n_codes_out": lam.n_codes_out, "restart": chosen,
             "train_trajectories": len(train_traj)}
     save_artifact(run.output("train"), "lam", {"lam": lam}, meta)
     shutil.rmtree(run.path / "checkpoints", ignore_errors=True)
 
 
-def _select_restart(run, cfg, ds, device, windows, schedule, candidate, make_step, on_step_end) -> int:
+def _step_hook(lam):
+    """``lam.on_step_end(step, total_steps)`` when the model defines it (label-free code maintenance)."""
+    hook = getattr(lam, "on_step_end", None)
+    return hook if callable(hook) else None
+
+
+def _select_restart(run, cfg, device, windows, schedule, candidate, make_step) -> int:
     """Train every candidate for ``restart_steps``, keep the lowest label-free objective."""
     record_path = run.path / "restarts.json"
     if record_path.is_file():
@@ -119,7 +121,7 @@ def _select_restart(run, cfg, ds, device, windows, schedule, candidate, make_ste
         with seeded_torch(derive_seed(cfg.seed, "torch", r), device):
             fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device,
                 stage=f"train/restart{r}", checkpoint_path=run.checkpoint(f"restart{r}"), log=run.log,
-                stop_at=cfg.train.restart_steps, on_step_end=on_step_end(lam))
+                stop_at=cfg.train.restart_steps, on_step_end=_step_hook(lam))
         scores.append(label_free_objective(lam, probe, cfg.train.restart_steps, schedule.steps,
                                            cfg.train.batch_size, device))
     chosen = int(np.argmin(scores))
