@@ -139,7 +139,8 @@ def build_step(cfg, obs_shape, batch_size: int, device):
     """(trainable module, list of batches, loss function of (batch, step)) for one preset."""
     m, g = cfg.model, torch.Generator().manual_seed(0)
     if cfg.kind == "bc":
-        stacked = (*obs_shape[:2], obs_shape[2] * m.frame_stack) if len(obs_shape) == 3 else (obs_shape[0] * m.frame_stack,)
+        image = len(obs_shape) == 3
+        stacked = (*obs_shape[:2], obs_shape[2] * m.frame_stack) if image else (obs_shape[0] * m.frame_stack,)
         net = Policy(stacked, N_ACTIONS, hidden_dim=cfg.bc.hidden_dim, impala_scale=cfg.bc.impala_scale,
                      channels=m.impala_channels, res_blocks=m.impala_res_blocks, seed=0)
         batches = [random_windows(obs_shape, m, batch_size, g, device, actions=True) for _ in range(N_BATCHES)]

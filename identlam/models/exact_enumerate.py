@@ -54,7 +54,8 @@ def canonical_labellings(n_items: int, n_codes: int, limit: int = 2_000_000) -> 
         raise IdentlamError(f"enumeration field 'n_codes': {n_codes} must be >= 1")
     total = count_canonical(n_items, n_codes)
     if total > limit:
-        raise IdentlamError(f"enumeration field 'n_codes': {total} labellings exceed the limit {limit}; use fewer codes, a smaller MDP or continuous=True")
+        raise IdentlamError(f"enumeration field 'n_codes': {total} labellings exceed the limit {limit}; "
+                            "use fewer codes, a smaller MDP or continuous=True")
     strings = np.zeros((1, min(n_items, 1)), dtype=np.int64)
     used = np.ones(1, dtype=np.int64)  # codes used so far by each string
     for _ in range(1, n_items):
@@ -85,7 +86,8 @@ def batch_objective(mdp: TabularMDP, codes, n_codes: int, lam: float = 0.1,
     averages: (state, code) for tabular, code for shared."""
     codes = np.asarray(codes, dtype=np.int64)
     if codes.ndim != 2 or codes.shape[1] != mdp.n_transitions:
-        raise IdentlamError(f"enumeration field 'codes': shape {codes.shape}, expected (N, {mdp.n_transitions})")
+        raise IdentlamError(f"enumeration field 'codes': shape {codes.shape}, "
+                            f"expected (N, {mdp.n_transitions})")
     if codes.size and (codes.min() < 0 or codes.max() >= n_codes):
         raise IdentlamError(f"enumeration field 'codes': values outside [0, {n_codes})")
     if entropy not in ENTROPY_TERMS or fdm not in FDM_CLASSES:

@@ -73,7 +73,8 @@ class TabularMDP:
             raise IdentlamError("TabularMDP field 'next_state': state index out of range")
         disp = _float_array(self.displacement, "displacement", 3)
         if disp.shape[:2] != (n, k):
-            raise IdentlamError(f"TabularMDP field 'displacement': shape {disp.shape}, expected ({n}, {k}, d)")
+            raise IdentlamError(f"TabularMDP field 'displacement': shape {disp.shape}, "
+                                f"expected ({n}, {k}, d)")
         coords = _float_array(self.coords, "coords", 2)
         if coords.shape != (n, disp.shape[2]):
             raise IdentlamError(f"TabularMDP field 'coords': shape {coords.shape}, expected ({n}, {disp.shape[2]})")
@@ -102,7 +103,8 @@ class TabularMDP:
                 if s2 in seen:  # A2 fails here: two actions share one observed transition
                     t = seen[s2]
                     if not np.allclose(disp[t], self.displacement[s, a], atol=1e-12):
-                        raise IdentlamError(f"TabularMDP field 'displacement': actions reaching the same next state from state {s} have different displacements")
+                        raise IdentlamError(f"TabularMDP field 'displacement': actions reaching the same "
+                                            f"next state from state {s} have different displacements")
                     w[t] += weight[s, a]
                 else:
                     t = seen[s2] = len(src)
@@ -261,7 +263,8 @@ def labels_from_actions(mdp: TabularMDP, table) -> np.ndarray:
         if t < 0:
             continue
         if codes[t] >= 0 and codes[t] != table[s, a]:
-            raise IdentlamError(f"labels_from_actions field 'table': actions sharing the transition from state {s} get different codes")
+            raise IdentlamError(f"labels_from_actions field 'table': actions sharing the transition "
+                                f"from state {s} get different codes")
         codes[t] = table[s, a]
     if (codes < 0).any():
         raise IdentlamError("labels_from_actions field 'table': codes must be >= 0")

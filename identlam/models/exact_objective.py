@@ -74,7 +74,8 @@ def reconstruction_loss(mdp: TabularMDP, q, fdm="tabular") -> float:
     elif table.shape == (n_codes, d):
         pred = np.broadcast_to(table, (mdp.n_transitions, n_codes, d))
     else:
-        raise IdentlamError(f"exact objective field 'fdm': shape {table.shape}, expected ({mdp.n_states}, {n_codes}, {d}) or ({n_codes}, {d})")
+        raise IdentlamError(f"exact objective field 'fdm': shape {table.shape}, "
+                            f"expected ({mdp.n_states}, {n_codes}, {d}) or ({n_codes}, {d})")
     sq = ((mdp.trans_disp[:, None, :] - pred) ** 2).sum(axis=2)
     return float((mdp.trans_weight[:, None] * q * sq).sum())
 
