@@ -1,18 +1,20 @@
 """Benchmark of identlam.data: generation throughput, random-window reads, memory while reading.
 
-    python benchmarks/data.py [--size-gb 1.0] [--tmp DIR]
+    python benchmarks/data.py [--size-gib 1.0] [--tmp DIR]
 
-1. Generation: transitions/s of ``synthetic.generate`` + ``write_dataset`` for vector and 64 px
-   image observations (the assumption report, computed once per dataset, is not included).
-2. Random windows from a >= 1 GB file of 64 px images (generated into a temporary directory and
-   deleted afterwards), read lazily from the chunked HDF5 file in a fresh process (its peak RSS
-   is the memory while reading), compared with the same windows from the same data held in memory
-   as one numpy array, in the same run (ratio printed).
-3. Storage options on a smaller file: obs compression (none, lzf, gzip) and chunk size, read the
-   same way, as ratios against the default.
+1. Generation: transitions/s of ``synthetic.generate`` alone and of generate + ``write_dataset``,
+   for vector and 64 px image observations (the assumption report is not included).
+2. Random windows (batch 256, frame stack 3, K 4: LAOM's window) from a >= 1 GiB file of 64 px
+   images, generated into a temporary directory and deleted afterwards. Read lazily from the
+   chunked HDF5 file and, in the same process, the same windows from the same data held in
+   memory as one numpy array; the ratio is printed. Peak memory while reading lazily is measured
+   in a fresh process (its VmHWM), so nothing else inflates it.
+3. Storage options (compression, chunk size) on a smaller file, as ratios against the default.
 
-The file is read right after it was written, so the OS page cache likely holds it: the lazy
-numbers measure identlam's read path (HDF5 chunk lookup, copies, frame stacking), not the disk.
+Sources are measured in interleaved rounds and compared by median windows per CPU second of
+this process (user + system): the machine is shared, and wall-clock rates swing with other
+load. The file is read right after it was written, so the OS page cache likely holds it: the
+lazy numbers measure identlam's read path (HDF5 chunk lookup, copies, frame stacking), not a disk.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 BATCH = 256
-FRAME_STACK, FUTURE_K = 3, 4  # LAOM's window: 3 stacked frames, future offset up to 4
-READ_SECONDS = 8.0
+FRAME_STACK, FUTURE_K = 3, 4
+ROUNDS, ROUND_CPU_SECONDS = 3, 0.7
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory. VmHWM, not ru_maxrss: after fork + exec, ru_maxrss
+    """Peak resident memory of this process. VmHWM, not ru_maxrss: after fork + exec, ru_maxrss
     can still report the parent's peak."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -51,65 +53,59 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def attrs_for(env) -> dict:
-    spec = env.spec
-    key = "n_actions" if spec["action_space"] == "discrete" else "action_dim"
-    return {"env_id": spec["env_id"], "action_space": spec["action_space"], key: spec[key],
-            "obs_kind": spec["obs_kind"], "seed": 0, "generator": {"config": env.config}}
-
-
-def write_synthetic(path: Path, episodes: int, steps: int, **params) -> tuple[float, float]:
-    """Generate and write; return (seconds generating + writing, seconds generating alone)."""
+def write_synthetic(path: Path, episodes: int, steps: int, write_options: dict | None = None, **params) -> tuple[float, float, float]:
+    """Generate and write one file; return CPU s of generate + write, CPU s of generate alone,
+    and wall s of generate + write."""
     import synthetic
 
     from identlam.data import write_dataset
 
     env = synthetic.make("pointmass", **params)
-    t0 = time.perf_counter()
+    spec = env.spec
+    attrs = {"env_id": spec["env_id"], "action_space": spec["action_space"], "n_actions": spec["n_actions"],
+             "obs_kind": spec["obs_kind"], "seed": 0, "generator": {"config": env.config}}
+    t0 = time.process_time()
     for _ in synthetic.generate(env, episodes=episodes, steps=steps, seed=1):
         pass
-    gen_only = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    write_dataset(path, synthetic.generate(env, episodes=episodes, steps=steps, seed=0), attrs_for(env), **WRITE_OPTIONS)
-    return time.perf_counter() - t0, gen_only
+    gen_only = time.process_time() - t0
+    t0, w0 = time.process_time(), time.perf_counter()
+    write_dataset(path, synthetic.generate(env, episodes=episodes, steps=steps, seed=0), attrs, **(write_options or {}))
+    return time.process_time() - t0, gen_only, time.perf_counter() - w0
 
 
-WRITE_OPTIONS: dict = {}
-
-
-def timed_windows(sampler, seed: int) -> tuple[float, int]:
-    """Windows per second over about READ_SECONDS of batches drawn with ``seed``."""
-    rng = np.random.default_rng(seed)
-    sampler.sample(BATCH, rng)  # warm-up: opens datasets, fills caches
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < READ_SECONDS:
-        sampler.sample(BATCH, rng)
-        n += BATCH
-    return n / (time.perf_counter() - t0), n
+def interleaved_rates(samplers: dict, seed: int = 0) -> dict[str, dict[str, float]]:
+    """Median windows per CPU second and per wall second of each sampler, in alternating rounds;
+    every sampler draws the same windows in the same round."""
+    cpu = {name: [] for name in samplers}
+    wall = {name: [] for name in samplers}
+    for name, sampler in samplers.items():
+        sampler.sample(BATCH, np.random.default_rng(seed))  # warm-up: open datasets
+    for r in range(ROUNDS):
+        for name, sampler in samplers.items():
+            rng = np.random.default_rng([seed, r])
+            n, c0, w0 = 0, time.process_time(), time.perf_counter()
+            while time.process_time() - c0 < ROUND_CPU_SECONDS:
+                sampler.sample(BATCH, rng)
+                n += BATCH
+            cpu[name].append(n / (time.process_time() - c0))
+            wall[name].append(n / (time.perf_counter() - w0))
+    return {name: {"cpu": float(np.median(cpu[name])), "wall": float(np.median(wall[name]))} for name in samplers}
 
 
 def read_worker(path: str) -> None:
-    """Runs in a fresh process: lazy random-window reads; prints JSON with throughput and RSS."""
+    """In a fresh process: lazy random-window reads; prints JSON with the rate and memory."""
     from identlam.data import open_dataset
 
-    base = peak_rss_mib()
+    start = peak_rss_mib()
     with open_dataset(path, in_memory=False) as ds:
         opened = peak_rss_mib()
-        rate, n = timed_windows(ds.observations(FRAME_STACK, FUTURE_K), seed=0)
-    print(json.dumps({"windows_per_s": rate, "windows": n, "rss_start_mib": base, "rss_opened_mib": opened,
-                      "rss_peak_mib": peak_rss_mib()}))
+        rate = interleaved_rates({"lazy": ds.observations(FRAME_STACK, FUTURE_K)})["lazy"]
+    print(json.dumps({"rate": rate, "rss_start_mib": start, "rss_opened_mib": opened, "rss_peak_mib": peak_rss_mib()}))
 
 
 def lazy_in_fresh_process(path: Path) -> dict:
     out = subprocess.run([sys.executable, __file__, "--read-worker", str(path)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def in_memory_rate(path: Path) -> float:
-    from identlam.data import open_dataset
-
-    with open_dataset(path, in_memory=True, memory_budget=1 << 40) as ds:
-        return timed_windows(ds.observations(FRAME_STACK, FUTURE_K), seed=0)[0]
 
 
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
@@ -120,80 +116,95 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
         print("  " + "  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
 
 
+def bench_generation(tmp: Path) -> None:
+    rows = []
+    for name, episodes, steps, params in (
+        ("vector (8-d: state + distractor)", 200, 500, {"distractor": "correlated", "rho": 0.5}),
+        ("image 64x64x3 uint8", 40, 500, {"obs": "image", "distractor": "correlated", "rho": 0.5}),
+    ):
+        path = tmp / "gen.h5"
+        total, gen_only, wall = write_synthetic(path, episodes, steps, **params)
+        n = episodes * (steps - 1)
+        rows.append([name, f"{n}", f"{n / gen_only:,.0f}", f"{n / total:,.0f}", f"{gen_only / total:.2f}",
+                     f"{n / wall:,.0f}", f"{path.stat().st_size / 2**20:.1f}"])
+        path.unlink()
+    table("generation: transitions per CPU second of synthetic.generate alone and of generate + write_dataset",
+          ["observations", "transitions", "generate /s", "gen+write /s", "ratio", "gen+write /wall s", "MiB"], rows)
+
+
+def bench_large_file(tmp: Path, size_gib: float) -> None:
+    from identlam.data import open_dataset
+
+    steps, frame_bytes = 1000, 64 * 64 * 3
+    episodes = int(np.ceil(size_gib * 2**30 / (steps * frame_bytes)))
+    big = tmp / "big.h5"
+    write_wall = write_synthetic(big, episodes, steps, obs="image", distractor="correlated", rho=0.5)[2]
+    size_mib = big.stat().st_size / 2**20
+    fresh = lazy_in_fresh_process(big)
+    with open_dataset(big, in_memory=False) as lazy, open_dataset(big, in_memory=True, memory_budget=1 << 40) as mem:
+        rates = interleaved_rates({"lazy": lazy.observations(FRAME_STACK, FUTURE_K),
+                                   "memory": mem.observations(FRAME_STACK, FUTURE_K)})
+    big.unlink()
+    lz, mm = rates["lazy"], rates["memory"]
+    table(
+        f"random windows (batch {BATCH}, frame stack {FRAME_STACK}, K {FUTURE_K}) from a {size_mib:,.0f} MiB file "
+        f"({episodes} x {steps} frames of 64 px; generated and written in {write_wall:.0f} s wall)",
+        ["source", "windows/CPU s", "ratio to memory", "windows/wall s"],
+        [["lazy HDF5", f"{lz['cpu']:,.0f}", f"{lz['cpu'] / mm['cpu']:.2f}", f"{lz['wall']:,.0f}"],
+         ["in-memory numpy array", f"{mm['cpu']:,.0f}", "1.00", f"{mm['wall']:,.0f}"]],
+    )
+    print(f"  lazy reading in a fresh process: {fresh['rate']['cpu']:,.0f} windows/CPU s; memory after imports "
+          f"{fresh['rss_start_mib']:.0f} MiB, after open {fresh['rss_opened_mib']:.0f} MiB, peak "
+          f"{fresh['rss_peak_mib']:.0f} MiB = {fresh['rss_peak_mib'] / size_mib:.3f} of the file size")
+
+
+def bench_storage(tmp: Path) -> None:
+    from identlam.data import open_dataset, writer
+
+    options = {
+        f"default (compression {writer.DEFAULT_COMPRESSION}, {writer.CHUNK_BYTES // 1024} KiB chunks)": {},
+        "lzf, 32 KiB chunks": {"compression": "lzf"},
+        "lzf, 128 KiB chunks": {"compression": "lzf", "chunk_bytes": 1 << 17},
+        "gzip, 32 KiB chunks": {"compression": "gzip"},
+        "none, 128 KiB chunks": {"chunk_bytes": 1 << 17},
+        "none, 1 MiB chunks": {"chunk_bytes": 1 << 20},
+    }
+    sizes, write_s, datasets = {}, {}, {}
+    try:
+        for i, (label, opts) in enumerate(options.items()):
+            path = tmp / f"opt{i}.h5"
+            write_s[label] = write_synthetic(path, 40, 1000, write_options=opts, obs="image", distractor="correlated", rho=0.5)[0]
+            sizes[label] = path.stat().st_size / 2**20
+            datasets[label] = open_dataset(path, in_memory=False)
+        rates = interleaved_rates({label: ds.observations(FRAME_STACK, FUTURE_K) for label, ds in datasets.items()})
+    finally:
+        for ds in datasets.values():
+            ds.close()
+    base = next(iter(rates.values()))["cpu"]
+    table("obs storage options (40 x 1000 frames of 64 px, lazy random windows)",
+          ["storage", "MiB", "write CPU s", "windows/CPU s", "ratio to default"],
+          [[label, f"{sizes[label]:.0f}", f"{write_s[label]:.1f}", f"{r['cpu']:,.0f}", f"{r['cpu'] / base:.2f}"]
+           for label, r in rates.items()])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-gb", type=float, default=1.0, help="size of the large image file (default 1.0)")
+    parser.add_argument("--size-gib", type=float, default=1.0, help="size of the large image file (default 1.0)")
     parser.add_argument("--tmp", default=None, help="directory for the temporary files")
     parser.add_argument("--read-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.read_worker:
         read_worker(args.read_worker)
         return
-    from identlam.data import writer
-
     tmp = Path(tempfile.mkdtemp(prefix="identlam-bench-", dir=args.tmp))
     start = time.perf_counter()
     try:
-        # 1. generation throughput
-        rows = []
-        for name, episodes, steps, params in (
-            ("vector (identity, 8-d)", 200, 500, {"distractor": "correlated", "rho": 0.5}),
-            ("image 64x64x3 uint8", 40, 250, {"obs": "image", "distractor": "correlated", "rho": 0.5}),
-        ):
-            path = tmp / "gen.h5"
-            total, gen_only = write_synthetic(path, episodes, steps, **params)
-            n = episodes * (steps - 1)
-            rows.append([name, f"{n}", f"{n / gen_only:,.0f}", f"{n / total:,.0f}", f"{gen_only / total:.2f}",
-                         f"{path.stat().st_size / 2**20:.1f}"])
-            path.unlink()
-        table("generation (synthetic.generate, then generate + write_dataset)",
-              ["observations", "transitions", "gen only /s", "gen+write /s", "ratio", "MiB"], rows)
-
-        # 2. random windows from a >= size-gb file, lazily vs in memory
-        steps = 1000
-        frame_bytes = 64 * 64 * 3
-        episodes = int(np.ceil(args.size_gb * 1e9 / (steps * frame_bytes)))
-        big = tmp / "big.h5"
-        total, _ = write_synthetic(big, episodes, steps, obs="image", distractor="correlated", rho=0.5)
-        size_mib = big.stat().st_size / 2**20
-        lazy = lazy_in_fresh_process(big)
-        mem = in_memory_rate(big)
-        table(
-            f"random windows (batch {BATCH}, frame stack {FRAME_STACK}, K {FUTURE_K}) from a {size_mib:,.0f} MiB file "
-            f"({episodes} x {steps} frames of 64 px, written in {total:.0f} s)",
-            ["source", "windows/s", "ratio to memory", "peak RSS MiB", "after imports", "after open"],
-            [["lazy HDF5 (fresh process)", f"{lazy['windows_per_s']:,.0f}", f"{lazy['windows_per_s'] / mem:.2f}",
-              f"{lazy['rss_peak_mib']:.0f}", f"{lazy['rss_start_mib']:.0f}", f"{lazy['rss_opened_mib']:.0f}"],
-             ["in-memory numpy array", f"{mem:,.0f}", "1.00", f">{size_mib:,.0f}", "-", "-"]],
-        )
-        print(f"  peak RSS while reading lazily: {lazy['rss_peak_mib']:.0f} MiB "
-              f"= {lazy['rss_peak_mib'] / size_mib:.3f} of the file size")
-        big.unlink()
-
-        # 3. storage options, same windows, on a smaller file
-        rows, base = [], None
-        for label, options in (
-            ("default (no compression, 128 KiB chunks)", {}),
-            ("lzf", {"compression": "lzf"}),
-            ("gzip", {"compression": "gzip"}),
-            ("32 KiB chunks", {"chunk_bytes": 1 << 15}),
-            ("1 MiB chunks", {"chunk_bytes": 1 << 20}),
-        ):
-            WRITE_OPTIONS.clear()
-            WRITE_OPTIONS.update(options)
-            path = tmp / "opt.h5"
-            write_s, _ = write_synthetic(path, 40, 1000, obs="image", distractor="correlated", rho=0.5)
-            rate = lazy_in_fresh_process(path)["windows_per_s"]
-            base = base or rate
-            rows.append([label, f"{path.stat().st_size / 2**20:.0f}", f"{write_s:.1f}", f"{rate:,.0f}", f"{rate / base:.2f}"])
-            path.unlink()
-        WRITE_OPTIONS.clear()
-        table("obs storage options (40 x 1000 frames of 64 px, lazy reads)",
-              ["storage", "MiB", "write s", "windows/s", "ratio to default"], rows)
-        print(f"\ntotal {time.perf_counter() - start:.0f} s; writer default compression={writer.DEFAULT_COMPRESSION}, "
-              f"chunk_bytes={writer.CHUNK_BYTES}")
+        bench_generation(tmp)
+        bench_large_file(tmp, args.size_gib)
+        bench_storage(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\ntotal {time.perf_counter() - start:.0f} s wall")
 
 
 if __name__ == "__main__":

@@ -52,20 +52,24 @@ def open_dataset(path: str | Path, in_memory: bool | str = "auto", memory_budget
     except OSError as e:
         raise DatasetError(f"{path}: cannot be opened as HDF5 ({str(e).splitlines()[0]})") from None
     with f:
-        attrs, layout, kind = _read_attrs(path, f)
-        names = _group_names(path, f)
-        metas, lengths = [], []
-        for name in names:
-            fields = _group_fields(f"{path}: group '{name}'", f[name])
-            lengths.append(check_group(f"{path}: group '{name}'", fields, layout))
-            metas.append(fields)
-        lengths = np.asarray(lengths, dtype=np.int64)
-        nbytes = sum(int(np.prod(s)) * np.dtype(d).itemsize for m in metas for s, d in m.values())
-        load = in_memory is True or (in_memory == "auto" and nbytes <= min(memory_budget, _available_memory() // 4))
-        if load:
-            arrays = _load_and_scan(path, f, names, metas, lengths, layout)
-        else:
-            _scan(path, f, names, metas, layout)
+        try:
+            attrs, layout, kind = _read_attrs(path, f)
+            names = _group_names(path, f)
+            metas, lengths = [], []
+            for name in names:
+                fields = _group_fields(f"{path}: group '{name}'", f[name])
+                lengths.append(check_group(f"{path}: group '{name}'", fields, layout))
+                metas.append(fields)
+            lengths = np.asarray(lengths, dtype=np.int64)
+            nbytes = sum(int(np.prod(s)) * np.dtype(d).itemsize for m in metas for s, d in m.values())
+            load = in_memory is True or (in_memory == "auto" and nbytes <= min(memory_budget, _available_memory() // 4))
+            if load:
+                arrays = _load_and_scan(path, f, names, metas, lengths, layout)
+            else:
+                _scan(path, f, names, metas, layout)
+        except (OSError, KeyError, RuntimeError) as e:
+            # h5py's own errors on a damaged file (corrupt metadata or chunks).
+            raise DatasetError(f"{path}: damaged HDF5 file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     store = MemoryStore(arrays, lengths) if load else H5Store(path, lengths, set(metas[0]), names)
     return Dataset(path, attrs, layout, kind, store)
 

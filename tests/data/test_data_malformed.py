@@ -94,6 +94,14 @@ def test_missing_file_and_non_hdf5_file(tmp_path):
         open_dataset(text, in_memory="sometimes")
 
 
+def test_truncated_file(valid_file, tmp_path):
+    data = valid_file.read_bytes()
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) // 2])  # e.g. a copy interrupted half-way
+    with pytest.raises(DatasetError, match=r"cut.h5: cannot be opened as HDF5 \(.*truncated file"):
+        open_dataset(cut)
+
+
 def test_continuous_action_dim_must_match(tmp_path):
     rng = np.random.default_rng(1)
     trajs = [numpy_trajectory(5, rng, action_space="continuous", action_dim=3)]

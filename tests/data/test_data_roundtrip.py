@@ -20,6 +20,8 @@ layouts = st.fixed_dictionaries(
         "exo_dim": st.integers(0, 3),
         "rewards": st.booleans(),
         "state_dim": st.integers(1, 4),
+        "image_shape": st.tuples(st.integers(1, 5), st.integers(1, 5), st.sampled_from([1, 3, 4])),
+        "vector_dim": st.integers(1, 6),
         "seed": st.integers(0, 2**16),
         "in_memory": st.booleans(),
     }
@@ -30,7 +32,7 @@ layouts = st.fixed_dictionaries(
 @given(layout=layouts)
 def test_write_then_read_round_trips_bit_exactly(tmp_path, layout):
     rng = np.random.default_rng(layout["seed"])
-    obs_shape = (4, 3, 2) if layout["obs_kind"] == "image" else (5,)
+    obs_shape = layout["image_shape"] if layout["obs_kind"] == "image" else (layout["vector_dim"],)
     trajs = [
         numpy_trajectory(T, rng, obs_kind=layout["obs_kind"], action_space=layout["action_space"], obs_shape=obs_shape,
                          state_dim=layout["state_dim"], exo_dim=layout["exo_dim"], rewards=layout["rewards"])
