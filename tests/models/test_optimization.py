@@ -1,4 +1,4 @@
-"""A tiny optimization sanity check: a toy 4-action problem is learned in a few hundred steps."""
+"""A tiny optimization sanity check: a toy 4-action problem is learned in 200 Adam steps."""
 
 import numpy as np
 import pytest
@@ -21,12 +21,12 @@ def _toy_batch(rng: np.random.Generator, n: int) -> dict:
 
 @pytest.mark.parametrize("bottleneck", ["categorical", "none"])
 def test_loss_drops_and_codes_track_actions(bottleneck):
-    cfg = tiny_config(bottleneck=bottleneck, n_codes=4, hidden_dim=64, embed_dim=32, latent_dim=8,
+    cfg = tiny_config(bottleneck=bottleneck, n_codes=4, hidden_dim=32, embed_dim=32, latent_dim=8,
                       predict_delta=True, entropy="conditional", entropy_weight=0.01)
     lam = LatentActionModel(cfg, (2,), "discrete", n_actions=4, seed=0)
     opt = torch.optim.Adam(lam.parameters(), lr=3e-3)
     rng = np.random.default_rng(0)
-    steps = 300
+    steps = 200
     first = None
     for step in range(steps):
         batch, _ = _toy_batch(rng, 64)
@@ -38,10 +38,10 @@ def test_loss_drops_and_codes_track_actions(bottleneck):
     batch, actions = _toy_batch(np.random.default_rng(1), 512)
     lam.eval()
     final = lam.loss(batch, steps - 1, steps).logs["rec_loss"]
-    assert final < 0.1 * first, (first, final)
+    assert final < 0.05 * first, (first, final)
     if bottleneck == "categorical":
         _, codes, _ = lam.label(batch["obs_t"], batch["obs_next"])
         codes = codes.numpy()
         # each action is read off its majority code for most transitions
         purity = sum(np.bincount(codes[actions == a]).max() for a in range(4)) / len(actions)
-        assert purity > 0.9
+        assert purity > 0.95
