@@ -173,18 +173,31 @@ def _vec(values: list[float]) -> str:
     return " ".join(f"{v:8.3g}" for v in values)
 
 
+# What each assumption of research/theory.md §4 asks, for the table's readers.
+ASSUMPTION_NAMES = {
+    "A1": "continuity of the transition",
+    "A2": "injectivity in the action",
+    "A3": "connected supports per action",
+    "A4": "co-occurrence of actions",
+    "scope": "inside the theorem's setting",
+}
+
+
 def format_assumptions(report: dict | None) -> list[str]:
-    """The assumption report as table lines: name, holds, the measured quantities."""
+    """The assumption report as table lines: name, what it asks, holds, the measured quantities."""
     if not report:
         return ["assumptions  (none recorded: not a synthetic dataset)"]
-    lines = ["assumptions", f"  {'name':<6} {'holds':<6} measured"]
+    width = max(len(v) for v in ASSUMPTION_NAMES.values())
+    lines = ["assumptions  (research/theory.md §4; measured on the environment)",
+             f"  {'name':<6} {'asks':<{width}} {'holds':<6} measured"]
     for name, entry in report.items():
+        asks = ASSUMPTION_NAMES.get(name, "")
         if isinstance(entry, dict):
             holds = entry.get("holds")
             rest = ", ".join(f"{k}={_fmt(v)}" for k, v in entry.items() if k != "holds")
-            lines.append(f"  {name:<6} {_fmt(holds) if holds is not None else '-':<6} {rest}")
+            lines.append(f"  {name:<6} {asks:<{width}} {_fmt(holds) if holds is not None else '-':<6} {rest}")
         else:
-            lines.append(f"  {name:<6} {'-':<6} {_fmt(entry)}")
+            lines.append(f"  {name:<6} {asks:<{width}} {'-':<6} {_fmt(entry)}")
     return lines
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -54,7 +55,8 @@ def test_inspect_text_shows_tables_and_assumptions(cli_main, distractor_file, ca
     assert "actions      discrete, 4 actions" in out
     assert "fields       obs (T, 6, 5, 3) uint8 | actions (T,) int64 | states (T, 3) float32" in out
     assert "I(a;chg)" in out
-    assert any(line.split()[:2] == ["A3", "no"] and "components=[2, 2, 1, 1]" in line for line in out.splitlines())
+    assert re.search(r"^  A3 +connected supports per action +no +components=\[2, 2, 1, 1\]$", out, re.M)
+    assert re.search(r"^  A1 +continuity of the transition +yes +lipschitz=1.5$", out, re.M)
 
 
 def test_inspect_continuous_vectors(cli_main, tmp_path, capsys):
