@@ -131,16 +131,17 @@ class LatentActionModel(nn.Module):
             views = {k: self.augmenter(v, gen) for k, v in sorted(views.items())}
         return views
 
-    def _state(self, views: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(state, e_t)``: the encoded state ``[e_{t-1}, e_t]`` or ``e_t``, and ``e_t``."""
-        e_t = self.encoder(views["obs_t"])
-        if self.cfg.past_frame:
-            return torch.cat([self.encoder(views["obs_past"]), e_t], dim=-1), e_t
-        return e_t, e_t
-
     def _idm(self, views: dict[str, torch.Tensor], future_key: str, temperature: float = 1.0):
-        state, e_t = self._state(views)
-        raw = self.idm(None, torch.cat([state, self.encoder(views[future_key])], dim=-1))
+        """Encode the views in one pass; returns ``(state, e_t, bottled)``.
+
+        The state is ``[e_{t-1}, e_t]`` with ``past_frame``, else ``e_t``; the IDM sees
+        ``[state, e_future]`` (``future_key``: o_{t+k} in training, o_{t+1} when labelling).
+        """
+        keys = (("obs_past",) if self.cfg.past_frame else ()) + ("obs_t", future_key)
+        embeddings = self.encoder(torch.cat([views[k] for k in keys])).split(views["obs_t"].shape[0])
+        state = torch.cat(embeddings[:-1], dim=-1)
+        e_t = embeddings[-2]
+        raw = self.idm(None, torch.cat([state, embeddings[-1]], dim=-1))
         bottled = self.bottleneck(raw, temperature) if self.categorical else self.bottleneck(raw)
         return state, e_t, bottled
 
