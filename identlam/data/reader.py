@@ -43,8 +43,10 @@ def open_dataset(path: str | Path, in_memory: bool | str = "auto", memory_budget
     path = Path(path)
     if in_memory not in (True, False, "auto"):
         raise DatasetError(f"open_dataset argument 'in_memory' is {in_memory!r}; expected true, false or 'auto'")
-    if not path.is_file():
+    if not path.exists():
         raise DatasetError(f"{path}: dataset file does not exist")
+    if not path.is_file():
+        raise DatasetError(f"{path}: not a file (a dataset is one .h5 file)")
     if not h5py.is_hdf5(path):
         raise DatasetError(f"{path}: not an HDF5 file")
     try:

@@ -90,6 +90,8 @@ def test_missing_file_and_non_hdf5_file(tmp_path):
     text.write_text("these are not trajectories\n")
     with pytest.raises(DatasetError, match="not an HDF5 file"):
         open_dataset(text)
+    with pytest.raises(DatasetError, match="not a file"):
+        open_dataset(tmp_path)
     with pytest.raises(DatasetError, match="in_memory"):
         open_dataset(text, in_memory="sometimes")
 
