@@ -96,3 +96,11 @@ def test_without_label_coef_there_is_no_head_and_labels_are_ignored():
     lam2 = _laom()
     with_labels = lam2.loss(make_batch(OBS, labels=True), 0, 10).logs
     assert "label_loss" not in with_labels and with_labels["loss"] == pytest.approx(plain["loss"])
+
+
+def test_only_the_label_split_carries_actions_into_the_objective():
+    lam = LatentActionModel(tiny_config(label_coef=0.5), OBS, "discrete", n_actions=3, seed=0)
+    batch = make_batch(OBS)
+    base = lam.loss(batch, 0, 10).logs["objective"]
+    leaked = dict(batch, actions=torch.randint(0, 3, (6,)), states=torch.randn(6, 2), exo=torch.randn(6, 2))
+    assert lam.loss(leaked, 0, 10).logs["objective"] == base  # top-level privileged keys are never read
