@@ -105,3 +105,19 @@ def test_poisoned_privileged_fields_leave_the_idm_baseline_bit_identical(tmp_pat
     extra = ["model.frame_stack=1"]
     _assert_identical_runs(_train_all(tmp_path, vector_data, "clean", "idm", extra),
                            _train_all(tmp_path, poisoned, "dirty", "idm", extra))
+
+
+def test_importing_every_training_module_loads_no_privileged_code():
+    """Transitively too: importing the training stages and models never loads the view. (The
+    orchestrator ``pipeline`` imports ``evaluate`` on purpose, so it is left out here.)"""
+    import subprocess
+    import sys
+
+    names = [f"identlam.{f.parent.name}.{f.stem}" for f in training_modules() if f.stem not in ("__init__", "pipeline")]
+    assert "identlam.train.stage_decode" in names and "identlam.models.lam" in names
+    code = ("import importlib, sys\n"
+            f"for name in {names!r}:\n    importlib.import_module(name)\n"
+            f"loaded = sorted(m for m in sys.modules if m.startswith({FORBIDDEN!r}))\n"
+            "print(len(sys.modules), loaded)\nsys.exit(1 if loaded else 0)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
