@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 from train_fixtures import TINY
 
 from identlam.cli import main

@@ -11,7 +11,6 @@ import torch
 from identlam.data import open_dataset
 from identlam.errors import TrainingDiverged
 from identlam.models import LatentActionModel
-from identlam.train import loop as loop_mod
 from identlam.train.artifacts import load_artifact, load_stage1
 from identlam.train.batches import to_batch
 from identlam.train.pipeline import STAGES, make_config, run_pipeline
