@@ -62,13 +62,14 @@ def discretize(
             raise IdentlamError(f"{name}: empty input (0 columns)")
         if cols.shape[0] == 0:
             raise IdentlamError(f"{name}: empty input (0 samples)")
-        labels = np.stack([_identity(cols[:, j], f"{name} column {j}") for j in range(cols.shape[1])], 1)
+        # Built as contiguous rows (d, N) and returned transposed: per-variable passes stay fast.
+        labels = np.stack([_identity(cols[:, j], f"{name} column {j}") for j in range(cols.shape[1])]).T
         return labels, labels.max(axis=0) + 1, method
     values = as_2d(raw, name)
     if auto:
         _refuse_silent_merge(values, num_bins, name)
     if method == "equal_width":
-        labels = np.stack([_equal_width(values[:, j], num_bins) for j in range(values.shape[1])], 1)
+        labels = np.stack([_equal_width(row, num_bins) for row in np.ascontiguousarray(values.T)]).T
     else:
         labels = _quantile(values, num_bins)
     return labels, np.full(values.shape[1], num_bins, dtype=np.int64), method
@@ -139,9 +140,10 @@ def factor_labels(
 def entropies(labels: np.ndarray, n_levels: np.ndarray) -> np.ndarray:
     """Plug-in entropy (nats) of each column of ``labels`` ``(N, d)``; returns ``(d,)``."""
     n = labels.shape[0]
+    rows = np.ascontiguousarray(labels.T)
     out = np.empty(labels.shape[1])
     for j in range(labels.shape[1]):
-        counts = np.bincount(labels[:, j], minlength=n_levels[j])
+        counts = np.bincount(rows[j], minlength=n_levels[j])
         p = counts[counts > 0] / n
         out[j] = float(-(p * np.log(p)).sum())
     return out
@@ -159,14 +161,15 @@ def mutual_info_matrix(
     n = a.shape[0]
     log_n = np.log(n)
     out = np.zeros((a.shape[1], b.shape[1]))
-    b_counts = [np.bincount(b[:, j], minlength=b_levels[j]) for j in range(b.shape[1])]
+    a_rows, b_rows = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)  # contiguous passes
+    b_counts = [np.bincount(b_rows[j], minlength=b_levels[j]) for j in range(b.shape[1])]
     b_constant = [np.count_nonzero(c) <= 1 for c in b_counts]
     for i in range(a.shape[1]):
-        a_count = np.bincount(a[:, i], minlength=a_levels[i])
+        a_count = np.bincount(a_rows[i], minlength=a_levels[i])
         for j in range(b.shape[1]):
             if b_constant[j] or np.count_nonzero(a_count) <= 1:
                 continue  # exactly 0, as sklearn; the sum below would leave rounding residue
-            joint = np.bincount(a[:, i] * b_levels[j] + b[:, j], minlength=a_levels[i] * b_levels[j])
+            joint = np.bincount(a_rows[i] * b_levels[j] + b_rows[j], minlength=a_levels[i] * b_levels[j])
             rows, cols = np.nonzero(joint.reshape(a_levels[i], b_levels[j]))
             c = joint.reshape(a_levels[i], b_levels[j])[rows, cols].astype(np.float64)
             log_ratio = np.log(c) + log_n - np.log(a_count[rows] * b_counts[j][cols].astype(np.float64))
@@ -181,5 +184,5 @@ def constant_columns(n_levels_used: np.ndarray) -> np.ndarray:
 
 def occupied_levels(labels: np.ndarray) -> np.ndarray:
     """Number of distinct labels actually present in each column of ``labels`` ``(N, d)``."""
-    return np.array([np.count_nonzero(np.bincount(labels[:, j])) for j in range(labels.shape[1])],
+    return np.array([np.count_nonzero(np.bincount(row)) for row in np.ascontiguousarray(labels.T)],
                     dtype=np.int64)
