@@ -45,6 +45,8 @@ class LAMConfig:
     entropy: str = "conditional"  # categorical: none | conditional | policy | marginal
     entropy_weight: float = 0.1  # lambda
     entropy_warmup_steps: int = 0  # lambda ramps linearly from 0 over these steps
+    entropy_bonus: float = 0.0  # deterministic annealing: the entropy term starts as a bonus of this weight (> 0 switches it on)
+    entropy_anneal_end: float = 0.5  # annealing: fraction of train.steps at which the bonus has become the penalty lambda
     vq_codebook_size: int = 64
     vq_num_codebooks: int = 2  # LAPO layout: latent split into codebooks x positions
     vq_num_latents: int = 4

@@ -10,6 +10,17 @@ every step, so the schedule lives in one place and the model stays a plain objec
 
 Sign convention: a positive weight is a penalty (the entropy is pushed down), a negative
 weight is a bonus (the entropy is pushed up). Entropies are in nats.
+
+Schedules (each a config switch, so its effect can be ablated; docs/identification.md):
+
+- warm-up (``entropy_warmup_steps``): lambda ramps linearly from 0;
+- deterministic annealing (``entropy_bonus > 0``): the chosen term starts as a *bonus*
+  ``-entropy_bonus`` and moves linearly to the penalty ``+entropy_weight`` at the fraction
+  ``entropy_anneal_end`` of training, then stays there. Early on every code is kept in use and
+  the FDM learns each code's effect while the labelling is still soft; the codes specialize as
+  the bonus fades (the symmetry-breaking of deterministic-annealing clustering), and the penalty
+  finally makes the labelling deterministic. On PointMass it lifts AMI from about 0.6 (lambda
+  constant) to about 0.9.
 """
 
 from __future__ import annotations
@@ -26,8 +37,9 @@ def coefficients(cfg: LAMConfig, step: int, total_steps: int) -> dict[str, float
 
     Args:
         cfg: the model config; reads ``entropy`` (which term carries ``entropy_weight``),
-            ``entropy_weight`` (lambda) and ``entropy_warmup_steps`` (lambda ramps linearly
-            from 0 to its full value over these steps; 0 = full weight from step 0).
+            ``entropy_weight`` (lambda), ``entropy_warmup_steps`` (lambda ramps linearly
+            from 0 to its full value over these steps; 0 = full weight from step 0) and the
+            annealing switches ``entropy_bonus`` / ``entropy_anneal_end``.
         step: the current optimisation step, 0-based.
         total_steps: the planned length of training (> 0).
 
@@ -38,8 +50,17 @@ def coefficients(cfg: LAMConfig, step: int, total_steps: int) -> dict[str, float
     _check(cfg, step, total_steps)
     weights = {term: 0.0 for term in ENTROPY_TERMS}
     if cfg.entropy != "none":
-        weights[cfg.entropy] = cfg.entropy_weight * _warmup(step, cfg.entropy_warmup_steps)
+        if cfg.entropy_bonus > 0:
+            weights[cfg.entropy] = _anneal(step / total_steps, -cfg.entropy_bonus, cfg.entropy_weight,
+                                           cfg.entropy_anneal_end)
+        else:
+            weights[cfg.entropy] = cfg.entropy_weight * _warmup(step, cfg.entropy_warmup_steps)
     return {**weights, "temperature": 1.0}
+
+
+def _anneal(frac: float, start: float, end: float, end_frac: float) -> float:
+    """Linear from ``start`` at frac 0 to ``end`` at ``end_frac``, constant afterwards."""
+    return end if frac >= end_frac else start + (end - start) * frac / end_frac
 
 
 def _warmup(step: int, warmup_steps: int) -> float:
@@ -56,6 +77,12 @@ def _check(cfg: LAMConfig, step: int, total_steps: int) -> None:
         raise ConfigError("model.entropy_weight: must be finite, got nan")
     if cfg.entropy_warmup_steps < 0:
         raise ConfigError(f"model.entropy_warmup_steps: must be >= 0, got {cfg.entropy_warmup_steps}")
+    if cfg.entropy_bonus < 0 or cfg.entropy_bonus != cfg.entropy_bonus:
+        raise ConfigError(f"model.entropy_bonus: must be >= 0 (the bonus size), got {cfg.entropy_bonus}")
+    if cfg.entropy_bonus > 0 and not 0 < cfg.entropy_anneal_end <= 1:
+        raise ConfigError(f"model.entropy_anneal_end: must lie in (0, 1], got {cfg.entropy_anneal_end}")
+    if cfg.entropy_bonus > 0 and cfg.entropy_warmup_steps > 0:
+        raise ConfigError("model.entropy_warmup_steps: annealing (entropy_bonus > 0) replaces the warm-up; set one of them")
     if total_steps <= 0:
         raise ConfigError(f"train.steps: must be > 0, got {total_steps}")
     if step < 0:

@@ -57,3 +57,33 @@ def test_weight_is_monotone_in_step_and_bounded_by_lambda(step, warm, lam):
 def test_bad_values_raise_config_error_naming_the_field(kw, step, total, field):
     with pytest.raises(ConfigError, match=field):
         coefficients(cfg(**kw), step, total)
+
+
+def test_annealing_moves_from_bonus_to_penalty_then_stays():
+    c = cfg(entropy="conditional", entropy_weight=0.1, entropy_bonus=0.3, entropy_anneal_end=0.5)
+    got = [coefficients(c, s, 1000)["conditional"] for s in (0, 250, 375, 500, 999)]
+    assert got == pytest.approx([-0.3, -0.1, 0.0, 0.1, 0.1])
+
+
+def test_annealing_scales_with_the_length_of_training():
+    c = cfg(entropy="conditional", entropy_weight=0.1, entropy_bonus=0.3, entropy_anneal_end=0.5)
+    assert coefficients(c, 100, 400)["conditional"] == pytest.approx(coefficients(c, 1000, 4000)["conditional"])
+
+
+def test_zero_bonus_leaves_the_plain_schedule():
+    plain = cfg(entropy="conditional", entropy_weight=0.2, entropy_warmup_steps=100)
+    assert coefficients(plain, 50, 1000) == coefficients(dataclasses.replace(plain, entropy_anneal_end=0.9), 50, 1000)
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"entropy_bonus": -0.1}, "model.entropy_bonus"),
+        ({"entropy_bonus": 0.3, "entropy_anneal_end": 0.0}, "model.entropy_anneal_end"),
+        ({"entropy_bonus": 0.3, "entropy_anneal_end": 1.5}, "model.entropy_anneal_end"),
+        ({"entropy_bonus": 0.3, "entropy_warmup_steps": 10}, "model.entropy_warmup_steps"),
+    ],
+)
+def test_bad_annealing_values_raise(kw, field):
+    with pytest.raises(ConfigError, match=field):
+        coefficients(cfg(**kw), 0, 10)
