@@ -186,22 +186,23 @@ def print_row(row: dict[str, Any], flush: bool = False) -> None:
 
 
 def print_scaling(rows: list[dict[str, Any]], sizes: list[int]) -> None:
+    """Time per sample at each size divided by that at the previous size (1.0 = linear)."""
+    sizes = sorted(sizes)
     if len(sizes) < 2:
         return
-    small, large = min(sizes), max(sizes)
-    print(f"\nScaling: time per sample at N={large} divided by time per sample at N={small} "
-          "(1.0 = linear)")
+    print("\nScaling: time per sample at the larger N / at the smaller N (1.0 = linear in N)")
     by_key = {(r["metric"].split(" (")[0] if r["metric"].startswith("DCI") else r["metric"], r["n"]): r
               for r in rows}
-    for metric in dict.fromkeys(k[0] for k in by_key):
-        a, b = by_key.get((metric, small)), by_key.get((metric, large))
-        if a is None or b is None:
-            continue
-        ours = (b["time"] / large) / (a["time"] / small)
-        loop = ("" if "loop_time" not in a or "loop_time" not in b else
-                f"   loop: {(b['loop_time'] / large) / (a['loop_time'] / small):5.2f}")
-        note = "   (DCI: fit on a fixed-size subsample at the large N)" if metric == "DCI" else ""
-        print(f"  {metric:<20} ours: {ours:5.2f}{loop}{note}")
+    for small, large in zip(sizes, sizes[1:]):
+        for metric in dict.fromkeys(k[0] for k in by_key):
+            a, b = by_key.get((metric, small)), by_key.get((metric, large))
+            if a is None or b is None:
+                continue
+            ours = (b["time"] / large) / (a["time"] / small)
+            loop = ("" if "loop_time" not in a or "loop_time" not in b else
+                    f"   loop: {(b['loop_time'] / large) / (a['loop_time'] / small):5.2f}")
+            note = "   (fit on a fixed-size subsample at the larger N)" if metric == "DCI" else ""
+            print(f"  {small:>8} -> {large:<8} {metric:<20} ours: {ours:5.2f}{loop}{note}")
 
 
 def main() -> None:
