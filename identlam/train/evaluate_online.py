@@ -137,7 +137,7 @@ def _train_bc_all(cfg, ds, device: torch.device):
     """BC ``o_t -> a_t`` on every transition of the file: privileged, so it lives here."""
     table = privileged(ds).transition_table()
     discrete = ds.action_space == "discrete"
-    actions = torch.from_numpy(table.actions).to(device)
+    actions = torch.from_numpy(table.actions)  # host memory; one batch moves per step
     windows = ds.observations(frame_stack=cfg.model.frame_stack, future_k=1)
     policy = build_policy(cfg, ds, action_out_dim(ds), derive_seed(cfg.seed, "bc-all")).to(device)
     rng = np.random.default_rng(derive_seed(cfg.seed, "bc-all-batches"))
@@ -148,8 +148,8 @@ def _train_bc_all(cfg, ds, device: torch.device):
 
     def step_fn(step: int):
         w = windows.sample(cfg.bc.batch_size, rng)
-        rows = torch.from_numpy(transition_rows(ds.lengths, w.traj, w.t)).to(device)
-        return action_loss(policy(to_batch(w, device)["obs_t"]), actions[rows], discrete), {}
+        rows = torch.from_numpy(transition_rows(ds.lengths, w.traj, w.t))
+        return action_loss(policy(to_batch(w, device)["obs_t"]), actions[rows].to(device), discrete), {}
 
     with tempfile.TemporaryDirectory() as tmp, seeded_torch(derive_seed(cfg.seed, "bc-all-torch"), device):
         fit({"policy": policy}, step_fn, schedule=schedule, rng=rng, device=device, stage="bc_all",

@@ -51,7 +51,8 @@ def run_bc(run) -> None:
     device = resolve_device(cfg.device)
     configure_determinism(device)
     target = bc_target(cfg.bc.target, latents)
-    labels = torch.from_numpy(latents["codes"] if target == "codes" else latents["z"]).to(device)
+    # Targets stay in host memory (one row per transition can be large); a batch moves per step.
+    labels = torch.from_numpy(latents["codes"] if target == "codes" else latents["z"])
     out_dim = int(latents["n_codes"]) if target == "codes" else int(latents["z"].shape[1])
     train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
     windows = ds.observations(frame_stack=cfg.model.frame_stack, future_k=1, trajectories=train_traj)
@@ -65,11 +66,12 @@ def run_bc(run) -> None:
 
     def step_fn(step: int):
         w = windows.sample(cfg.bc.batch_size, rng)
-        rows = torch.from_numpy(transition_rows(ds.lengths, w.traj, w.t)).to(device)
+        rows = torch.from_numpy(transition_rows(ds.lengths, w.traj, w.t))
+        y = labels[rows].to(device)
         augment_gen.manual_seed(derive_seed(cfg.seed, "bc-augment", step))  # resumable: a function of the step
         out = policy(to_batch(w, device)["obs_t"], augmenter, augment_gen)
-        loss = action_loss(out, labels[rows], target == "codes")
-        name, value = accuracy_or_mse(out.detach(), labels[rows], target == "codes")
+        loss = action_loss(out, y, target == "codes")
+        name, value = accuracy_or_mse(out.detach(), y, target == "codes")
         return loss, {f"bc_{name}": value}
 
     with seeded_torch(derive_seed(cfg.seed, "bc-torch"), device):
