@@ -6,6 +6,7 @@ Layout (every file written atomically)::
     RUN/log.jsonl          one line per logged step of every stage
     RUN/checkpoints/*.pt   in-progress checkpoints of the stage(s) running now
     RUN/model.pt           stage 1 (train): the LAM, or the BC policy / IDM of the baselines
+    RUN/restarts.json      stage 1 with train.restarts > 1: each candidate's label-free objective
     RUN/latents.npz        stage 2 (relabel): z, codes, probs for every transition (k = 1)
     RUN/policy.pt          stage 3 (bc): the latent policy
     RUN/decoder.pt         stage 4 (decode): the action decoder
