@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from identlam.config import to_dict
 from identlam.data.privileged import privileged
 from identlam.errors import ConfigError, DatasetError
 from identlam.io import atomic_write_json
@@ -116,7 +115,8 @@ def cache_dir() -> Path:
 def bc_all_normalizer(run, ds, device: torch.device, episodes: int) -> dict[str, Any]:
     """Mean return of a BC on all true actions (trained once, then read from the cache)."""
     cfg = run.cfg
-    key_fields = {"data_sha256": run.data_fingerprint["sha256"], "seed": cfg.seed, "bc": to_dict(cfg.bc),
+    bc_used = {k: getattr(cfg.bc, k) for k in ("lr", "batch_size", "hidden_dim", "impala_scale")}  # what _train_bc_all reads
+    key_fields = {"data_sha256": run.data_fingerprint["sha256"], "seed": cfg.seed, "bc": bc_used,
                   "frame_stack": cfg.model.frame_stack, "impala_channels": list(cfg.model.impala_channels),
                   "impala_res_blocks": cfg.model.impala_res_blocks, "steps": cfg.eval.normalizer_steps,
                   "episodes": episodes, "max_steps": cfg.eval.max_steps}
