@@ -10,7 +10,10 @@ policies and the decoder:
 - a checkpoint every ``checkpoint_every`` updates (model, optimizer, scheduler, numpy and torch
   RNG states, step); if one exists, :func:`fit` resumes from it and the final weights equal
   those of an uninterrupted run (CPU, same seed);
-- a tqdm bar on stderr and one JSON line per ``log_every`` updates in ``RUN/log.jsonl``.
+- a tqdm bar on stderr (terminals only) and one JSON line per ``log_every`` updates in
+  ``RUN/log.jsonl``: stage, step, loss, lr, grad_norm, the step function's logs (the model's
+  losses and collapse diagnostics), and ``elapsed_s``/``steps_per_s`` since the process
+  (re)started the stage.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -157,6 +161,7 @@ def fit(
         m.train()
     # disable=None: a bar on a terminal, nothing when stderr is a file or a pipe (the log has it all)
     bar = tqdm(total=end, initial=start, desc=stage, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
+    started = time.perf_counter()  # wall clock of this process's part of the stage (resets on resume)
     try:
         for step in range(start, end):
             with autocast(device):
@@ -175,7 +180,9 @@ def fit(
             done = step + 1
             bar.update(1)
             if done % schedule.log_every == 0 or done == end:
-                record = {"stage": stage, "step": done, "loss": float(loss.detach()), "lr": lr}
+                elapsed = time.perf_counter() - started
+                record = {"stage": stage, "step": done, "loss": float(loss.detach()), "lr": lr,
+                          "elapsed_s": elapsed, "steps_per_s": (done - start) / max(elapsed, 1e-9)}
                 if grad_norm is not None:
                     record["grad_norm"] = grad_norm
                 record.update({k: float(v) for k, v in logs.items() if k not in record})
