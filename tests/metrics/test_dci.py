@@ -169,6 +169,17 @@ def test_monotone_maps_keep_importances_and_bounds(seed):
     swapped = dci(x, f[:, ::-1], seed=seed, gbt_params=SMALL_GBT)
     np.testing.assert_allclose(swapped.details["importance_matrix"][:, ::-1],
                                base.details["importance_matrix"], rtol=1e-10, atol=1e-12)
-    # Code permutation: only approximately invariant (GBT breaks ties by feature order).
-    permuted = dci(x[:, [2, 0, 1]], f, seed=seed, gbt_params=SMALL_GBT)
-    assert permuted.score["disentanglement"] == pytest.approx(base.score["disentanglement"], abs=0.02)
+
+
+def test_code_permutation_is_only_approximately_invariant(small_factors):
+    # Deep in a tree several features can split a small node identically; GBT then keeps the
+    # first in a seeded random feature order, so permuting codes moves the importances a little
+    # (metrics.md §8.1 measured 3e-4 on dlib's fixture). Documented here with a fixed seed.
+    rng = np.random.default_rng(7)
+    x = np.column_stack([small_factors + rng.normal(0, 0.6, small_factors.shape), rng.normal(size=600)])
+    base = dci(x, small_factors, gbt_params=SMALL_GBT)
+    permuted = dci(x[:, [3, 2, 0, 1]], small_factors, gbt_params=SMALL_GBT)
+    moved = np.abs(permuted.details["importance_matrix"] - base.details["importance_matrix"][[3, 2, 0, 1]])
+    assert 0.0 < moved.max() < 0.01
+    assert permuted.score["disentanglement"] == pytest.approx(base.score["disentanglement"], abs=0.005)
+    assert permuted.score["completeness"] == pytest.approx(base.score["completeness"], abs=0.005)
