@@ -17,7 +17,7 @@ import numpy as np
 
 from identlam.errors import ConfigError
 from identlam.train.artifacts import action_out_dim, build_lam, build_policy, save_artifact
-from identlam.train.batches import accuracy_or_mse, action_loss, to_batch
+from identlam.train.batches import accuracy_or_mse, action_loss, label_split, to_batch
 from identlam.train.device import derive_seed, seeded_torch
 from identlam.train.loop import fit
 from identlam.train.stage_train import train_schedule
@@ -29,7 +29,7 @@ def train_supervised(run, ds, device) -> None:
         raise ConfigError(f"config key 'labels': the '{cfg.kind}' baseline learns from labels; pass --labels N_TRAJ")
     if cfg.kind == "idm" and m.label_coef <= 0:
         raise ConfigError("config key 'model.label_coef': the idm baseline needs the supervision head (> 0)")
-    labels = ds.label_split(cfg.labels, cfg.seed)
+    labels = label_split(ds, cfg)
     discrete = ds.action_space == "discrete"
     seed = derive_seed(cfg.seed, "init", 0)
     net = (build_policy(cfg, ds, action_out_dim(ds), seed) if cfg.kind == "bc" else build_lam(cfg, ds, seed)).to(device)

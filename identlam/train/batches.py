@@ -4,7 +4,8 @@ Split convention (documented in the README): the last ``ceil(eval.holdout_fracti
 trajectories of a file are held out. The LAM and the latent policy train on the others; the
 offline report of ``evaluate`` is computed on the held-out ones. ``relabel`` labels every
 transition of the file. With ``holdout_fraction = 0`` nothing is held out (the report is then
-in-sample). The label split is the data layer's seeded choice over all trajectories.
+in-sample). The label split is the data layer's seeded choice among the training trajectories,
+so no held-out action ever reaches a training objective.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ def split_trajectories(n_trajectories: int, holdout_fraction: float) -> tuple[np
         )
     idx = np.arange(n_trajectories, dtype=np.int64)
     return idx[: n_trajectories - n_out], idx[n_trajectories - n_out :]
+
+
+def label_split(ds, cfg):
+    """The run's label split: ``cfg.labels`` trajectories chosen (seeded) among the training ones."""
+    train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
+    if cfg.labels > len(train_traj):
+        raise ConfigError(
+            f"config key 'labels': {cfg.labels} labelled trajectories requested but only {len(train_traj)} "
+            f"of {ds.n_trajectories} are training trajectories (eval.holdout_fraction={cfg.eval.holdout_fraction})"
+        )
+    return ds.label_split(cfg.labels, cfg.seed, among=train_traj)
 
 
 def transition_rows(lengths: np.ndarray, traj: np.ndarray, t: np.ndarray) -> np.ndarray:

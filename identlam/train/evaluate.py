@@ -6,8 +6,8 @@
   true actions, states, next states and distractors of the **held-out trajectories** (the last
   ``ceil(eval.holdout_fraction × N)`` trajectories of the file, on which neither the LAM nor the
   latent policy trained; with ``holdout_fraction = 0`` it is computed on all transitions,
-  in-sample). The label split is drawn over all trajectories, so a held-out trajectory may be
-  labelled; those are listed in ``labelled_held_out_trajectories``. Its ``score`` is the
+  in-sample). The label split is drawn among the training trajectories only, so no held-out
+  action reached training. Its ``score`` is the
   headline dict, ``details`` the matrices. Absent for the ``bc`` baseline (no latents).
 - ``online`` (when the file's ``generator`` attribute describes a simulable synthetic
   environment): the return of the final policy over ``eval.episodes`` episodes, the return of a
@@ -77,7 +77,4 @@ def offline_report(run, ds, trajectories: np.ndarray) -> dict[str, Any]:
     out = result.to_dict()
     out["trajectories"] = [int(i) for i in trajectories]
     out["transitions"] = int(chosen.sum())
-    if run.cfg.labels > 0:  # labelled trajectories that are also held out (their actions reached training)
-        labelled = ds.label_split(run.cfg.labels, run.cfg.seed).trajectories
-        out["labelled_held_out_trajectories"] = [int(i) for i in np.intersect1d(labelled, trajectories)]
     return out

@@ -17,7 +17,7 @@ import torch
 
 from identlam.errors import ConfigError, IdentlamError
 from identlam.train.artifacts import build_decoder, load_latent_policy, policy_latent, save_artifact
-from identlam.train.batches import accuracy_or_mse, action_loss, to_batch
+from identlam.train.batches import accuracy_or_mse, action_loss, label_split, to_batch
 from identlam.train.device import configure_determinism, derive_seed, resolve_device, seeded_torch
 from identlam.train.loop import Schedule, fit
 
@@ -38,7 +38,7 @@ def run_decode(run) -> None:
     configure_determinism(device)
     policy, meta = load_latent_policy(run, ds, device)
     policy.requires_grad_(False)
-    labels = ds.label_split(cfg.labels, cfg.seed)
+    labels = label_split(ds, cfg)
     discrete = ds.action_space == "discrete"
     decoder = build_decoder(cfg, ds, int(meta["out_dim"]), derive_seed(cfg.seed, "decoder")).to(device)
     rng = np.random.default_rng(derive_seed(cfg.seed, "decoder-batches"))

@@ -24,7 +24,7 @@ import torch
 from identlam.errors import ConfigError
 from identlam.io import atomic_write_json
 from identlam.train.artifacts import build_lam, save_artifact
-from identlam.train.batches import split_trajectories, to_batch
+from identlam.train.batches import label_split, split_trajectories, to_batch
 from identlam.train.device import autocast, configure_determinism, derive_seed, resolve_device, seeded_torch
 from identlam.train.loop import Schedule, fit
 
@@ -73,7 +73,7 @@ def _train_lam(run, ds, device: torch.device) -> None:
     if m.label_coef > 0:
         if cfg.labels < 1:
             raise ConfigError("config key 'labels': model.label_coef > 0 needs a label budget (--labels N_TRAJ)")
-        labels = ds.label_split(cfg.labels, cfg.seed)
+        labels = label_split(ds, cfg)
 
     def make_step(lam, rng: np.random.Generator):
         def step_fn(step: int):

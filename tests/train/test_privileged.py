@@ -17,6 +17,7 @@ from train_fixtures import TINY, poisoned_copy
 import identlam
 from identlam.data import open_dataset
 from identlam.train.artifacts import load_artifact
+from identlam.train.batches import label_split
 from identlam.train.pipeline import make_config
 from identlam.train.rundir import RunDir
 from identlam.train.stage_bc import run_bc
@@ -79,8 +80,8 @@ def _assert_identical_runs(a: RunDir, b: RunDir) -> None:
 
 
 def _poison(tmp_path: Path, data: Path) -> Path:
-    with open_dataset(data) as ds:
-        keep = ds.label_split(2, 0).trajectories  # the run's label split (labels=2, seed=0)
+    with open_dataset(data) as ds:  # the runs' label split (labels=2, seed=0, among training trajectories)
+        keep = label_split(ds, make_config(data, "laom-sup", labels=2, overrides=TINY)).trajectories
     poisoned = poisoned_copy(data, tmp_path / "poisoned.h5", keep, seed=123)
     from identlam.data.privileged import privileged  # the test may look: the copy really differs
 
@@ -121,3 +122,22 @@ def test_importing_every_training_module_loads_no_privileged_code():
             "print(len(sys.modules), loaded)\nsys.exit(1 if loaded else 0)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_label_split_is_drawn_among_training_trajectories_only(vector_data):
+    from identlam.errors import ConfigError
+    from identlam.train.batches import split_trajectories
+
+    with open_dataset(vector_data) as ds:
+        train, held_out = split_trajectories(ds.n_trajectories, 0.34)
+        assert len(held_out) > 0
+        for seed in range(5):
+            cfg = make_config(vector_data, "laom-sup", labels=len(train), overrides=[*TINY, f"seed={seed}"])
+            assert set(label_split(ds, cfg).trajectories) == set(train)
+        too_many = make_config(vector_data, "laom-sup", labels=len(train) + 1, overrides=TINY)
+        try:
+            label_split(ds, too_many)
+        except ConfigError as err:
+            assert "labels" in str(err) and "\n" not in str(err)
+        else:
+            raise AssertionError("a budget above the training trajectories must be refused")
