@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import signal
+import os
 import sys
 
 from identlam.errors import IdentlamError
@@ -46,8 +46,6 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if hasattr(signal, "SIGPIPE"):  # `identlam presets x | head` ends quietly, as Unix tools do
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -58,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except user_errors() as err:
         print(f"identlam {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `identlam presets x | head`: the reader left; end quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(f"identlam {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
