@@ -47,6 +47,7 @@ class LAMConfig:
     entropy_warmup_steps: int = 0  # lambda ramps linearly from 0 over these steps
     entropy_bonus: float = 0.0  # deterministic annealing: the entropy term starts as a bonus of this weight (> 0 switches it on)
     entropy_anneal_end: float = 0.5  # annealing: fraction of train.steps at which the bonus has become the penalty lambda
+    fdm_zero_init: bool = False  # the FDM's output layer starts at zero, so every code makes the same first prediction
     vq_codebook_size: int = 64
     vq_num_codebooks: int = 2  # LAPO layout: latent split into codebooks x positions
     vq_num_latents: int = 4

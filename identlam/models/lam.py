@@ -35,6 +35,7 @@ from identlam.errors import ConfigError
 from identlam.models import inputs
 from identlam.models.augment import Augmenter
 from identlam.models.bottlenecks import CategoricalBottleneck, entropy, make_bottleneck
+from identlam.models.code_surgery import symmetric_start
 from identlam.models.encoders import ConditionedMLP, make_encoder, orthogonal_init
 from identlam.models.pixel_fdm import PixelFDM, per_sample_mse
 from identlam.models.schedules import coefficients
@@ -106,6 +107,8 @@ class LatentActionModel(nn.Module):
             out = self.n_actions if self.action_space == "discrete" else self.action_dim
             self.action_head = nn.Linear(self.bottleneck.latent_dim_out, out)
         orthogonal_init(self)
+        if cfg.fdm_zero_init:  # identification recipe (docs/identification.md): every code starts with the same prediction
+            symmetric_start(self.fdm)
         if cfg.target == "latent":
             self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         self.augmenter = Augmenter(cfg.augment_ops) if (cfg.augment and self.is_image) else None

@@ -38,3 +38,18 @@ def test_output_layer_of_the_pixel_fdm_is_its_last_conv():
 def test_module_without_layers_is_rejected():
     with pytest.raises(TypeError, match="ReLU"):
         symmetric_start(nn.ReLU())
+
+
+def test_fdm_zero_init_switch_gives_every_code_the_same_error_at_step_zero():
+    from identlam.config import LAMConfig
+    from identlam.models import LatentActionModel
+
+    cfg = LAMConfig(hidden_dim=16, embed_dim=8, n_codes=5, predict_delta=True, fdm_zero_init=True)
+    lam = LatentActionModel(cfg, (4,), "discrete", n_actions=3, seed=0)
+    state, target = torch.randn(6, 4), torch.randn(6, 4)
+    errors = lam._per_code_errors(state, target)
+    assert torch.allclose(errors, errors[:, :1].expand_as(errors))
+    plain = LatentActionModel(LAMConfig(hidden_dim=16, embed_dim=8, n_codes=5, predict_delta=True), (4,), "discrete",
+                              n_actions=3, seed=0)
+    spread = plain._per_code_errors(state, target)
+    assert (spread.max(1).values - spread.min(1).values).min() > 1e-3
