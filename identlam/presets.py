@@ -103,7 +103,10 @@ def lapo_fsq(scale: str = "cpu") -> RunConfig:
 
 
 def lapo_continuous(scale: str = "cpu") -> RunConfig:
-    """LAOM's LAPO baseline: no quantization, IDM on (t, t+k) with K = 10, F = 3, pixel FDM (B.3, B.5)."""
+    """LAOM's LAPO baseline: no quantization, IDM on (t, t+k) with K = 10, F = 3, pixel FDM.
+
+    As ``train_lapo.py`` / configs/lapo.yaml of the LAOM repository (code_anchors.md B.3, B.5).
+    """
     base = dict(bottleneck="none", target="observation", predict_delta=False, past_frame=False,
                 future_k=10, frame_stack=3, augment=False)  # configs/lapo.yaml (B.5)
     if _paper(scale):
