@@ -170,14 +170,9 @@ def save(cfg: Any, path: str | Path) -> None:
 
 
 def load(path: str | Path, cls: type = RunConfig) -> Any:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file '{p}' does not exist")
-    try:
-        data = json.loads(p.read_text())
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"config file '{p}': not valid JSON ({e.msg} at line {e.lineno})") from None
-    return from_dict(cls, data)
+    from identlam.io import read_json
+
+    return from_dict(cls, read_json(path, what="config file", error=ConfigError))
 
 
 def leaf_paths(cls: type, prefix: str = "") -> dict[str, str]:

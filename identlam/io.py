@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from identlam.errors import IdentlamError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -37,10 +39,22 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_write_json(path: str | Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+    atomic_write_text(path, json.dumps(data, indent=2, default=json_default) + "\n")
 
 
-def _json_default(obj: Any) -> Any:
+def read_json(path: str | Path, *, what: str = "file", error: type[Exception] = IdentlamError) -> Any:
+    """Parse a JSON file; a missing file or bad JSON raises ``error`` with one line naming it."""
+    p = Path(path)
+    if not p.is_file():
+        raise error(f"{what} '{p}' does not exist")
+    try:
+        return json.loads(p.read_text())
+    except json.JSONDecodeError as e:
+        raise error(f"{what} '{p}': not valid JSON ({e.msg} at line {e.lineno})") from None
+
+
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` for numpy scalars and arrays."""
     import numpy as np
 
     if isinstance(obj, np.generic):

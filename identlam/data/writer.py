@@ -27,7 +27,7 @@ from identlam.data.schema import (
     check_values,
 )
 from identlam.errors import DatasetError
-from identlam.io import atomic_path
+from identlam.io import atomic_path, json_default
 
 # Target bytes per obs chunk (2 frames of 64 px). Measured with benchmarks/data.py on random
 # windows (frame stack 3, K 4): uncompressed, 32 KiB and 128 KiB chunks read equally fast;
@@ -93,7 +93,7 @@ def _file_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
         if key == "format":
             continue
         if isinstance(value, (dict, list, tuple)) or key in JSON_ATTRS:
-            value = value if isinstance(value, str) else json.dumps(value, default=_json_default, sort_keys=True)
+            value = value if isinstance(value, str) else json.dumps(value, default=json_default, sort_keys=True)
         elif isinstance(value, np.generic):
             value = value.item()
         if value is None:
@@ -102,12 +102,6 @@ def _file_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"attribute value of type {type(obj).__name__} is not JSON serializable")
 
 
 def _trajectory_arrays(traj: Any, where: str, layout: Layout) -> dict[str, np.ndarray]:

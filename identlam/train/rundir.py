@@ -26,7 +26,7 @@ from typing import Any
 from identlam import config as config_mod
 from identlam.config import RunConfig
 from identlam.errors import ConfigError, DatasetError, IdentlamError
-from identlam.io import atomic_write_json
+from identlam.io import atomic_write_json, read_json
 from identlam.train.loop import RunLog
 
 OUTPUTS = {
@@ -50,13 +50,7 @@ def fingerprint(path: str | Path) -> dict[str, Any]:
 
 def load_config_file(path: str | Path) -> RunConfig:
     """A RunConfig from a preset JSON (``identlam presets NAME --json``) or a run's config.json."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file '{p}' does not exist")
-    try:
-        data = json.loads(p.read_text())
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"config file '{p}': not valid JSON ({e.msg} at line {e.lineno})") from None
+    data = read_json(path, what="config file", error=ConfigError)
     if isinstance(data, dict) and "config" in data and "data" in data:
         data = data["config"]
     return config_mod.from_dict(RunConfig, data)
