@@ -76,6 +76,14 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
     reconstruction is averaged under q exactly (theory.md §2.2-2.3). M = 8 = 2K for K = 4
     actions leaves room to split (theory.md §8). predict_delta: predicting o_{t+1} - o_t lifted
     AMI from 0.29 to 0.63 in the measurements of issue 4.
+
+    CPU scale carries the identification recipe of docs/identification.md: deterministic
+    annealing (the conditional entropy starts as a bonus of 3 lambda and becomes the penalty lambda
+    at half of training), the symmetric FDM start (``fdm_zero_init``), heads of width 64 and batch
+    256. Entropy weights are in the units of the reconstruction error: lambda = 0.0024 is 0.1 times
+    the variance of a PointMass observation change (about 0.024); scale both weights with the
+    variance of ``o_{t+1} - o_t`` on other data. The paper scale keeps the plain penalty (the
+    recipe is not measured there).
     """
     cat = dict(bottleneck="categorical", n_codes=8, latent_dim=16, entropy="conditional", entropy_weight=0.1,
                entropy_warmup_steps=0, target="observation", predict_delta=True, past_frame=False,
@@ -88,8 +96,10 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
         return RunConfig(method="lapo-entropy", model=model, train=train,
                          bc=BCConfig(steps=60_000, batch_size=128, lr=2e-4, impala_scale=4),
                          eval=EvalConfig(episodes=25))
-    model = LAMConfig(**cat, impala_scale=1, impala_res_blocks=1, embed_dim=128, hidden_dim=256)
-    return _cpu_run("lapo-entropy", model, steps=3000, batch_size=128, lr=1e-3, warmup_steps=100,
+    recipe = dict(entropy_weight=0.0024, entropy_bonus=0.0072, entropy_anneal_end=0.5,  # docs/identification.md
+                  fdm_zero_init=True)
+    model = LAMConfig(**{**cat, **recipe}, impala_scale=1, impala_res_blocks=1, embed_dim=64, hidden_dim=64)
+    return _cpu_run("lapo-entropy", model, steps=3000, batch_size=256, lr=1e-3, warmup_steps=100,
                     schedule="cosine", grad_clip=2.0)
 
 
