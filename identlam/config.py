@@ -38,6 +38,7 @@ class LAMConfig:
     frame_stack: int = 1  # F frames per observation, oldest first, padded with the first frame
     future_k: int = 1  # K: the IDM sees (o_t, o_{t+k}), k ~ U{1..K}; K = 1 is one-step
     past_frame: bool = False  # LAPO: the IDM and FDM also see o_{t-1}
+    idm_input_norm: bool = False  # the IDM standardizes its input embeddings over the batch (BatchNorm1d, no affine)
     # --- bottleneck ----------------------------------------------------------------------
     bottleneck: str = "categorical"  # none | vq | fsq | categorical
     latent_dim: int = 16  # width of the continuous latent (none) or of code embeddings

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from identlam.config import LAMConfig
-from identlam.errors import ConfigError
+from identlam.errors import ConfigError, IdentlamError
 from identlam.models import inputs
 from identlam.models.augment import Augmenter
 from identlam.models.bottlenecks import CategoricalBottleneck, entropy, make_bottleneck
@@ -92,6 +92,9 @@ class LatentActionModel(nn.Module):
         state_dim = n_state * embed
         self.bottleneck = make_bottleneck(cfg, state_dim)
         self.categorical = isinstance(self.bottleneck, CategoricalBottleneck)
+        # removes the embeddings' common mode, which otherwise dominates the first logits (all
+        # samples then drift to one code); running statistics serve label() in eval mode
+        self.idm_norm = nn.BatchNorm1d(state_dim + embed, affine=False) if cfg.idm_input_norm else nn.Identity()
         self.idm = ConditionedMLP(0, state_dim + embed, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
         latent = self.bottleneck.out_dim
         if cfg.target == "latent":
@@ -144,7 +147,7 @@ class LatentActionModel(nn.Module):
         embeddings = self.encoder(torch.cat([views[k] for k in keys])).split(views["obs_t"].shape[0])
         state = torch.cat(embeddings[:-1], dim=-1)
         e_t = embeddings[-2]
-        raw = self.idm(None, torch.cat([state, embeddings[-1]], dim=-1))
+        raw = self.idm(None, self.idm_norm(torch.cat([state, embeddings[-1]], dim=-1)))
         bottled = self.bottleneck(raw, temperature) if self.categorical else self.bottleneck(raw)
         return state, e_t, bottled
 
@@ -156,6 +159,8 @@ class LatentActionModel(nn.Module):
         cfg = self.cfg
         raw = inputs.check_batch(batch, self._obs_keys(), self.batch_shape, self.is_image, cfg.future_k)
         coef = coefficients(cfg, step, total_steps) if self.categorical else {"temperature": 1.0}
+        if cfg.idm_input_norm and self.training and raw["obs_t"].shape[0] < 2:
+            raise IdentlamError("batch key 'obs_t': model.idm_input_norm needs at least 2 samples per training batch")
         if cfg.target == "latent" and self.training:
             self.update_target()
         views = self._views(raw, step, salt=0)

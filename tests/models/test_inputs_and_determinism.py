@@ -114,3 +114,20 @@ def test_bf16_autocast_runs_every_axis(bottleneck, target):
     out.loss.backward()
     assert all(p.grad is None or p.grad.dtype == p.dtype for p in lam.parameters())
     assert all(p.dtype == torch.float32 for p in lam.state_dict().values() if p.is_floating_point())
+
+
+def test_idm_input_norm_standardizes_in_training_and_uses_running_stats_for_labels():
+    lam = _lam(bottleneck="categorical", idm_input_norm=True)
+    seen = []
+    forward = lam.idm.forward
+    lam.idm.forward = lambda x, c: (seen.append(c.detach()), forward(x, c))[1]
+    batch = make_batch(VEC, batch_size=16)
+    lam.loss(batch, 0, 10)
+    c = seen[-1]
+    torch.testing.assert_close(c.mean(0), torch.zeros(c.shape[1]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(c.var(0, unbiased=False), torch.ones(c.shape[1]), atol=1e-3, rtol=0)
+    assert float(lam.idm_norm.running_var.sub(1).abs().sum()) > 0  # statistics tracked for label()
+    _, codes_all, probs_all = lam.label(batch["obs_t"], batch["obs_next"])
+    _, codes_one, probs_one = lam.label(batch["obs_t"][:1], batch["obs_next"][:1])
+    torch.testing.assert_close(probs_one, probs_all[:1])  # labels do not depend on the batch
+    _raises(lambda: lam.loss(make_batch(VEC, batch_size=1), 0, 10), "'obs_t'", "idm_input_norm")
