@@ -1,0 +1,85 @@
+"""The identification recipe (docs/identification.md): wiring of the schedule into the model,
+the effect of the bonus and the penalty on the IDM, and (slow) identification on PointMass."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from identlam.config import LAMConfig
+from identlam.models import LatentActionModel
+
+torch.set_num_threads(1)
+
+RECIPE = dict(hidden_dim=16, embed_dim=8, n_codes=6, predict_delta=True, entropy="conditional",
+              entropy_weight=0.5, entropy_bonus=1.5, entropy_anneal_end=0.5, fdm_zero_init=True)
+
+
+def batch(seed: int, n: int = 64) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    obs = torch.randn(n, 4, generator=g)
+    nxt = obs + 0.1 * torch.randn(n, 4, generator=g)
+    return {"obs_t": obs, "obs_next": nxt, "obs_future": nxt, "k": torch.ones(n, dtype=torch.int64)}
+
+
+def test_the_model_weights_the_entropy_by_the_annealed_schedule():
+    lam = LatentActionModel(LAMConfig(**RECIPE), (4,), "discrete", n_actions=3, seed=0)
+    weights = [lam.loss(batch(0), step, 100).logs["w_conditional"] for step in (0, 25, 50, 99)]
+    assert weights == pytest.approx([-1.5, -0.5, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("step, direction", [(0, +1), (99, -1)])
+def test_bonus_spreads_and_penalty_sharpens_the_idm(step, direction):
+    """One SGD step at the bonus (step 0) raises H(Â|S,S'); at the penalty (end) it lowers it."""
+    cfg = LAMConfig(**{**RECIPE, "entropy_weight": 5.0, "entropy_bonus": 5.0})
+    lam = LatentActionModel(cfg, (4,), "discrete", n_actions=3, seed=1)
+    data = batch(1)
+    before = lam.loss(data, step, 100)
+    torch.optim.SGD(lam.parameters(), lr=0.05).zero_grad()
+    before.loss.backward()
+    with torch.no_grad():
+        for p in lam.parameters():
+            if p.grad is not None:
+                p -= 0.05 * p.grad
+    after = lam.loss(data, step, 100).logs["h_conditional"]
+    assert direction * (after - before.logs["h_conditional"]) > 1e-4
+
+
+# ------------------------------------------------------------------------------------------
+# Slow: the whole recipe through the command line, PointMass K = 4, 100 x 100 steps, seed 0.
+
+
+def _train_and_score(tmp_path, *sets: str) -> tuple[float, int]:
+    from identlam.cli import main
+    from identlam.data import open_dataset
+    from identlam.data.privileged import privileged
+    from identlam.metrics import ami
+
+    data, run = tmp_path / "pm4.h5", tmp_path / "run"
+    assert main(["generate", "pointmass", "--out", str(data), "--episodes", "100", "--steps", "100",
+                 "--seed", "0", "--quiet"]) == 0
+    args = ["train", "--data", str(data), "--method", "lapo-entropy", "--out", str(run), "--seed", "0",
+            "--device", "cpu"]
+    assert main(args + [x for s in sets for x in ("--set", s)]) == 0
+    assert main(["relabel", str(run)]) == 0
+    codes = np.load(run / "latents.npz")["codes"]
+    with open_dataset(data) as ds:
+        actions = privileged(ds).transition_table().actions
+    used = int((np.bincount(codes) > 0.01 * len(codes)).sum())  # identlam metrics' used_codes
+    return float(ami(actions, codes).score), used
+
+
+@pytest.mark.slow
+def test_lapo_entropy_identifies_the_actions_of_pointmass(tmp_path):
+    score, used = _train_and_score(tmp_path)
+    # Measured 0.9446 with 4 codes (98.5% of transitions correct; the misses are all in the
+    # rarely visited periphery of the torus, docs/identification.md). Seeds 0-4 span 0.93-0.95.
+    assert used == 4
+    assert score >= 0.93
+
+
+@pytest.mark.slow
+def test_without_the_entropy_term_the_labelling_is_far_from_the_actions(tmp_path):
+    score, used = _train_and_score(tmp_path, "model.entropy_weight=0", "model.entropy_bonus=0")
+    assert score < 0.9 or used != 4
