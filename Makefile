@@ -20,10 +20,11 @@ demo: setup
 	$(BIN)/identlam demo --out demo
 
 test: setup
-	$(BIN)/python -m pytest -q
+	# tiny models: one BLAS/torch thread each is fastest and keeps timings stable on shared cores
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 test-slow: setup
-	$(BIN)/python -m pytest -q -m slow
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m slow
 
 bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done

@@ -11,7 +11,6 @@ import pytest
 import synthetic
 from identlam.data import open_dataset
 from identlam.data.privileged import privileged
-from identlam.demo import run_demo
 
 
 def test_generate_writes_exactly_what_synthetic_generates(cli_main, tmp_path, capsys):
@@ -85,14 +84,3 @@ def test_generate_bad_parameters(cli_main, tmp_path, monkeypatch, capsys, argv, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
-
-
-def test_demo_generates_and_reports(cli_main, tmp_path, capsys):
-    assert cli_main(["demo", "--out", str(tmp_path / "demo")]) == 0
-    out = capsys.readouterr().out
-    assert "synthetic/pointmass" in out and "I(a;chg)" in out
-    for name in ("A1", "A2", "A3", "A4"):
-        assert re.search(rf"^  {name} +[\w' -]+ +(yes|no) +\w+=", out, re.M), name
-    summary = run_demo(tmp_path / "again")
-    assert summary["distractor"]["mi_action_change_nats"][0] > 5 * summary["distractor"]["mi_shuffled_nats"][0]
-    assert summary["transitions"] == 20 * 99
