@@ -60,11 +60,9 @@ def mig(
     kept = np.setdiff1d(np.arange(y.shape[1]), constant)
     if kept.size == 0:
         raise IdentlamError("factors: every factor is constant (zero entropy); MIG is undefined")
-    ordered = np.sort(mi, axis=0)[::-1]
-    runner_up = ordered[1] if mi.shape[0] > 1 else np.zeros(mi.shape[1])
     gaps = np.zeros(mi.shape[1])
     # Plug-in I <= H holds exactly; the clip only removes rounding above 1.
-    gaps[kept] = np.minimum((ordered[0, kept] - runner_up[kept]) / h[kept], 1.0)
+    gaps[kept] = np.minimum(top_two_gap(mi)[kept] / h[kept], 1.0)
     return MetricResult(
         name="mig",
         score=float(gaps[kept].mean()),
@@ -83,3 +81,14 @@ def mig(
             "n_samples": int(y.shape[0]),
         },
     )
+
+
+def top_two_gap(scores: np.ndarray) -> np.ndarray:
+    """Per column of ``scores`` ``(latents, factors)``: best minus second-best latent.
+
+    With a single latent the missing runner-up counts as 0 (dlib raises IndexError there).
+    Shared by MIG (on MI) and SAP (on predictability scores).
+    """
+    ordered = np.sort(scores, axis=0)[::-1]
+    runner_up = ordered[1] if scores.shape[0] > 1 else np.zeros(scores.shape[1])
+    return ordered[0] - runner_up

@@ -27,6 +27,7 @@ import numpy as np
 from identlam.errors import IdentlamError
 from identlam.metrics.dci import split_indices
 from identlam.metrics.discretize import factor_labels
+from identlam.metrics.mig import top_two_gap
 from identlam.metrics.result import MetricResult
 from identlam.metrics.validation import as_2d, check_same_length
 
@@ -76,10 +77,8 @@ def sap(
     kept = np.setdiff1d(np.arange(y.shape[1]), constant)
     if kept.size == 0:
         raise IdentlamError("factors: every factor is constant; SAP is undefined")
-    ordered = np.sort(scores, axis=0)[::-1]
-    runner_up = ordered[1] if scores.shape[0] > 1 else np.zeros(scores.shape[1])
     gaps = np.zeros(scores.shape[1])
-    gaps[kept] = ordered[0, kept] - runner_up[kept]
+    gaps[kept] = top_two_gap(scores)[kept]
     return MetricResult(
         name="sap",
         score=float(gaps[kept].mean()),
