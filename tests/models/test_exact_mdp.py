@@ -131,3 +131,11 @@ def test_constructor_and_labelling_arguments_are_checked():
         one_hot([0, 3], 3)
     with pytest.raises(IdentlamError, match="'perms'"):
         region_permuted_labels(two_region_mdp(), [[0, 1]])
+
+
+def test_the_exact_objective_imports_without_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, identlam.models.exact; assert 'torch' not in sys.modules, 'torch was imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
