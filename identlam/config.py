@@ -60,6 +60,7 @@ class LAMConfig:
     # --- prediction target ---------------------------------------------------------------
     target: str = "observation"  # observation (pixels/vector; LAPO) | latent (LAOM)
     predict_delta: bool = False  # observation target: predict o_{t+1} - o_t instead of o_{t+1}
+    normalize_target: bool = False  # observation target: standardize it per channel by running statistics over training batches
     target_ema_tau: float = 1e-3  # latent target: EMA rate of the target encoder; 0 = stop-grad
     detach_fdm_input: bool = True  # latent target: the FDM sees a detached e_t (LAOM)
     # --- augmentations -------------------------------------------------------------------

@@ -102,10 +102,14 @@ class LatentActionModel(nn.Module):
         elif self.is_image:
             h, w, c = self.batch_shape
             widths = tuple(ch * cfg.impala_scale for ch in cfg.impala_channels)
-            self.fdm = PixelFDM(n_state * c, c, h, w, latent, widths, bounded=not cfg.predict_delta)
+            self.fdm = PixelFDM(n_state * c, c, h, w, latent, widths,
+                            bounded=not (cfg.predict_delta or cfg.normalize_target))
         else:
             d = self.batch_shape[0]
             self.fdm = ConditionedMLP(n_state * d, latent, cfg.hidden_dim, d, HEAD_LAYERS)
+        # entropy weights then read in units of the target's variance, whatever the data scale
+        self.target_norm = RunningStandardizer(self.batch_shape[-1] if self.is_image else self.batch_shape[0]) \
+            if cfg.normalize_target else None
         if cfg.label_coef > 0:
             out = self.n_actions if self.action_space == "discrete" else self.action_dim
             self.action_head = nn.Linear(self.bottleneck.latent_dim_out, out)
@@ -176,6 +180,8 @@ class LatentActionModel(nn.Module):
             logs["target_norm"] = float(target.norm(dim=-1).mean())
         else:
             target = views["obs_next"] - views["obs_t"] if cfg.predict_delta else views["obs_next"]
+            if self.target_norm is not None:
+                target = self.target_norm(target.float())
             frames = [views["obs_past"], views["obs_t"]] if cfg.past_frame else [views["obs_t"]]
             fdm_state = torch.cat(frames, dim=1 if self.is_image else -1)
 
@@ -275,6 +281,42 @@ class LatentActionModel(nn.Module):
         return bottled.z.float(), bottled.codes, probs
 
 
+class RunningStandardizer(nn.Module):
+    """Standardizes a target per channel (axis 1 of ``(B, C)`` or ``(B, C, H, W)``).
+
+    The mean and variance are the exact statistics of every sample seen in training mode so far
+    (a pooled running count, so they converge to the data's statistics, not a recent window);
+    each training batch first enters the statistics and is then standardized by them. Eval mode
+    uses them unchanged; before any training batch they are mean 0, variance 1 (identity).
+    """
+
+    EPS = 1e-8
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(channels))
+        self.register_buffer("var", torch.ones(channels))
+        self.register_buffer("count", torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        if self.training:
+            with torch.no_grad():
+                self._update(x.detach().float().transpose(0, 1).reshape(x.shape[1], -1))
+        return (x - self.mean.view(shape)) / (self.var.view(shape) + self.EPS).sqrt()
+
+    def _update(self, per_channel: torch.Tensor) -> None:
+        """Chan et al.'s pooled mean/variance of the old statistics and ``per_channel`` (C, n)."""
+        n = per_channel.shape[1]
+        mean_b, var_b = per_channel.mean(1), per_channel.var(1, unbiased=False)
+        total = float(self.count) + n
+        delta = mean_b - self.mean
+        old = float(self.count)
+        self.mean += delta * (n / total)
+        self.var.copy_((self.var * old + var_b * n + delta.square() * (old * n / total)) / total)
+        self.count.fill_(total)
+
+
 def _f(t: torch.Tensor) -> float:
     return float(t.detach())
 
@@ -295,5 +337,7 @@ def _check_config(cfg: LAMConfig, action_space: str, n_actions, action_dim) -> N
             raise ConfigError(f"model.{name}: must be >= 1, got {getattr(cfg, name)}")
     if cfg.target_ema_tau < 0 or cfg.target_ema_tau > 1:
         raise ConfigError(f"model.target_ema_tau: must lie in [0, 1], got {cfg.target_ema_tau}")
+    if cfg.normalize_target and cfg.target != "observation":
+        raise ConfigError(f"model.normalize_target: applies to observation targets only, got model.target={cfg.target!r}")
     if cfg.label_coef < 0:
         raise ConfigError(f"model.label_coef: must be >= 0, got {cfg.label_coef}")
