@@ -10,6 +10,9 @@ Writes ``RUN/state_leakage.json`` with, on the held-out trajectories listed in
 - ``state_r2_given_action_z_linear``: the same with a ridge probe (penalty by leave-one-out).
 - ``state_r2_given_action_code``: the same from the one-hot discrete code (when the run has codes):
   positive when codes split an action by state region.
+- ``z_variance_within_action``: the share of the latent's total variance (raw, unstandardized)
+  that lies within actions, sum_a n_a tr Cov(z | a) / (n tr Cov(z)): the scale-aware
+  counterpart of the two R² (which standardize z and so see arbitrarily small variations).
 - ``state_cmi_given_action_z``: I(Z; S | A) in nats, KSG per action (identlam.metrics), the same
   estimator for every method so the number is comparable across bottlenecks.
 
@@ -54,6 +57,12 @@ def ridge() -> RidgeCV:
     return RidgeCV(alphas=np.logspace(-3, 3, 13))
 
 
+def within_action_variance(z: np.ndarray, a: np.ndarray) -> float:
+    """Share of the total variance of z that lies within the groups of equal true action."""
+    within = sum(((z[a == v] - z[a == v].mean(axis=0)) ** 2).sum() for v in np.unique(a))
+    return float(within / max(((z - z.mean(axis=0)) ** 2).sum(), 1e-300))
+
+
 def standardize(x: np.ndarray) -> np.ndarray:
     sd = x.std(axis=0)
     return (x - x.mean(axis=0)) / np.where(sd > 1e-8, sd, 1.0)
@@ -65,12 +74,14 @@ def leakage(run: Path) -> dict[str, float]:
     table = privileged(open_dataset(report["run"]["data"])).transition_table(held_out)
     lat = np.load(run / "latents.npz")
     chosen = np.isin(lat["traj"], held_out)
-    z = standardize(lat["z"][chosen].astype(np.float64))
+    raw = lat["z"][chosen].astype(np.float64)
+    z = standardize(raw)
     a, s = np.asarray(table.actions), np.asarray(table.states, dtype=np.float64)
     seed = int(report["run"]["seed"])
     out = {
         "state_r2_given_action_z_knn": r2_given_action(z, s, a, lambda: KNeighborsRegressor(10), seed),
         "state_r2_given_action_z_linear": r2_given_action(z, s, a, ridge, seed),
+        "z_variance_within_action": within_action_variance(raw, a),
         "state_cmi_given_action_z": float(conditional_mutual_info(z, s, a, discrete_z=True, seed=seed)),
     }
     if "codes" in lat.files:
