@@ -24,3 +24,4 @@ for seed in $SEEDS; do
 done
 run_jobs "$JOBLIST"
 $PY "$(dirname "${BASH_SOURCE[0]}")/summarize.py" "$OUT/a" --methods lapo laom laom-sup
+$PY "$(dirname "${BASH_SOURCE[0]}")/latent_spread.py" "$OUT"/a/*/s*/
