@@ -3,7 +3,8 @@
 Targets come from ``RUN/latents.npz`` (k = 1). With a discrete bottleneck whose code set is
 small enough the policy is a classifier over codes (cross-entropy); otherwise it regresses the
 continuous latent ``z`` (MSE), as LAOM does and as LAPO does with its pre-quantization latent
-(``bc.target``: auto | codes | latent). For the ``idm`` baseline the targets are the IDM's
+(``bc.target``: auto | codes | latent); a regressed ``z`` is standardized per dimension first.
+For the ``idm`` baseline the targets are the IDM's
 predicted actions, so this stage is BC on them. It trains on the training trajectories only
 (``identlam.train.batches``); no action reaches it.
 """
@@ -40,6 +41,21 @@ def bc_target(setting: str, latents: dict[str, np.ndarray]) -> str:
     return setting
 
 
+def standardized_latents(latents: dict[str, np.ndarray], train_traj: np.ndarray) -> tuple[torch.Tensor, list, list]:
+    """``z`` standardized per dimension by its statistics over the training trajectories.
+
+    Continuous latents can be nearly constant (LAPO's pre-quantization z, LAOM's embedding
+    scale), and an unnormalized MSE is then met by predicting the mean: the policy and the
+    decoder fed by it would see no action signal. The policy therefore predicts standardized z;
+    the decoder learns from that output, so nothing downstream needs the raw scale.
+    """
+    z = latents["z"].astype(np.float64)  # float64: a tiny spread around a large mean survives
+    rows = np.isin(latents["traj"], train_traj)
+    mean = z[rows].mean(axis=0)
+    std = np.maximum(z[rows].std(axis=0), 1e-8 * max(float(np.abs(z[rows]).max()), 1e-30))
+    return torch.from_numpy(((z - mean) / std).astype(np.float32)), mean.tolist(), std.tolist()
+
+
 def run_bc(run) -> None:
     if run.finished("bc"):
         return
@@ -51,10 +67,19 @@ def run_bc(run) -> None:
     device = resolve_device(cfg.device)
     configure_determinism(device)
     target = bc_target(cfg.bc.target, latents)
-    # Targets stay in host memory (one row per transition can be large); a batch moves per step.
-    labels = torch.from_numpy(latents["codes"] if target == "codes" else latents["z"])
-    out_dim = int(latents["n_codes"]) if target == "codes" else int(latents["z"].shape[1])
     train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
+    # Targets stay in host memory (one row per transition can be large); a batch moves per step.
+    meta = {"target": target}
+    if target == "codes":
+        labels = torch.from_numpy(latents["codes"])
+        out_dim = int(latents["n_codes"])
+    elif cfg.kind == "idm":  # z are predicted actions, read directly by the identity decoder: keep their units
+        labels = torch.from_numpy(latents["z"])
+        out_dim = int(labels.shape[1])
+    else:
+        labels, meta["z_mean"], meta["z_std"] = standardized_latents(latents, train_traj)
+        out_dim = int(labels.shape[1])
+    meta["out_dim"] = out_dim
     windows = ds.observations(frame_stack=cfg.model.frame_stack, future_k=1, trajectories=train_traj)
     policy = build_policy(cfg, ds, out_dim, derive_seed(cfg.seed, "bc")).to(device)
     augmenter = Augmenter(cfg.model.augment_ops) if cfg.bc.augment and ds.obs_kind == "image" else None
@@ -77,5 +102,5 @@ def run_bc(run) -> None:
     with seeded_torch(derive_seed(cfg.seed, "bc-torch"), device):
         fit({"policy": policy}, step_fn, schedule=schedule, rng=rng, device=device, stage="bc",
             checkpoint_path=run.checkpoint("bc"), log=run.log)
-    save_artifact(run.output("bc"), "policy", {"policy": policy}, {"target": target, "out_dim": out_dim})
+    save_artifact(run.output("bc"), "policy", {"policy": policy}, meta)
     shutil.rmtree(run.path / "checkpoints", ignore_errors=True)

@@ -72,3 +72,22 @@ def test_decoder_latent_only_and_with_observation():
     with pytest.raises(IdentlamError, match="'obs'"):
         d_obs(z)
     assert torch.equal(ActionDecoder(8, 3, hidden_dim=16, seed=0)(z), d(z))
+
+
+def test_regressed_latents_are_standardized_on_training_trajectories():
+    import numpy as np
+
+    from identlam.train.stage_bc import standardized_latents
+
+    rng = np.random.default_rng(0)
+    traj = np.repeat(np.arange(4), 50)
+    z = (1e-4 * rng.normal(size=(200, 3)) + np.array([5.0, -2.0, 0.0])).astype(np.float32)
+    z[traj == 3] += 100.0  # a held-out trajectory must not move the statistics
+    labels, mean, std = standardized_latents({"z": z, "traj": traj}, np.arange(3))
+    train = labels.numpy()[traj < 3]
+    np.testing.assert_allclose(train.mean(axis=0), 0.0, atol=1e-3)
+    np.testing.assert_allclose(train.std(axis=0), 1.0, atol=1e-3)
+    np.testing.assert_allclose(mean, z[traj < 3].mean(axis=0), rtol=1e-6)
+    constant = np.ones((200, 2), np.float32)  # a constant latent stays finite
+    labels, _, _ = standardized_latents({"z": constant, "traj": traj}, np.arange(3))
+    assert np.isfinite(labels.numpy()).all()
