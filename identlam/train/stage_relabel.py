@@ -8,7 +8,10 @@
 - ``codes``: int64 ``(N,)`` for discrete bottlenecks (absent for continuous latents);
 - ``probs``: float32 ``(N, M)`` for the categorical bottleneck;
 - ``traj``, ``t``: int64 ``(N,)``, the transition each row belongs to;
-- ``n_codes``: int64 scalar, the size of the code set (0 when there are no codes).
+- ``n_codes``: int64 scalar, the size of the code set (0 when there are no codes);
+- ``code_values``: int64 ``(U,)``, only when the code set is too large to index a table (VQ's
+  joint tokens: 64^8 ids): ``codes`` then holds indices ``0..U-1`` into the sorted distinct joint
+  ids that occur, so ``np.bincount(codes)`` stays small; ``code_values[codes]`` gives the ids back.
 
 For the ``idm`` baseline the "latent" is the IDM's prediction: discrete action spaces give
 ``z = probs`` = softmax over actions and ``codes`` = the predicted action; continuous ones give
@@ -27,6 +30,7 @@ from identlam.train.batches import to_batch
 from identlam.train.device import autocast, resolve_device
 
 CHUNK = 1024
+MAX_TABLE_CODES = 1 << 20  # larger code sets are stored compacted (see code_values above)
 
 
 def run_relabel(run) -> None:
@@ -60,6 +64,9 @@ def run_relabel(run) -> None:
     arrays = {k: np.concatenate(v) for k, v in parts.items() if v}
     arrays["z"] = arrays["z"].astype(np.float32)
     arrays["n_codes"] = np.int64(n_codes if "codes" in arrays else 0)
+    if "codes" in arrays and n_codes > MAX_TABLE_CODES:
+        arrays["code_values"], arrays["codes"] = np.unique(arrays["codes"], return_inverse=True)
+        arrays["codes"] = arrays["codes"].astype(np.int64).reshape(-1)
     with atomic_path(run.output("relabel")) as tmp:
         with open(tmp, "wb") as fh:  # a file object: np.savez would append ".npz" to a path
             np.savez(fh, **arrays)

@@ -204,4 +204,9 @@ def test_every_lam_preset_runs_every_stage(tmp_path, vector_data, method):
     assert target == ("codes" if method == "lapo-fsq" else "latent")  # VQ's 64**8 joint codes: regress z
     with np.load(run.output("relabel")) as lat:
         assert ("codes" in lat.files) == (method in ("lapo", "lapo-fsq"))
+        # VQ's joint ids (up to 64**8) are stored as indices into the distinct ids that occur.
+        assert ("code_values" in lat.files) == (method == "lapo")
+        if method == "lapo":
+            assert lat["codes"].min() == 0 and lat["codes"].max() == len(lat["code_values"]) - 1
+            assert len(np.unique(lat["code_values"])) == len(lat["code_values"])
     assert np.isfinite(report["online"]["return_mean"])
