@@ -7,4 +7,5 @@ for s in 0 1 2 3 4 5; do
   identlam generate pointmass-warp --out data/pw6_s$s.h5 --episodes 100 --steps 100 --seed $s --set K=6 --quiet
   identlam generate pointmass-warp --out data/pw6g0_s$s.h5 --episodes 100 --steps 100 --seed $s --set K=6 \
     --set goal_weight=0 --quiet                                                                           # broad coverage
+  identlam generate pointmass --out data/pm4short_s$s.h5 --episodes 400 --steps 25 --seed $s --quiet   # more, shorter episodes
 done
