@@ -5,13 +5,13 @@
 # most seeds; with lambda = 0 (no entropy penalty, no annealed bonus) it splits codes
 # (used codes > K and/or AMI well below 0.95). Offline metrics on held-out trajectories.
 # lambda = 0 keeps the rest of the recipe (symmetric FDM start, widths, schedule).
-# Expected runtime: ~2-4 min per run on one shared CPU thread; 8 runs at 2 jobs ~15 min.
+# Expected runtime: ~2-5 min per run on one shared CPU thread; 10 runs at 2 jobs ~20 min.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 K="${K:-4}"
 DATA="$OUT/b_pointmass_k$K.h5"
 B="$OUT/b_k$K"
 B_SEEDS="${B_SEEDS:-0 1 2 3 4}"
-L0_SEEDS="${L0_SEEDS:-0 1 2}"
+L0_SEEDS="${L0_SEEDS:-0 1 2 3 4}"
 # lambda = 0: every entropy term off (penalty, warm-up, annealed bonus).
 LAMBDA0="--set model.entropy_weight=0 --set model.entropy_bonus=0 --set model.entropy_warmup_steps=0"
 [ -f "$DATA" ] || $IDENTLAM generate pointmass --out "$DATA" --episodes 100 --steps 100 --seed 0 --set K=$K --quiet
