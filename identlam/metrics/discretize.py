@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from identlam.errors import IdentlamError
-from identlam.metrics.validation import as_2d, as_labels, check_choice, check_positive_int
+from identlam.metrics.validation import as_2d, as_labels, check_2d_shape, check_choice, check_positive_int
 
 DISCRETIZERS = ("auto", "equal_width", "quantile", "identity")
 
@@ -56,12 +56,7 @@ def discretize(
         auto = False
     if method == "identity":
         cols = raw[:, None] if raw.ndim == 1 else raw
-        if cols.ndim != 2:
-            raise IdentlamError(f"{name}: expected shape (N, d) or (N,), got {cols.shape}")
-        if cols.shape[1] == 0:
-            raise IdentlamError(f"{name}: empty input (0 columns)")
-        if cols.shape[0] == 0:
-            raise IdentlamError(f"{name}: empty input (0 samples)")
+        check_2d_shape(cols, name)
         # Built as contiguous rows (d, N) and returned transposed: per-variable passes stay fast.
         labels = np.stack([_identity(cols[:, j], f"{name} column {j}") for j in range(cols.shape[1])]).T
         return labels, labels.max(axis=0) + 1, method

@@ -24,12 +24,7 @@ def as_2d(x: Any, name: str, *, min_samples: int = 1, allow_1d: bool = True) -> 
     arr = _numeric(x, name)
     if arr.ndim == 1 and allow_1d:
         arr = arr[:, None]
-    if arr.ndim != 2:
-        raise IdentlamError(f"{name}: expected shape (N, d) or (N,), got {arr.shape}")
-    if arr.shape[0] == 0:
-        raise IdentlamError(f"{name}: empty input (0 samples)")
-    if arr.shape[1] == 0:
-        raise IdentlamError(f"{name}: empty input (0 columns)")
+    check_2d_shape(arr, name)
     if arr.shape[0] < min_samples:
         raise IdentlamError(f"{name}: needs at least {min_samples} samples, got {arr.shape[0]}")
     _check_finite(arr, name)
@@ -111,3 +106,13 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         n_bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise IdentlamError(f"{name}: contains {n_bad} NaN or infinite value(s)")
+
+
+def check_2d_shape(arr: np.ndarray, name: str) -> None:
+    """One-line errors for anything but a non-empty ``(N, d)`` array."""
+    if arr.ndim != 2:
+        raise IdentlamError(f"{name}: expected shape (N, d) or (N,), got {arr.shape}")
+    if arr.shape[0] == 0:
+        raise IdentlamError(f"{name}: empty input (0 samples)")
+    if arr.shape[1] == 0:
+        raise IdentlamError(f"{name}: empty input (0 columns)")
