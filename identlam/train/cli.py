@@ -10,6 +10,10 @@ import json
 import sys
 
 
+REGIONS_HELP = ("state regions of the offline report: kmeans:K (default kmeans:16), threshold:DIM:VALUE "
+                "(state[:, DIM] >= VALUE or not) or grid:N (N cells per state dimension)")
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("presets", help="list the methods, or print one as a config JSON",
                               description="Without NAME: one line per preset. With NAME: its config as JSON, "
@@ -36,6 +40,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("evaluate", help="stage 5: identifiability report and online return -> RUN/metrics.json")
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes of the config)")
+    p.add_argument("--regions", default=None, metavar="SPEC", help=REGIONS_HELP)
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser("pipeline", help="all stages: train, relabel, bc, decode, evaluate (rerun resumes)",
@@ -43,6 +48,7 @@ def register(subparsers) -> None:
                                           "interrupted ones resume from their checkpoint.")
     _run_arguments(p)
     p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes)")
+    p.add_argument("--regions", default=None, metavar="SPEC", help=REGIONS_HELP)
     p.set_defaults(func=cmd_pipeline)
 
 
@@ -120,15 +126,22 @@ def cmd_evaluate(args) -> int:
     from identlam.train.rundir import RunDir
 
     run = RunDir(args.run)
-    _summarize(run_evaluate(run, args.episodes), run)
+    _summarize(run_evaluate(run, args.episodes, regions=args.regions), run)
     return 0
 
 
 def cmd_pipeline(args) -> int:
+    from identlam.train.evaluate import run_evaluate
     from identlam.train.pipeline import run_pipeline
+    from identlam.train.regions import parse_regions
 
+    if args.regions is not None:
+        parse_regions(args.regions)  # a bad spec fails before training, not after
     run = _create_run(args)
-    _summarize(run_pipeline(run, args.episodes), run)
+    report = run_pipeline(run, args.episodes)
+    if args.regions is not None:  # run_pipeline takes no regions: redo only the offline part with them
+        report = run_evaluate(run, args.episodes, regions=args.regions)
+    _summarize(report, run)
     return 0
 
 

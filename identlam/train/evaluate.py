@@ -8,7 +8,9 @@
   latent policy trained; with ``holdout_fraction = 0`` it is computed on all transitions,
   in-sample). The label split is drawn among the training trajectories only, so no held-out
   action reached training. Its ``score`` is the
-  headline dict, ``details`` the matrices. Absent for the ``bc`` baseline (no latents).
+  headline dict, ``details`` the matrices. State regions (per-region matching, D2 on continuous
+  states) follow ``--regions`` (:mod:`identlam.train.regions`, default ``kmeans:16``), recorded
+  as ``params["regions"]``. Absent for the ``bc`` baseline (no latents).
 - ``online`` (when the file's ``generator`` attribute describes a simulable synthetic
   environment): the return of the final policy over ``eval.episodes`` episodes, the return of a
   uniformly random policy, and the return of a BC trained on all true actions of the same
@@ -28,18 +30,30 @@ from identlam.data.privileged import privileged
 from identlam.io import atomic_write_json
 from identlam.train.batches import split_trajectories
 from identlam.train.device import resolve_device
+from identlam.train.regions import DEFAULT_REGIONS, RegionSpec, check_state_dim, parse_regions
 
 
-def run_evaluate(run, episodes: int | None = None) -> dict[str, Any]:
-    """Write ``RUN/metrics.json`` and return its contents; a no-op when it exists, unless
-    ``episodes`` asks for a different number of online episodes than it holds."""
-    if run.finished("evaluate"):
-        report = json.loads(run.output("evaluate").read_text())
-        done = (report.get("online") or {}).get("episodes")
-        if episodes is None or done is None or done == int(episodes):
-            return report  # a different --episodes re-evaluates; otherwise the stage is finished
+def run_evaluate(run, episodes: int | None = None, regions: str | None = None) -> dict[str, Any]:
+    """Write ``RUN/metrics.json`` and return its contents.
+
+    A no-op when it exists, unless ``episodes`` asks for a different number of online episodes
+    (the online part is redone) or ``regions`` for different state regions (the offline part is
+    redone; see :mod:`identlam.train.regions`); the other part is kept. ``None`` keeps what the
+    report holds, or takes the defaults (``eval.episodes``, ``kmeans:16``) for a new report.
+    """
+    spec = parse_regions(regions) if regions is not None else None  # a bad spec fails before any work
+    previous = json.loads(run.output("evaluate").read_text()) if run.finished("evaluate") else None
+    redo_offline = redo_online = True
+    if previous is not None:
+        done = (previous.get("online") or {}).get("episodes")
+        redo_online = episodes is not None and done is not None and done != int(episodes)
+        redo_offline = spec is not None and previous.get("offline") is not None and regions_of(previous) != str(spec)
+        if not (redo_online or redo_offline):
+            return previous
     cfg = run.cfg
     ds = run.open_dataset()
+    spec = spec or (parse_regions(regions_of(previous)) if previous is not None else parse_regions(DEFAULT_REGIONS))
+    check_state_dim(spec, ds.state_dim)
     _, held_out = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
     report: dict[str, Any] = {
         "run": {"method": cfg.method, "kind": cfg.kind, "seed": cfg.seed, "labels": cfg.labels,
@@ -48,33 +62,54 @@ def run_evaluate(run, episodes: int | None = None) -> dict[str, Any]:
         "offline": None,
         "online": None,
     }
-    if cfg.kind != "bc":
-        report["offline"] = offline_report(run, ds, held_out if len(held_out) else np.arange(ds.n_trajectories))
-    from identlam.train.evaluate_online import online_report, simulable
-
-    if not simulable(ds):
-        report["online_skipped"] = "the dataset's 'generator' attribute does not describe a synthetic environment"
-    elif cfg.kind != "bc" and not run.finished("decode"):
-        report["online_skipped"] = "no decoder (decode needs a label budget, --labels N_TRAJ)"
+    if not redo_offline:
+        report["offline"] = previous["offline"]
+    elif cfg.kind != "bc":
+        trajectories = held_out if len(held_out) else np.arange(ds.n_trajectories)
+        report["offline"] = offline_report(run, ds, trajectories, spec)
+    if not redo_online:
+        report["online"] = previous.get("online")
+        if "online_skipped" in previous:
+            report["online_skipped"] = previous["online_skipped"]
     else:
-        n = cfg.eval.episodes if episodes is None else int(episodes)
-        report["online"] = online_report(run, ds, resolve_device(cfg.device), n)
+        report.update(_online_part(run, ds, episodes))
     atomic_write_json(run.output("evaluate"), report)
     return report
 
 
-def offline_report(run, ds, trajectories: np.ndarray) -> dict[str, Any]:
-    """The desiderata report on the transitions of ``trajectories`` (rows of latents.npz)."""
+def regions_of(report: dict[str, Any]) -> str:
+    """The regions spec a report's offline part used (reports written before specs existed: the default)."""
+    return ((report.get("offline") or {}).get("params") or {}).get("regions", DEFAULT_REGIONS)
+
+
+def _online_part(run, ds, episodes: int | None) -> dict[str, Any]:
+    from identlam.train.evaluate_online import online_report, simulable
+
+    cfg = run.cfg
+    if not simulable(ds):
+        return {"online_skipped": "the dataset's 'generator' attribute does not describe a synthetic environment"}
+    if cfg.kind != "bc" and not run.finished("decode"):
+        return {"online_skipped": "no decoder (decode needs a label budget, --labels N_TRAJ)"}
+    n = cfg.eval.episodes if episodes is None else int(episodes)
+    return {"online": online_report(run, ds, resolve_device(cfg.device), n)}
+
+
+def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str = DEFAULT_REGIONS) -> dict[str, Any]:
+    """The desiderata report on the transitions of ``trajectories`` (rows of latents.npz), with
+    state regions from ``regions`` (a spec string or :class:`RegionSpec`), recorded in ``params``."""
     from identlam.metrics.desiderata import desiderata
     from identlam.train.stage_relabel import load_latents
 
+    spec = regions if isinstance(regions, RegionSpec) else parse_regions(regions, ds.state_dim)
     latents = load_latents(run)
     table = privileged(ds).transition_table(trajectories)
     chosen = np.isin(latents["traj"], trajectories)
     pick = {k: (latents[k][chosen] if k in latents else None) for k in ("z", "codes", "probs")}
     result = desiderata(pick["z"], table.actions, table.states, codes=pick["codes"], next_states=table.next_states,
-                        exo=table.exo, probs=pick["probs"], seed=run.cfg.seed)
+                        exo=table.exo, probs=pick["probs"], seed=run.cfg.seed,
+                        **spec.desiderata_arguments(table.states))
     out = result.to_dict()
+    out["params"]["regions"] = str(spec)
     out["trajectories"] = [int(i) for i in trajectories]
     out["transitions"] = int(chosen.sum())
     return out
