@@ -12,23 +12,28 @@ number, null unless the normalizer's return is positive) and ``normalized_return
 
 The normalizer is trained once per (dataset bytes, seed, policy architecture, normalizer
 budget, episodes) and cached as JSON under ``$IDENTLAM_CACHE/normalizers`` (default
-``~/.cache/identlam``), so every run on the same data reuses it.
+``~/.cache/identlam``), so every run on the same data reuses it. Evaluations started at once
+train it once: the first takes an exclusive lock (``fcntl.flock``, POSIX) on ``<key>.lock``
+beside the JSON, the others wait and then read its result.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 
 from identlam.data.privileged import privileged
-from identlam.errors import ConfigError, DatasetError
+from identlam.errors import ConfigError, DatasetError, IdentlamError
 from identlam.io import atomic_write_json
 from identlam.train.agent import Agent
 from identlam.train.artifacts import action_out_dim, build_policy
@@ -122,15 +127,83 @@ def bc_all_normalizer(run, ds, device: torch.device, episodes: int) -> dict[str,
                   "episodes": episodes, "max_steps": cfg.eval.max_steps}
     key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:24]
     path = cache_dir() / f"{key}.json"
-    if path.is_file():
-        cached = json.loads(path.read_text())
-        return {**cached, "cache": str(path)}
+    record = cached_normalizer(path, key_fields, lambda: _measure_bc_all(cfg, ds, device, episodes))
+    return {**record, "cache": str(path)}
+
+
+def cached_normalizer(path: Path, key_fields: dict[str, Any], measure: Callable[[], list[float]]) -> dict[str, Any]:
+    """The record ``{"key", "returns", "return_mean"}`` cached at ``path``, measuring the returns
+    with ``measure()`` only when no valid record exists.
+
+    Concurrent evaluations of runs on the same data measure once: the measurement happens under
+    an exclusive lock on ``<key>.lock`` beside the JSON, and the cache is read again after the
+    lock is taken. The JSON is written atomically; an unreadable one (truncated, wrong key) is
+    reported in a one-line warning and replaced.
+    """
+    record = _read_cached(path, key_fields, warn=False)  # atomic writes: no lock needed to read
+    if record is not None:
+        return record
+    with _exclusive_lock(path.with_suffix(".lock")):
+        record = _read_cached(path, key_fields, warn=True)  # another evaluation may have written it meanwhile
+        if record is None:
+            returns = [float(r) for r in measure()]
+            record = {"key": key_fields, "returns": returns, "return_mean": float(np.mean(returns))}
+            atomic_write_json(path, record)
+    return record
+
+
+def _read_cached(path: Path, key_fields: dict[str, Any], warn: bool) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        problem = _cache_problem(record, json.loads(json.dumps(key_fields)))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        problem = f"not valid JSON: {str(err).splitlines()[0]}"
+    if problem is None:
+        return record
+    if warn:
+        warnings.warn(f"normalizer cache '{path}' is unusable ({problem}); recomputing it", RuntimeWarning,
+                      stacklevel=3)
+    return None
+
+
+def _cache_problem(record: Any, key_fields: dict[str, Any]) -> str | None:
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if record.get("key") != key_fields:
+        return "its key does not match the run"
+    returns = record.get("returns")
+    if not isinstance(returns, list) or not returns or not all(isinstance(r, (int, float)) for r in returns):
+        return "'returns' is not a non-empty list of numbers"
+    if not isinstance(record.get("return_mean"), (int, float)):
+        return "'return_mean' is not a number"
+    return None
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on ``path`` (created if needed; never deleted, since
+    unlinking a lock file lets a third process lock a fresh inode while the second holds the old)."""
+    try:
+        import fcntl
+    except ImportError:
+        raise IdentlamError(f"normalizer cache '{path.parent}': locking needs fcntl (POSIX), which {sys.platform} "
+                            "lacks") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _measure_bc_all(cfg, ds, device: torch.device, episodes: int) -> list[float]:
+    """Train the BC on all true actions and return its ``episodes`` returns."""
     policy = _train_bc_all(cfg, ds, device)
     agent = Agent(policy, discrete=ds.action_space == "discrete", frame_stack=cfg.model.frame_stack, device=device)
-    returns = episode_returns(agent, make_env(ds), episodes, cfg.eval.max_steps)
-    record = {"key": key_fields, "returns": returns, "return_mean": float(np.mean(returns))}
-    atomic_write_json(path, record)
-    return {**record, "cache": str(path)}
+    return episode_returns(agent, make_env(ds), episodes, cfg.eval.max_steps)
 
 
 def _train_bc_all(cfg, ds, device: torch.device):
