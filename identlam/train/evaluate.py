@@ -52,7 +52,8 @@ def run_evaluate(run, episodes: int | None = None, regions: str | None = None) -
             return previous
     cfg = run.cfg
     ds = run.open_dataset()
-    spec = spec or (parse_regions(regions_of(previous)) if previous is not None else parse_regions(DEFAULT_REGIONS))
+    if spec is None:
+        spec = parse_regions(regions_of(previous) if previous is not None else DEFAULT_REGIONS)
     check_state_dim(spec, ds.state_dim)
     _, held_out = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
     report: dict[str, Any] = {

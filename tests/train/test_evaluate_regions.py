@@ -21,6 +21,7 @@ from identlam.data import open_dataset
 from identlam.data.cli import generate
 from identlam.data.privileged import privileged
 from identlam.errors import ConfigError
+from identlam.train import evaluate_online
 from identlam.train.evaluate import run_evaluate
 from identlam.train.pipeline import make_config
 from identlam.train.regions import RegionSpec, parse_regions
@@ -129,3 +130,22 @@ def test_the_recorded_spec_parses_back_to_itself(kind, count, value):
     text = f"threshold:{count}:{value!r}" if kind == "threshold" else f"{kind}:{count}"
     spec = parse_regions(text)
     assert parse_regions(str(spec)) == spec and str(spec) == text
+
+
+def test_pipeline_forwards_regions_and_keeps_the_online_part(islands_run, tmp_path, capsys, monkeypatch):
+    data = str(RunDir(islands_run).data_path)
+    argv = ["pipeline", "--data", data, "--method", "lapo-entropy", "--out", str(tmp_path / "run"), "--labels", "2",
+            *[arg for item in TINY for arg in ("--set", item)], "--set", "train.steps=6", "--set", "bc.steps=4",
+            "--set", "decoder.steps=4", "--set", "eval.normalizer_steps=4"]
+    assert main([*argv[:5], "--out", str(tmp_path / "bad"), "--regions", "grid:x"]) == 2
+    assert "--regions" in capsys.readouterr().err and not (tmp_path / "bad").exists()  # refused before training
+    assert main([*argv, "--regions", "threshold:0:0.5"]) == 0
+    first = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert first["offline"]["params"]["regions"] == "threshold:0:0.5" and first["online"]["episodes"] == 2
+    def no_rollouts(*args):
+        raise AssertionError("changing --regions must not redo the online evaluation")
+
+    monkeypatch.setattr(evaluate_online, "online_report", no_rollouts)
+    assert main([*argv, "--regions", "grid:2"]) == 0
+    second = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert second["offline"]["params"]["regions"] == "grid:2" and second["online"] == first["online"]
