@@ -29,7 +29,7 @@ class LAMConfig:
     # --- observation encoder -------------------------------------------------------------
     encoder: str = "auto"  # auto (mlp for vectors, impala for images) | mlp | impala
     hidden_dim: int = 256  # width of MLP encoders and of the IDM/FDM heads
-    mlp_layers: int = 2
+    mlp_layers: int = 2  # hidden layers of the MLP encoder; 0 = a linear encoder
     impala_channels: tuple[int, ...] = (16, 32, 32)
     impala_scale: int = 1  # channel multiplier
     impala_res_blocks: int = 2
@@ -39,6 +39,8 @@ class LAMConfig:
     future_k: int = 1  # K: the IDM sees (o_t, o_{t+k}), k ~ U{1..K}; K = 1 is one-step
     past_frame: bool = False  # LAPO: the IDM and FDM also see o_{t-1}
     idm_input_norm: bool = False  # the IDM standardizes its input embeddings over the batch (BatchNorm1d, no affine)
+    idm_fusion: str = "concat"  # concat: IDM reads [state, e_future] | gated: also (U state) * (V e_future), factored multiplicative features
+    idm_factors: int = 16  # gated fusion: number of multiplicative factors
     # --- bottleneck ----------------------------------------------------------------------
     bottleneck: str = "categorical"  # none | vq | fsq | categorical
     latent_dim: int = 16  # width of the continuous latent (none) or of code embeddings

@@ -156,3 +156,41 @@ class ConditionedMLP(nn.Module):
         for proj, block in zip(self.rest, self.blocks[1:]):
             h = block(proj(torch.cat([h, c], dim=-1)))
         return self.out(h)
+
+
+class GatedFusion(nn.Module):
+    """The IDM's input: ``[s, f, (U s) * (V f)]`` for state ``s`` ``(B, S)`` and future ``f`` ``(B, E)``.
+
+    An action is a *relation* between two frames; where its effect on the observation depends on
+    the state (a rotation of o' - o on a torus embedding), the action is a bilinear function of
+    (o, o') (e.g. a cross product), which a concatenating MLP learns only slowly and first
+    replaces by "the direction of o' - o". The factored products (Memisevic's gated models of
+    image transformations) make bilinear relations linear in the features. Output
+    ``(B, S + E + factors)``; ``factors == 0`` reduces to concatenation.
+    """
+
+    def __init__(self, state_dim: int, future_dim: int, factors: int):
+        super().__init__()
+        if factors < 0:
+            raise ConfigError(f"model.idm_factors: must be >= 0, got {factors}")
+        self.factors = factors
+        self.u = nn.Linear(state_dim, factors, bias=False) if factors else None
+        self.v = nn.Linear(future_dim, factors, bias=False) if factors else None
+        self.out_dim = state_dim + future_dim + factors
+
+    def forward(self, state: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
+        parts = [state, future]
+        if self.factors:
+            parts.append(self.u(state) * self.v(future))
+        return torch.cat(parts, dim=-1)
+
+
+def make_fusion(cfg: LAMConfig, state_dim: int, future_dim: int) -> GatedFusion:
+    """The IDM's input fusion chosen by ``cfg.idm_fusion`` (concat | gated)."""
+    if cfg.idm_fusion == "concat":
+        return GatedFusion(state_dim, future_dim, 0)
+    if cfg.idm_fusion == "gated":
+        if cfg.idm_factors < 1:
+            raise ConfigError(f"model.idm_factors: gated fusion needs >= 1 factor, got {cfg.idm_factors}")
+        return GatedFusion(state_dim, future_dim, cfg.idm_factors)
+    raise ConfigError(f"model.idm_fusion: expected concat or gated, got {cfg.idm_fusion!r}")

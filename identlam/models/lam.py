@@ -5,7 +5,8 @@ One training step (``loss``) reads top to bottom:
 1. validate the batch, normalize (images to [-1, 1] NCHW), augment each view independently
    (training, images, ``augment``);
 2. encode every view with the shared encoder; the state is ``e_t`` (``[e_{t-1}, e_t]`` with
-   ``past_frame``); the IDM sees ``(state, e_{t+k})``, k ~ U{1..K} drawn by the data layer;
+   ``past_frame``); the IDM sees ``(state, e_{t+k})``, k ~ U{1..K} drawn by the data layer,
+   concatenated or, with ``idm_fusion="gated"``, also their factored products;
 3. the bottleneck turns the IDM output into the FDM's latent (none / VQ / FSQ) or into code
    probabilities ``q`` (categorical);
 4. the FDM predicts the target of ``o_{t+1}``: the observation itself (pixels through
@@ -36,7 +37,7 @@ from identlam.models import inputs
 from identlam.models.augment import Augmenter
 from identlam.models.bottlenecks import CategoricalBottleneck, entropy, make_bottleneck
 from identlam.models.code_surgery import symmetric_start
-from identlam.models.encoders import ConditionedMLP, make_encoder, orthogonal_init
+from identlam.models.encoders import ConditionedMLP, make_encoder, make_fusion, orthogonal_init
 from identlam.models.pixel_fdm import PixelFDM, per_sample_mse
 from identlam.models.schedules import coefficients
 
@@ -94,8 +95,10 @@ class LatentActionModel(nn.Module):
         self.categorical = isinstance(self.bottleneck, CategoricalBottleneck)
         # removes the embeddings' common mode, which otherwise dominates the first logits (all
         # samples then drift to one code); running statistics serve label() in eval mode
-        self.idm_norm = nn.BatchNorm1d(state_dim + embed, affine=False) if cfg.idm_input_norm else nn.Identity()
-        self.idm = ConditionedMLP(0, state_dim + embed, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
+        self.idm_fusion = make_fusion(cfg, state_dim, embed)
+        fused = self.idm_fusion.out_dim
+        self.idm_norm = nn.BatchNorm1d(fused, affine=False) if cfg.idm_input_norm else nn.Identity()
+        self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
         latent = self.bottleneck.out_dim
         if cfg.target == "latent":
             self.fdm = ConditionedMLP(state_dim, latent, cfg.hidden_dim, embed, HEAD_LAYERS)
@@ -151,7 +154,7 @@ class LatentActionModel(nn.Module):
         embeddings = self.encoder(torch.cat([views[k] for k in keys])).split(views["obs_t"].shape[0])
         state = torch.cat(embeddings[:-1], dim=-1)
         e_t = embeddings[-2]
-        raw = self.idm(None, self.idm_norm(torch.cat([state, embeddings[-1]], dim=-1)))
+        raw = self.idm(None, self.idm_norm(self.idm_fusion(state, embeddings[-1])))
         bottled = self.bottleneck(raw, temperature) if self.categorical else self.bottleneck(raw)
         return state, e_t, bottled
 
@@ -332,9 +335,11 @@ def _check_config(cfg: LAMConfig, action_space: str, n_actions, action_dim) -> N
         raise ConfigError(f"action_space: expected discrete or continuous, got {action_space!r}")
     if cfg.target not in ("observation", "latent"):
         raise ConfigError(f"model.target: expected observation or latent, got {cfg.target!r}")
-    for name in ("frame_stack", "future_k", "hidden_dim", "latent_dim", "mlp_layers"):
+    for name in ("frame_stack", "future_k", "hidden_dim", "latent_dim"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"model.{name}: must be >= 1, got {getattr(cfg, name)}")
+    if cfg.mlp_layers < 0:
+        raise ConfigError(f"model.mlp_layers: must be >= 0 (0 = a linear encoder), got {cfg.mlp_layers}")
     if cfg.target_ema_tau < 0 or cfg.target_ema_tau > 1:
         raise ConfigError(f"model.target_ema_tau: must lie in [0, 1], got {cfg.target_ema_tau}")
     if cfg.normalize_target and cfg.target != "observation":
