@@ -51,13 +51,41 @@ def mlp(i, h, o, n=2):
     return nn.Sequential(*layers)
 
 
+class GatedIDM(nn.Module):
+    """IDM on (o, o', (U o) * (V o')): factored multiplicative features relate the two frames."""
+
+    def __init__(self, dim, hidden, n_codes, factors):
+        super().__init__()
+        self.dim = dim
+        self.u, self.v = nn.Linear(dim, factors, bias=False), nn.Linear(dim, factors, bias=False)
+        self.head = mlp(2 * dim + factors, hidden, n_codes)
+
+    def forward(self, x):
+        o, o2 = x[:, :self.dim], x[:, self.dim:]
+        return self.head(torch.cat([o, o2, self.u(o) * self.v(o2)], -1))
+
+
+class GatedFDM(nn.Module):
+    """FDM on (o, e, (U o) * (V e)): the code modulates a state-dependent map."""
+
+    def __init__(self, dim, code_dim, hidden, factors):
+        super().__init__()
+        self.dim = dim
+        self.u, self.v = nn.Linear(dim, factors, bias=False), nn.Linear(code_dim, factors, bias=False)
+        self.head = mlp(dim + code_dim + factors, hidden, dim)
+
+    def forward(self, x):
+        o, e = x[..., :self.dim], x[..., self.dim:]
+        return self.head(torch.cat([o, e, self.u(o) * self.v(e)], -1))
+
+
 class LAM(nn.Module):
-    def __init__(self, dim: int, n_codes: int, hidden: int, code_dim: int):
+    def __init__(self, dim: int, n_codes: int, hidden: int, code_dim: int, factors: int = 0, fdm_factors: int = 0):
         super().__init__()
         self.n_codes = n_codes
-        self.idm = mlp(2 * dim, hidden, n_codes)
+        self.idm = GatedIDM(dim, hidden, n_codes, factors) if factors else mlp(2 * dim, hidden, n_codes)
         self.emb = nn.Embedding(n_codes, code_dim)
-        self.fdm = mlp(dim + code_dim, hidden, dim)
+        self.fdm = GatedFDM(dim, code_dim, hidden, fdm_factors) if fdm_factors else mlp(dim + code_dim, hidden, dim)
 
     def predict_all(self, o):
         """FDM prediction for every code, (B, M, D)."""
@@ -116,7 +144,7 @@ def run(a):
     tgt = o2 - o
     tgt = (tgt - tgt.mean(0)) / (tgt.std(0) + 1e-8)
     X, O, T = torch.tensor(np.concatenate([o, o2], 1)), torch.tensor(o), torch.tensor(tgt)
-    model = LAM(o.shape[1], a.M, a.h, a.zdim)
+    model = LAM(o.shape[1], a.M, a.h, a.zdim, a.factors, a.fdm_factors)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     g = torch.Generator().manual_seed(a.seed)
     W = None
@@ -195,6 +223,8 @@ def parser():
     p.add_argument("--balance_dim", type=float, default=2.0)
     p.add_argument("--knn", type=int, default=20)
     p.add_argument("--oracle", type=int, default=0)
+    p.add_argument("--fdm_factors", type=int, default=0, help="gated FDM with this many factors")
+    p.add_argument("--factors", type=int, default=0, help="gated IDM with this many factors (0: concat)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--verbose", type=int, default=0)
     return p
