@@ -79,8 +79,9 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
 
     CPU scale carries the identification recipe of docs/identification.md: deterministic
     annealing (the conditional entropy starts as a bonus of 3 lambda and becomes the penalty lambda
-    at half of training), the symmetric FDM start (``fdm_zero_init``), heads of width 64 and batch
-    256. Entropy weights are in the units of the reconstruction error: lambda = 0.0024 is 0.1 times
+    at half of training), the symmetric FDM start (``fdm_zero_init``), the gated IDM (64 factored
+    products of the state and future embeddings, ``idm_fusion="gated"``) on a linear vector
+    encoder (``mlp_layers=0``; images keep IMPALA), heads of width 64 and batch 256. Entropy weights are in the units of the reconstruction error: lambda = 0.0024 is 0.1 times
     the variance of a PointMass observation change (about 0.024); scale both weights with the
     variance of ``o_{t+1} - o_t`` on other data. The paper scale keeps the plain penalty (the
     recipe is not measured there).
@@ -97,7 +98,7 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
                          bc=BCConfig(steps=60_000, batch_size=128, lr=2e-4, impala_scale=4),
                          eval=EvalConfig(episodes=25))
     recipe = dict(entropy_weight=0.0024, entropy_bonus=0.0072, entropy_anneal_end=0.5,  # docs/identification.md
-                  fdm_zero_init=True)
+                  fdm_zero_init=True, idm_fusion="gated", idm_factors=64, mlp_layers=0)
     model = LAMConfig(**{**cat, **recipe}, impala_scale=1, impala_res_blocks=1, embed_dim=64, hidden_dim=64)
     return _cpu_run("lapo-entropy", model, steps=3000, batch_size=256, lr=1e-3, warmup_steps=100,
                     schedule="cosine", grad_clip=2.0)

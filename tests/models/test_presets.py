@@ -49,6 +49,15 @@ def test_lapo_entropy_is_categorical_with_entropy_not_vq():
     assert get_preset("lapo-continuous").model.bottleneck == "none"
 
 
+def test_lapo_entropy_cpu_carries_the_identification_recipe():
+    # docs/identification.md: each switch below moved AMI on PointMass K=4; the README states them
+    m = get_preset("lapo-entropy").model
+    assert (m.entropy_bonus, m.entropy_weight, m.entropy_anneal_end) == (0.0072, 0.0024, 0.5)
+    assert m.fdm_zero_init and m.predict_delta
+    assert (m.idm_fusion, m.idm_factors, m.mlp_layers) == ("gated", 64, 0)
+    assert get_preset("lapo-entropy", scale="paper").model.idm_fusion == "concat"  # not measured there
+
+
 def test_paper_scale_values():
     laom = get_preset("laom", scale="paper")
     m = laom.model
