@@ -131,24 +131,21 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_pipeline(args) -> int:
-    from identlam.train.evaluate import run_evaluate
     from identlam.train.pipeline import run_pipeline
     from identlam.train.regions import parse_regions
 
     if args.regions is not None:
         parse_regions(args.regions)  # a bad spec fails before training, not after
     run = _create_run(args)
-    report = run_pipeline(run, args.episodes)
-    if args.regions is not None:  # run_pipeline takes no regions: redo only the offline part with them
-        report = run_evaluate(run, args.episodes, regions=args.regions)
-    _summarize(report, run)
+    _summarize(run_pipeline(run, args.episodes, regions=args.regions), run)
     return 0
 
 
 def _summarize(report: dict, run) -> None:
     print(f"evaluate: {run.output('evaluate')}")
     offline = (report.get("offline") or {}).get("score") or {}
-    for key in ("ami", "used_codes", "hungarian_global", "action_probe_accuracy", "action_probe_r2"):
+    for key in ("ami", "used_codes", "hungarian_global", "hungarian_per_region", "hungarian_gap",
+                "action_probe_accuracy", "action_probe_r2"):
         if isinstance(offline.get(key), (int, float)):
             print(f"  {key}: {offline[key]:.4g}")
     online = report.get("online")

@@ -53,8 +53,10 @@ def make_config(
     return apply_overrides(cfg, list(overrides))
 
 
-def run_pipeline(run: RunDir, episodes: int | None = None) -> dict[str, Any]:
+def run_pipeline(run: RunDir, episodes: int | None = None, regions: str | None = None) -> dict[str, Any]:
     """All stages of ``run``; returns the contents of ``metrics.json``.
+
+    ``regions`` is the state-region spec of the offline report (``identlam evaluate --regions``).
 
     The ``bc`` baseline has no latent stages. ``decode`` needs a label budget (``labels > 0``);
     without one the pipeline stops after ``bc`` and ``evaluate`` reports the offline metrics only.
@@ -66,4 +68,4 @@ def run_pipeline(run: RunDir, episodes: int | None = None) -> dict[str, Any]:
         run_bc(run)
         if cfg.kind == "idm" or cfg.labels > 0:
             run_decode(run)
-    return run_evaluate(run, episodes)
+    return run_evaluate(run, episodes, regions=regions)
