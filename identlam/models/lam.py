@@ -14,7 +14,8 @@ One training step (``loss``) reads top to bottom:
    predicts ``o_{t+1} - o_t``), or its embedding by an EMA copy of the encoder (``latent``; the
    FDM sees a detached state when ``detach_fdm_input``);
 5. categorical: the reconstruction is the exact expectation ``sum_a q(a|.) mse(f(., e_a))``
-   (the FDM runs once per code, batched), plus the entropy terms weighted by
+   (the FDM runs once per code, batched; on images the frames are encoded once per sample and
+   only the decoder runs per code), plus the entropy terms weighted by
    :func:`identlam.models.schedules.coefficients` (negative weight = bonus);
 6. supervision (``label_coef > 0``): ``Linear(z -> action)`` fed only by ``batch["labels"]``.
 
