@@ -88,6 +88,8 @@ class TrainConfig:
     log_every: int = 50
     restarts: int = 1  # R > 1: train R initializations for restart_steps, keep the lowest label-free loss
     restart_steps: int = 200  # steps each restart candidate trains before the selection
+    curriculum: float = 0.0  # > 0: for this fraction of steps, windows are drawn near one seeded anchor observation (state-space curriculum)
+    curriculum_radius: float = 0.1  # curriculum: starting radius, as a fraction of the largest distance to the anchor
 
 
 @dataclass

@@ -80,16 +80,32 @@ class WindowSampler:
         self.n_windows = int(self._cum[-1])
         self.n_transitions = int((lengths - 1).sum())
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> Windows:
-        """``batch_size`` windows drawn uniformly (with replacement) over all valid windows."""
+    def sample(self, batch_size: int, rng: np.random.Generator, weights: np.ndarray | None = None) -> Windows:
+        """``batch_size`` windows drawn with replacement: uniformly over all valid windows, or with
+        probabilities proportional to ``weights`` (``(n_windows,)``, >= 0, in the order of
+        :meth:`window_starts`)."""
         if self.n_windows == 0:
             raise DatasetError(
                 f"window argument 'future_k' is {self.future_k}: no trajectory has more than {self.future_k} steps"
             )
-        flat = rng.integers(0, self.n_windows, size=int(batch_size))
+        if weights is None:
+            flat = rng.integers(0, self.n_windows, size=int(batch_size))
+        else:
+            weights = np.asarray(weights, np.float64)
+            if weights.shape != (self.n_windows,) or not np.isfinite(weights).all() or (weights < 0).any() \
+                    or weights.sum() <= 0:
+                raise DatasetError(f"window argument 'weights': expected {self.n_windows} finite non-negative "
+                                   f"values with a positive sum, got shape {weights.shape}")
+            flat = rng.choice(self.n_windows, size=int(batch_size), p=weights / weights.sum())
         k = rng.integers(1, self.future_k + 1, size=int(batch_size))
         pos = np.searchsorted(self._cum, flat, side="right") - 1
         return self.read(self.trajectories[pos], flat - self._cum[pos], k.astype(np.int64))
+
+    def window_starts(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(traj, t)`` of every valid window, in the flat order that ``sample(weights=)`` uses."""
+        pos = np.repeat(np.arange(len(self._starts)), self._starts)
+        t = np.arange(self.n_windows, dtype=np.int64) - self._cum[pos]
+        return self.trajectories[pos], t
 
     def transitions(self, batch_size: int = 1024) -> Iterator[Windows]:
         """Every transition ``(t, t+1)``, ``t = 0 .. T-2``, of every trajectory, in dataset order

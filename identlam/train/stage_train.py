@@ -25,6 +25,7 @@ from identlam.errors import ConfigError
 from identlam.io import atomic_write_json
 from identlam.train.artifacts import build_lam, save_artifact
 from identlam.train.batches import label_split, split_trajectories, to_batch
+from identlam.train.curriculum import ObservationCurriculum
 from identlam.train.device import autocast, configure_determinism, derive_seed, resolve_device, seeded_torch
 from identlam.train.loop import Schedule, fit
 
@@ -69,6 +70,8 @@ def _train_lam(run, ds, device: torch.device) -> None:
     train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
     windows = ds.observations(frame_stack=m.frame_stack, future_k=m.future_k, past_frame=m.past_frame,
                               trajectories=train_traj)
+    curriculum = ObservationCurriculum(windows, cfg.train.curriculum, cfg.train.curriculum_radius,
+                                       derive_seed(cfg.seed, "curriculum")) if cfg.train.curriculum != 0 else None
     labels = None
     if m.label_coef > 0:
         if cfg.labels < 1:
@@ -77,7 +80,8 @@ def _train_lam(run, ds, device: torch.device) -> None:
 
     def make_step(lam, rng: np.random.Generator):
         def step_fn(step: int):
-            batch = to_batch(windows.sample(cfg.train.batch_size, rng), device)
+            weights = curriculum.weights(step, schedule.steps) if curriculum is not None else None
+            batch = to_batch(windows.sample(cfg.train.batch_size, rng, weights), device)
             if labels is not None:
                 lw = labels.sample(m.label_batch_size, rng, frame_stack=m.frame_stack, future_k=m.future_k,
                                    past_frame=m.past_frame)
