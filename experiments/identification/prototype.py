@@ -155,6 +155,10 @@ def run(a):
         w = np.maximum(r, 1e-6) ** a.balance_dim
         w = np.minimum(w, np.quantile(w, 0.5) * a.balance)
         W = torch.tensor(w / w.sum(), dtype=torch.float64)
+    if a.curriculum > 0:  # state-space curriculum: start near one (seeded, label-free) anchor observation
+        anchor = o[np.random.default_rng(a.seed).integers(len(o))]
+        dist = torch.tensor(np.linalg.norm(o - anchor, axis=1), dtype=torch.float64)
+        scale = float(dist.max())
     P = torch.eye(a.M)  # code map: merged codes send their probability to one code
     merge_steps = {int(f * a.steps) for f in a.merge_at}
     t0 = time.time()
@@ -162,8 +166,12 @@ def run(a):
         if step in merge_steps:
             P = merge(model, X, O, T, P, a)
         frac = step / a.steps
-        idx = (torch.randint(0, N, (a.batch,), generator=g) if W is None
-               else torch.multinomial(W, a.batch, replacement=True, generator=g))
+        if a.curriculum > 0 and frac < a.curriculum:
+            sigma = scale * a.sigma0 * (1.0 / a.sigma0) ** (frac / a.curriculum)  # sigma0 x diameter -> diameter
+            idx = torch.multinomial(torch.exp(-0.5 * (dist / sigma) ** 2), a.batch, replacement=True, generator=g)
+        else:
+            idx = (torch.randint(0, N, (a.batch,), generator=g) if W is None
+                   else torch.multinomial(W, a.batch, replacement=True, generator=g))
         q = F.softmax(model.idm(X[idx]), -1) @ P
         if a.oracle:
             q = F.one_hot(torch.as_tensor(A)[idx], a.M).float()
@@ -223,6 +231,8 @@ def parser():
     p.add_argument("--balance_dim", type=float, default=2.0)
     p.add_argument("--knn", type=int, default=20)
     p.add_argument("--oracle", type=int, default=0)
+    p.add_argument("--curriculum", type=float, default=0.0, help="fraction of training with the state-space curriculum")
+    p.add_argument("--sigma0", type=float, default=0.1, help="curriculum: initial radius as a fraction of the data diameter")
     p.add_argument("--fdm_factors", type=int, default=0, help="gated FDM with this many factors")
     p.add_argument("--factors", type=int, default=0, help="gated IDM with this many factors (0: concat)")
     p.add_argument("--threads", type=int, default=1)
