@@ -90,6 +90,7 @@ class TrainConfig:
     restart_steps: int = 200  # steps each restart candidate trains before the selection
     curriculum: float = 0.0  # > 0: for this fraction of steps, windows are drawn near one seeded anchor observation (state-space curriculum)
     curriculum_radius: float = 0.1  # curriculum: starting radius, as a fraction of the largest distance to the anchor
+    curriculum_anchor: str = "dense"  # curriculum: dense (the densest observation of a seeded subsample) | random
 
 
 @dataclass

@@ -8,8 +8,10 @@ mean one action each there, and the growing neighbourhood carries that meaning a
 continuity (A1) and connectivity (A3) — as goal-directed data, which concentrate near the goal,
 do by themselves.
 
-Label-free: the anchor is a seeded random training window and distances are Euclidean between
-raw (frame-stacked, flattened) observations o_t; no action, state or distractor is read. For a
+Label-free: the anchor is the densest of a seeded subsample of training windows (``"dense"``,
+the smallest distance to its k-th nearest observation) or a seeded random window
+(``"random"``), and distances are Euclidean between raw (frame-stacked, flattened) observations
+o_t; no action, state or distractor is read. For a
 fraction ``curriculum`` of training a window at distance d is drawn with weight
 ``exp(-d^2 / (2 r^2))``; the radius r grows geometrically from ``start_radius`` times the
 largest distance to that largest distance; afterwards sampling is uniform.
@@ -22,6 +24,8 @@ import numpy as np
 from identlam.errors import ConfigError
 
 READ_CHUNK = 4096  # windows read at a time to measure distances (bounded memory on images)
+DENSITY_SAMPLE = 2000  # windows among which the densest is the "dense" anchor
+DENSITY_K = 20  # its density: distance to the k-th nearest of those windows
 
 
 class ObservationCurriculum:
@@ -32,16 +36,19 @@ class ObservationCurriculum:
         fraction: share of training (in [0, 1]) that uses the curriculum; 0 switches it off.
         start_radius: initial radius as a fraction of the largest distance to the anchor, in (0, 1].
         seed: chooses the anchor window.
+        anchor: ``"dense"`` (default) or ``"random"``.
     """
 
-    def __init__(self, windows, fraction: float, start_radius: float, seed: int):
+    def __init__(self, windows, fraction: float, start_radius: float, seed: int, anchor: str = "dense"):
         if not 0.0 <= fraction <= 1.0:
             raise ConfigError(f"config key 'train.curriculum': must lie in [0, 1], got {fraction}")
         if not 0.0 < start_radius <= 1.0:
             raise ConfigError(f"config key 'train.curriculum_radius': must lie in (0, 1], got {start_radius}")
         self.fraction, self.start_radius = float(fraction), float(start_radius)
+        if anchor not in ("dense", "random"):
+            raise ConfigError(f"config key 'train.curriculum_anchor': expected dense or random, got {anchor!r}")
         traj, t = windows.window_starts()
-        self.anchor = int(np.random.default_rng(seed).integers(len(traj))) if len(traj) else 0
+        self.anchor = _choose_anchor(windows, traj, t, anchor, np.random.default_rng(seed)) if len(traj) else 0
         anchor_obs = _flat_obs(windows, traj[self.anchor : self.anchor + 1], t[self.anchor : self.anchor + 1])[0]
         self.distance = np.concatenate([
             np.linalg.norm(_flat_obs(windows, traj[s : s + READ_CHUNK], t[s : s + READ_CHUNK]) - anchor_obs, axis=1)
@@ -65,3 +72,16 @@ class ObservationCurriculum:
 def _flat_obs(windows, traj: np.ndarray, t: np.ndarray) -> np.ndarray:
     obs = windows.read(traj, t, None).obs_t
     return obs.reshape(len(obs), -1).astype(np.float32)
+
+
+def _choose_anchor(windows, traj: np.ndarray, t: np.ndarray, kind: str, rng: np.random.Generator) -> int:
+    """Index (in ``window_starts`` order) of the anchor window."""
+    if kind == "random":
+        return int(rng.integers(len(traj)))
+    pick = np.sort(rng.choice(len(traj), size=min(DENSITY_SAMPLE, len(traj)), replace=False))
+    obs = _flat_obs(windows, traj[pick], t[pick])
+    squared = (obs * obs).sum(1)
+    distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2.0 * obs @ obs.T, 0.0))
+    k = min(DENSITY_K, len(pick) - 1)
+    kth = np.partition(distances, k, axis=1)[:, k]  # column 0 after partition is the point itself
+    return int(pick[int(np.argmin(kth))])

@@ -71,7 +71,8 @@ def _train_lam(run, ds, device: torch.device) -> None:
     windows = ds.observations(frame_stack=m.frame_stack, future_k=m.future_k, past_frame=m.past_frame,
                               trajectories=train_traj)
     curriculum = ObservationCurriculum(windows, cfg.train.curriculum, cfg.train.curriculum_radius,
-                                       derive_seed(cfg.seed, "curriculum")) if cfg.train.curriculum != 0 else None
+                                       derive_seed(cfg.seed, "curriculum"), cfg.train.curriculum_anchor) \
+        if cfg.train.curriculum != 0 else None
     labels = None
     if m.label_coef > 0:
         if cfg.labels < 1:

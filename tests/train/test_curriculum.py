@@ -58,11 +58,23 @@ def test_weights_center_on_the_anchor_and_widen_until_uniform(windows):
 
 
 def test_the_anchor_is_seeded(windows):
-    a = ObservationCurriculum(windows, 0.5, 0.1, seed=1)
-    b = ObservationCurriculum(windows, 0.5, 0.1, seed=1)
-    c = ObservationCurriculum(windows, 0.5, 0.1, seed=2)
+    a = ObservationCurriculum(windows, 0.5, 0.1, seed=1, anchor="random")
+    b = ObservationCurriculum(windows, 0.5, 0.1, seed=1, anchor="random")
+    c = ObservationCurriculum(windows, 0.5, 0.1, seed=2, anchor="random")
     assert a.anchor == b.anchor and np.array_equal(a.distance, b.distance)
     assert a.anchor != c.anchor
+
+
+def test_the_dense_anchor_lies_where_the_observations_crowd(windows):
+    obs = _obs_at_starts(windows).reshape(windows.n_windows, -1)
+    dense = ObservationCurriculum(windows, 0.5, 0.1, seed=0).anchor
+    assert dense == ObservationCurriculum(windows, 0.5, 0.1, seed=0).anchor
+    radius = 0.05 * np.linalg.norm(obs.max(0) - obs.min(0))
+    neighbours = lambda i: int((np.linalg.norm(obs - obs[i], axis=1) < radius).sum())
+    counts = np.array([neighbours(i) for i in range(0, windows.n_windows, 7)])
+    assert neighbours(dense) >= np.quantile(counts, 0.9)
+    with pytest.raises(ConfigError, match="train.curriculum_anchor"):
+        ObservationCurriculum(windows, 0.5, 0.1, seed=0, anchor="middle")
 
 
 @pytest.mark.parametrize("fraction,radius,needle", [
