@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from identlam.errors import ConfigError
+from identlam.errors import ConfigError, DatasetError
 
 READ_CHUNK = 4096  # windows read at a time to measure distances (bounded memory on images)
 DENSITY_SAMPLE = 2000  # windows among which the densest is the "dense" anchor
@@ -48,13 +48,15 @@ class ObservationCurriculum:
         if anchor not in ("dense", "random"):
             raise ConfigError(f"config key 'train.curriculum_anchor': expected dense or random, got {anchor!r}")
         traj, t = windows.window_starts()
-        self.anchor = _choose_anchor(windows, traj, t, anchor, np.random.default_rng(seed)) if len(traj) else 0
+        if not len(traj):
+            raise DatasetError("config key 'train.curriculum': the training trajectories hold no window to draw")
+        self.anchor = _choose_anchor(windows, traj, t, anchor, np.random.default_rng(seed))
         anchor_obs = _flat_obs(windows, traj[self.anchor : self.anchor + 1], t[self.anchor : self.anchor + 1])[0]
         self.distance = np.concatenate([
             np.linalg.norm(_flat_obs(windows, traj[s : s + READ_CHUNK], t[s : s + READ_CHUNK]) - anchor_obs, axis=1)
             for s in range(0, len(traj), READ_CHUNK)
-        ]) if len(traj) else np.zeros(0)
-        self.max_distance = float(self.distance.max()) if len(self.distance) else 0.0
+        ])
+        self.max_distance = float(self.distance.max())
 
     def radius(self, step: int, total_steps: int) -> float | None:
         """The sampling radius at ``step``; None once the curriculum is over (uniform sampling)."""

@@ -87,6 +87,13 @@ def test_bad_curriculum_values_name_the_key(windows, fraction, radius, needle):
     assert needle in str(e.value) and "\n" not in str(e.value)
 
 
+def test_a_split_without_windows_is_refused(vector_data):
+    with open_dataset(vector_data) as ds:
+        empty = ds.observations(trajectories=np.zeros(0, np.int64))
+        with pytest.raises(DatasetError, match="train.curriculum"):
+            ObservationCurriculum(empty, 0.5, 0.1, seed=0)
+
+
 @pytest.mark.parametrize("weights", [np.ones(3), -np.ones(1), np.zeros(1), np.full(1, np.nan)])
 def test_bad_sampling_weights_name_the_argument(windows, weights):
     if weights.shape == (1,):
