@@ -5,7 +5,9 @@ and ``island_hungarian_gap`` from :func:`identlam.metrics.clustering.hungarian_a
 the region of a transition is the island of its state (left disc: s_0 < 0.5, right disc:
 s_0 >= 0.5; pointmass-islands' discs are centred at (0.25, 0.5) and (0.75, 0.5)).
 
-Usage: python island_matching.py RUN [RUN ...]
+Usage: python island_matching.py RUN [RUN ...]. For new runs, `identlam evaluate RUN --regions
+threshold:0:0.5` puts the same numbers into metrics.json (hungarian_*); this script serves the
+claim C runs evaluated before that option existed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from identlam.data import open_dataset
 from identlam.data.privileged import privileged
 from identlam.io import atomic_write_json
 from identlam.metrics.clustering import hungarian_accuracy
+from identlam.train.regions import parse_regions
+
+ISLANDS = parse_regions("threshold:0:0.5")  # the same spec as `identlam evaluate --regions threshold:0:0.5`
 
 
 def island_matching(run: Path) -> dict[str, float]:
@@ -28,7 +33,7 @@ def island_matching(run: Path) -> dict[str, float]:
     table = privileged(open_dataset(report["run"]["data"])).transition_table(held_out)
     lat = np.load(run / "latents.npz")
     codes = lat["codes"][np.isin(lat["traj"], held_out)]
-    island = (np.asarray(table.states)[:, 0] >= 0.5).astype(np.int64)
+    island = ISLANDS.desiderata_arguments(np.asarray(table.states))["regions"]
     score = hungarian_accuracy(np.asarray(table.actions), codes, regions=island).score
     return {f"island_hungarian_{k}": float(v) for k, v in score.items()}
 
