@@ -1,4 +1,4 @@
-"""The one LatentActionModel: IDM -> bottleneck -> FDM, every axis a switch (DESIGN §4).
+"""The one LatentActionModel: IDM -> bottleneck -> FDM, every axis a switch.
 
 One training step (``loss``) reads top to bottom:
 
