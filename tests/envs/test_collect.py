@@ -53,7 +53,7 @@ def test_synthetic_generate_from_a_later_episode_continues_the_same_sequence():
 @pytest.mark.parametrize("policy", ["behaviour", "random"])
 def test_the_file_is_the_same_whatever_the_number_of_workers(tmp_path, policy):
     files = []
-    for workers in (1, 3):
+    for workers in (1, 2):
         out = tmp_path / f"w{workers}.h5"
         envs.collect("synthetic/pointmass", {"obs": "image", "image_size": 16, "distractor": "markov"}, policy,
                      episodes=7, steps=5, seed=9, out=out, workers=workers, progress=False)
