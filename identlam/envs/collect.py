@@ -115,28 +115,30 @@ def collect(env_id: str, params: dict[str, Any], policy: str, episodes: int, ste
 
     _check_counts(episodes=(episodes, 1), steps=(steps, 2), seed=(seed, 0), workers=(workers, 1))
     policy_kwargs = dict(policy_kwargs or {})
-    env = make(env_id, **params)
-    make_policy(policy, env, **policy_kwargs)  # an unknown policy fails before any work
-    attrs = {**dataset_attrs(env, seed), "seed": int(seed), "policy": policy}
     out = Path(out)
+    env = make(env_id, **params)
+    lengths: list[int] = []
     bar = Progress(episodes, f"collect {env_id}", "episodes",
                    enabled=progress and episodes * steps >= PROGRESS_MIN_STEPS)
-    start = time.perf_counter()
-    lengths: list[int] = []
 
     def written(index: int, length: int) -> None:
         lengths.append(length)
         bar.update(1)
 
-    with bar:
-        if workers == 1:
-            stream = trajectories(env, policy, policy_kwargs, 0, episodes, steps, seed)
-        else:
-            chunk = _chunk_size(env, episodes, steps, workers)
-            stream = _in_workers(env_id, params, policy, policy_kwargs, episodes, steps, seed, workers, chunk)
-        write_dataset(out, stream, attrs, compression=compression, on_trajectory=written)
-    seconds = time.perf_counter() - start
-    env.close()
+    try:
+        make_policy(policy, env, **policy_kwargs)  # an unknown policy fails before any work
+        attrs = {**dataset_attrs(env, seed), "seed": int(seed), "policy": policy}
+        start = time.perf_counter()
+        with bar:
+            if workers == 1:
+                stream = trajectories(env, policy, policy_kwargs, 0, episodes, steps, seed)
+            else:
+                chunk = _chunk_size(env, episodes, steps, workers)
+                stream = _in_workers(env_id, params, policy, policy_kwargs, episodes, steps, seed, workers, chunk)
+            write_dataset(out, stream, attrs, compression=compression, on_trajectory=written)
+        seconds = time.perf_counter() - start
+    finally:
+        env.close()
     return summarize(out, attrs, env.observation_space, lengths, steps, seconds)
 
 
