@@ -4,7 +4,7 @@
 with ``loss(batch, step, total_steps) -> LossOutput(loss, logs)`` and
 ``label(obs_t, obs_next) -> (z, codes, probs)``. Presets live in :mod:`identlam.presets`.
 
-The torch models load on first use, so the numpy-only :mod:`identlam.models.exact` (the exact
+The torch models load on first use, so the numpy-only :mod:`identlam.exact` (the exact
 objective on tiny MDPs) imports without torch.
 """
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from identlam.models.exact import (
+from identlam.exact import (
     desiderata,
     entropy_terms,
     fit_fdm,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identlam.errors import IdentlamError
-from identlam.models.exact import (
+from identlam.exact import (
     GRID_MOVES,
     batch_objective,
     canonical_labellings,
