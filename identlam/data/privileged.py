@@ -62,6 +62,11 @@ class PrivilegedView:
     def rewards(self, i: int) -> np.ndarray | None:
         return self._field("rewards", i)
 
+    def blocks(self, name: str):
+        """``(first, stop, rows)``: the field ``name`` of trajectories ``first .. stop - 1``,
+        concatenated along time, a bounded block at a time, in dataset order."""
+        return self._store.blocks(name)
+
     def transition_table(self, trajectories=None) -> TransitionTable:
         """Ground truth of every transition of ``trajectories`` (all by default), in dataset order."""
         chosen = range(self.dataset.n_trajectories) if trajectories is None else [int(i) for i in trajectories]
