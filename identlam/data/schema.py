@@ -84,13 +84,15 @@ def check_group(where: str, fields: dict[str, tuple[tuple[int, ...], np.dtype]],
             raise DatasetError(f"{where} field '{name}': missing (each group needs {', '.join(REQUIRED_FIELDS)})")
     for name, (shape, dtype) in fields.items():
         exp_dtype, exp_ndim, exp_layout = layout.expected(name)
+        dtype_ok = np.dtype(dtype).name == exp_dtype
+        if dtype_ok and len(shape) == exp_ndim and all(shape[1:]):
+            continue
         what = f"{where} field '{name}': {describe(shape, dtype)}"
-        if np.dtype(dtype).name != exp_dtype:
+        if not dtype_ok:
             raise DatasetError(f"{what}: dtype must be {exp_dtype} for {_context(name, layout)}")
         if len(shape) != exp_ndim:
             raise DatasetError(f"{what}: expected {exp_layout} for {_context(name, layout)}")
-        if any(s == 0 for s in shape[1:]):
-            raise DatasetError(f"{what}: a per-step dimension is empty")
+        raise DatasetError(f"{what}: a per-step dimension is empty")
     T = int(fields["obs"][0][0])
     for name, (shape, dtype) in fields.items():
         if shape[0] != T:
