@@ -30,7 +30,7 @@ from identlam.data.windows import WindowSampler
 from identlam.errors import DatasetError
 
 # Bytes of one field checked at a time when a lazily read file is scanned.
-SCAN_BYTES = 16 << 20
+SCAN_BYTES = 4 << 20
 # in_memory="auto" loads the file when its arrays take at most this many bytes (and at most a
 # quarter of the memory currently available).
 MEMORY_BUDGET = 1 << 30

@@ -25,7 +25,7 @@ from identlam.data.schema import Layout, check_values, first_bad_row
 CHUNK_CACHE_BYTES = 0
 CHUNK_CACHE_SLOTS = 1009
 # Bytes per block when a whole field is streamed (``blocks``: inspect, transition tables).
-BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 8 << 20
 # Open h5py datasets kept at once (each may hold a chunk cache).
 OPEN_DATASETS = 256
 
