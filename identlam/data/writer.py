@@ -4,13 +4,17 @@
 generating a dataset never holds more than one trajectory in memory. The file appears under its
 final name only when every trajectory has been written; on any error (a bad trajectory, an
 exception inside the iterator, Ctrl-C) neither the file nor its temporary copy remains, and an
-existing file of the same name is left untouched.
+existing file of the same name is left untouched. A killed write (SIGKILL, power loss) leaves
+the old file or none, and the next write of the same path removes its temporary. One process
+writes a path at a time (``identlam.data.outputs``); the output path is checked before the
+first trajectory is drawn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ from identlam.data.schema import (
     check_group,
     check_values,
 )
+from identlam.data.outputs import check_output_path, dataset_lock
 from identlam.errors import DatasetError
 from identlam.io import atomic_path, json_default
 
@@ -61,11 +66,11 @@ def write_dataset(
     ``on_trajectory(index, length)`` is called after each trajectory is written (progress bars).
     """
     file_attrs = _file_attrs(attrs)
-    target = Path(path)
+    target = check_output_path(path)
     layout = check_file_attrs(str(target), file_attrs)
     count = 0
-    with atomic_path(target) as tmp:
-        with h5py.File(tmp, "w") as f:
+    with dataset_lock(target), atomic_path(target) as tmp:
+        with _file_errors(target), h5py.File(tmp, "w") as f:
             fields = _GroupWriter(compression, chunk_bytes)
             for key, value in file_attrs.items():
                 f.attrs[key] = value
@@ -75,13 +80,23 @@ def write_dataset(
                 T = check_group(where, {k: (v.shape, v.dtype) for k, v in arrays.items()}, layout)
                 for name, values in arrays.items():
                     check_values(where, name, values, 0, values.shape, layout)
-                fields.write(f, index, arrays)
+                with _file_errors(target):
+                    fields.write(f, index, arrays)
                 count += 1
                 if on_trajectory is not None:
                     on_trajectory(index, T)
             if count == 0:
                 raise DatasetError(f"{target}: no trajectories to write")
     return target
+
+
+@contextlib.contextmanager
+def _file_errors(target: Path) -> Iterator[None]:
+    """HDF5's errors while creating or filling the file (full disk, lost permission) as one line."""
+    try:
+        yield
+    except OSError as e:
+        raise DatasetError(f"{target}: cannot be written ({e.strerror or str(e).splitlines()[0]})") from None
 
 
 def _file_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
