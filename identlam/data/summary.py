@@ -186,7 +186,7 @@ def _vec(values: list[float]) -> str:
     return " ".join(f"{v:8.3g}" for v in values)
 
 
-# What each identifiability assumption asks, for the table's readers (docs/data.md).
+# What each identifiability assumption asks (docs/synthetic.md explains them), for the table's readers.
 ASSUMPTION_NAMES = {
     "A1": "continuity of the transition",
     "A2": "injectivity in the action",
@@ -201,7 +201,7 @@ def format_assumptions(report: dict | None) -> list[str]:
     if not report:
         return ["assumptions  (none recorded: not a synthetic dataset)"]
     width = max(len(v) for v in ASSUMPTION_NAMES.values())
-    lines = ["assumptions  (of the identifiability theorem, docs/data.md; measured on the environment)",
+    lines = ["assumptions  (A1-A4 of docs/synthetic.md; measured on the environment)",
              f"  {'name':<6} {'asks':<{width}} {'holds':<6} measured"]
     for name, entry in report.items():
         asks = ASSUMPTION_NAMES.get(name, "")

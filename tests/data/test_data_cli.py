@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import identlam
 from data_helpers import file_attrs, numpy_trajectory
 from identlam.data import write_dataset
 from identlam.data.summary import discretize, plug_in_mi
@@ -57,6 +59,9 @@ def test_inspect_text_shows_tables_and_assumptions(cli_main, distractor_file, ca
     assert "I(a;chg)" in out
     assert re.search(r"^  A3 +connected supports per action +no +components=\[2, 2, 1, 1\]$", out, re.M)
     assert re.search(r"^  A1 +continuity of the transition +yes +lipschitz=1.5$", out, re.M)
+    # Every file the output names is a page of the repository.
+    for named in re.findall(r"[\w./-]+\.md", out):
+        assert (Path(identlam.__file__).resolve().parents[1] / named).is_file(), named
 
 
 def test_inspect_continuous_vectors(cli_main, tmp_path, capsys):
