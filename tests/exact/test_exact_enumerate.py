@@ -1,5 +1,5 @@
-"""Exhaustive minimizers of the exact objective: the reconstructed main theorem (theory.md §4)
-and what breaks when each assumption is switched off (§5)."""
+"""Exhaustive minimizers of the exact objective: the main identifiability theorem (A1-A4 hold)
+and what breaks when each assumption is switched off."""
 
 import itertools
 import math

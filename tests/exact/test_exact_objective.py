@@ -1,4 +1,4 @@
-"""theory.md §9 items 9-15 on the exact population objective (closed form, no SGD)."""
+"""The theorem correspondences (items 9-15 of the identlam.exact docstring) on the exact population objective (closed form, no SGD)."""
 
 import numpy as np
 import pytest
