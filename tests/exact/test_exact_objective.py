@@ -1,4 +1,5 @@
-"""The theorem correspondences (items 9-15 of the identlam.exact docstring) on the exact population objective (closed form, no SGD)."""
+"""The theorem correspondences 9-15 listed in the identlam.exact docstring, on the exact
+population objective (closed form, no SGD)."""
 
 import numpy as np
 import pytest
