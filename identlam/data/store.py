@@ -47,7 +47,7 @@ class MemoryStore:
     def trajectory(self, name: str, i: int) -> np.ndarray:
         return self.arrays[name][self.offsets[i] : self.offsets[i + 1]]
 
-    def blocks(self, name: str, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, int, np.ndarray]]:
+    def blocks(self, name: str, block_bytes: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
         """``(first, stop, rows)``: trajectories ``first .. stop - 1`` of a field, concatenated
         along time, about ``block_bytes`` at a time (views, no copy)."""
         yield from _blocks(self.lengths, self.arrays[name][0].nbytes, block_bytes,
@@ -59,6 +59,7 @@ class MemoryStore:
 
 def _blocks(lengths: np.ndarray, row_bytes: int, block_bytes: int, read) -> Iterator[tuple[int, int, np.ndarray]]:
     """Split trajectories into consecutive runs of about ``block_bytes`` and read each run."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     ends = np.cumsum(lengths) * max(1, row_bytes)
     first = 0
     while first < len(lengths):
@@ -136,7 +137,7 @@ class H5Store:
             self._check_rows(name, traj, idx, out)
         return out
 
-    def blocks(self, name: str, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, int, np.ndarray]]:
+    def blocks(self, name: str, block_bytes: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
         """As :meth:`MemoryStore.blocks`, read with one low-level HDF5 read per trajectory into
         one buffer per block; values are checked as for :meth:`trajectory`."""
         first = self.dataset(name, 0)

@@ -113,3 +113,21 @@ def test_plug_in_mi_and_discretize():
     codes = discretize(x, bins=8)
     assert codes.min() == 0 and codes.max() == 7 and np.bincount(codes).min() > 1200  # quantile bins
     assert discretize(np.array([0.5, -1.0, 0.5, 2.0])).tolist() == [1, 0, 1, 2]  # few values: by value
+
+
+def test_inspect_summary_does_not_depend_on_the_block_size(distractor_file, monkeypatch):
+    """inspect streams fields in blocks of trajectories; blocks of one trajectory give the same
+    counts, mutual information and returns (moments up to float64 rounding)."""
+    import identlam.data.store as store
+    from identlam.data import open_dataset
+    from identlam.data.summary import summarize
+
+    path, _ = distractor_file
+    with open_dataset(path, in_memory=False) as ds:
+        whole = summarize(ds)
+        monkeypatch.setattr(store, "BLOCK_BYTES", 1)
+        tiny = summarize(ds)
+    assert whole["actions"] == tiny["actions"] and whole["distractor"]["mi_action_change_nats"] == tiny["distractor"]["mi_action_change_nats"]
+    assert whole["returns"] == tiny["returns"]
+    assert np.allclose(whole["states"]["mean"], tiny["states"]["mean"], rtol=1e-12)
+    assert np.allclose(whole["distractor"]["change_std"], tiny["distractor"]["change_std"], rtol=1e-12)
