@@ -141,7 +141,7 @@ class H5Store:
         """As :meth:`MemoryStore.blocks`, read with one low-level HDF5 read per trajectory into
         one buffer per block; values are checked as for :meth:`trajectory`."""
         first = self.dataset(name, 0)
-        row, dtype = first.shape[1:], first.dtype
+        row, dtype = first.shape[1:], first.dtype.newbyteorder("=")
 
         def read(a: int, b: int) -> np.ndarray:
             out = np.empty((int(self.lengths[a:b].sum()), *row), dtype)
