@@ -98,8 +98,7 @@ class PrivilegedView:
             if not self._store.has(name):
                 continue
             for first, stop, rows in self._store.blocks(name):
-                moved = np.ones(len(rows), bool)
-                moved[np.cumsum(lengths[first:stop]) - 1] = False  # each trajectory's last step
+                moved = moved_rows(lengths[first:stop])
                 if name in ("states", "exo"):
                     parts[name].append(rows[moved])
                     parts[f"next_{name}"].append(rows[1:][moved[:-1]])
@@ -129,6 +128,14 @@ class PrivilegedView:
         if not has_rewards:
             out["rewards"] = None
         return TransitionTable(**out)
+
+
+def moved_rows(lengths: np.ndarray) -> np.ndarray:
+    """Mask over trajectories concatenated along time: False at each one's last step, whose
+    action moves nothing stored and which has no next state."""
+    mask = np.ones(int(lengths.sum()), bool)
+    mask[np.cumsum(lengths) - 1] = False
+    return mask
 
 
 def privileged(ds) -> PrivilegedView:

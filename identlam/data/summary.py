@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from identlam.data.privileged import privileged
+from identlam.data.privileged import moved_rows, privileged
 
 BINS = 8
 # Transitions used for the mutual-information estimate (whole trajectories, seeded choice).
@@ -44,7 +44,7 @@ def summarize(ds, seed: int = 0) -> dict[str, Any]:
     # bounded by the block size and the MI subsample.
     actions_all, mi_actions = [], []
     for first, stop, block in view.blocks("actions"):
-        moved = _moved_rows(ds.lengths[first:stop])  # the last action moves nothing stored
+        moved = moved_rows(ds.lengths[first:stop])  # the last action moves nothing stored
         actions_all.append(_action_summary_part(block[moved], ds))
         mi_actions.append(block[moved & np.repeat(in_take[first:stop], ds.lengths[first:stop])])
     states_stats, exo_stats, returns, mi_changes = _Moments(), _Moments(), [], []
@@ -54,7 +54,7 @@ def summarize(ds, seed: int = 0) -> dict[str, Any]:
         for first, stop, block in view.blocks("exo"):
             exo_stats.add(block)
             lengths = ds.lengths[first:stop]
-            keep = (_moved_rows(lengths) & np.repeat(in_take[first:stop], lengths))[:-1]
+            keep = (moved_rows(lengths) & np.repeat(in_take[first:stop], lengths))[:-1]
             mi_changes.append(np.diff(block, axis=0)[keep])
     if ds.has_rewards:
         for first, stop, block in view.blocks("rewards"):
@@ -100,13 +100,6 @@ class _Moments:
         mean = self.s / self.n
         std = np.sqrt(np.maximum(self.ss / self.n - mean * mean, 0.0))
         return {"dim": int(len(mean)), "mean": mean.tolist(), "std": std.tolist()}
-
-
-def _moved_rows(lengths: np.ndarray) -> np.ndarray:
-    """Mask over concatenated trajectories: False at each trajectory's last step."""
-    mask = np.ones(int(lengths.sum()), bool)
-    mask[np.cumsum(lengths) - 1] = False
-    return mask
 
 
 def _action_summary_part(moved: np.ndarray, ds) -> Any:
