@@ -127,3 +127,27 @@ def test_images_for_two_dimensional_families_and_an_error_for_three():
 def test_bad_parameters_name_the_field(params, field):
     with pytest.raises(synthetic.SyntheticError, match=f"parameter '{field}'"):
         synthetic.make("random-family", **params)
+
+
+def test_tiny_tables_of_pointmass_match_the_closed_form():
+    from synthetic.tabular import continuity_resolution, tiny_tabular
+
+    table = tiny_tabular(synthetic.make("pointmass", K=4), actions=4, cells=(3, 3))
+    n = 9
+    assert table["p_state"][:n].sum() == pytest.approx(1.0) and not table["p_state"][n:].any()
+    assert table["adjacency"][:n, :n].sum(1).tolist() == [4] * n  # a 3×3 torus: four neighbours each
+    np.testing.assert_allclose(table["displacement"][:n], np.broadcast_to(
+        0.05 * np.array([[1, 0], [0, 1], [-1, 0], [0, -1]]), (n, 4, 2)), atol=1e-6)
+    within, between = continuity_resolution(table)
+    assert within < 1e-6  # translation invariant: every action moves alike everywhere
+    assert between == pytest.approx(0.05 * np.sqrt(2), rel=1e-5)
+
+
+@pytest.mark.parametrize("name,kw,field", [("grid", {}, "env"), ("pointmass-walls", {}, "env"),
+                                           ("random-family", {"actions": 1}, "actions"),
+                                           ("random-family", {"cells": (2, 0)}, "cells")])
+def test_tiny_tables_refuse_what_they_cannot_represent(name, kw, field):
+    from synthetic.tabular import tiny_tabular
+
+    with pytest.raises(synthetic.SyntheticError, match=f"parameter '{field}'"):
+        tiny_tabular(synthetic.make(name), **kw)
