@@ -69,7 +69,7 @@ class Env:
                                     np.random.default_rng(seeds[3]))
         elif p["obs"] == "smooth":
             self.obs_map = SmoothMap(self.family.periodic, self.family.state_dim, self.exo_dim, p["embed_periodic"],
-                                     p["mlp_layers"], p["obs_dim"] or self.family.default_obs_dim,
+                                     p["mlp_layers"], p["obs_dim"] or None, self.family.default_obs_dim,
                                      np.random.default_rng(seeds[2]))
         else:
             self.obs_map = VectorMap(p["obs"], self.family.periodic, self.family.state_dim, self.exo_dim,

@@ -104,12 +104,14 @@ class SmoothMap:
     """
 
     def __init__(self, state_periodic: bool, state_dim: int, exo_dim: int, embed_periodic: bool,
-                 blocks: int, dim: int, rng: np.random.Generator):
+                 blocks: int, dim: int | None, default_dim: int, rng: np.random.Generator):
         from synthetic.errors import SyntheticError
 
         self.state_periodic = state_periodic and embed_periodic
         self.exo_periodic = embed_periodic
         base = state_dim * (2 if self.state_periodic else 1) + exo_dim * (2 if self.exo_periodic else 1)
+        if dim is None:  # the family's choice, widened when distractors add coordinates
+            dim = max(default_dim, base)
         if dim < base:
             raise SyntheticError(f"parameter 'obs_dim': obs='smooth' needs at least {base} dimensions, got {dim}")
         self.dim, self.base_dim = dim, base

@@ -123,7 +123,7 @@ COMMON: dict[str, Param] = {
     "map_seed": Param("int", 0, "seed of the fixed random structure (observation map, policy features, texture)", 0, None),
     "embed_periodic": Param("bool", True, "vector observations embed periodic coordinates x as (cos 2πx, sin 2πx)"),
     "mlp_layers": Param("int", 2, "obs='mlp': number of invertible leaky-ReLU layers; obs='smooth': residual blocks", 1, 8),
-    "obs_dim": Param("int", 0, "obs='smooth': observation dimension (0: the family's own choice, else 16)", 0, 4096),
+    "obs_dim": Param("int", 0, "obs='smooth': observation dimension (0: the family's choice, else 16, at least the embedded state and distractor)", 0, 4096),
 }
 
 # Discrete behaviour policies (pointmass, grid).

@@ -122,6 +122,16 @@ def test_images_for_two_dimensional_families_and_an_error_for_three():
         synthetic.make("random-family", family_seed=flat, dim=3, obs="image")
 
 
+def test_distractors_widen_the_default_observation_but_not_an_explicit_one():
+    plain = synthetic.make("random-family", family_seed=6)  # a 3-D torus drawn into 12 dimensions
+    wide = synthetic.make("random-family", family_seed=6, distractor="markov", distractor_dim=8)
+    assert plain.spec["obs_shape"] == [12] and wide.spec["obs_shape"] == [6 + 16]
+    traj = next(synthetic.generate(wide, episodes=1, steps=4, seed=0))
+    np.testing.assert_allclose(wide.obs_map.invert(traj.obs)[:, :6], embed(traj.states, True), atol=1e-4)
+    with pytest.raises(synthetic.SyntheticError, match="parameter 'obs_dim'"):
+        synthetic.make("random-family", family_seed=6, distractor="markov", distractor_dim=8, obs_dim=12)
+
+
 @pytest.mark.parametrize("params,field", [({"K": 1}, "K"), ({"dim": 4}, "dim"), ({"family_seed": -1}, "family_seed"),
                                           ({"obs_dim": 3}, "obs_dim"), ({"imbalance": 0.5}, "imbalance")])
 def test_bad_parameters_name_the_field(params, field):
