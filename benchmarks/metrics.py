@@ -132,15 +132,15 @@ def run(sizes: list[int], repeat: int, dci_full: bool) -> list[dict[str, Any]]:
         data = make_data(n)
         z, f, y, m = data["latents"], data["factors"], data["sources"], data["mixed"]
         cases: list[tuple[str, Callable[[], Any], Callable[[], Any] | None, int]] = [
-            ("MIG (20 bins)", lambda: mig(z, f, discretizer="equal_width"), lambda: loop_mig(z, f), repeat),
-            ("MCC pearson", lambda: mcc(m, y), lambda: loop_mcc(m, y, "pearson"), repeat),
-            ("MCC spearman", lambda: mcc(m, y, method="spearman"), lambda: loop_mcc(m, y, "spearman"), repeat),
+            ("MIG (20 bins)", lambda: mig(f, z, discretizer="equal_width"), lambda: loop_mig(z, f), repeat),
+            ("MCC pearson", lambda: mcc(y, m), lambda: loop_mcc(m, y, "pearson"), repeat),
+            ("MCC spearman", lambda: mcc(y, m, method="spearman"), lambda: loop_mcc(m, y, "spearman"), repeat),
         ]
         if n <= DCI_SUBSAMPLE * 3 // 2:
-            cases.append(("DCI (dlib-exact)", lambda: dci(z, f), lambda: loop_dci(z, f), 0))
+            cases.append(("DCI (dlib-exact)", lambda: dci(f, z), lambda: loop_dci(z, f), 0))
         else:
             cases.append((f"DCI (fit on {DCI_SUBSAMPLE // 1000}k)",
-                          lambda: dci(z, f, max_train_samples=DCI_SUBSAMPLE),
+                          lambda: dci(f, z, max_train_samples=DCI_SUBSAMPLE),
                           (lambda: loop_dci(z, f)) if dci_full else None, 0))
         for name, ours, loop, reps in cases:
             t, mem, value = measure(ours, reps)
@@ -153,7 +153,7 @@ def run(sizes: list[int], repeat: int, dci_full: bool) -> list[dict[str, Any]]:
         desiderata = _desiderata()
         if desiderata is not None:
             t, mem, value = measure(lambda: desiderata(
-                z, data["actions"], data["states"], codes=data["codes"],
+                data["actions"], data["states"], z, codes=data["codes"],
                 next_states=data["next_states"], exo=data["exo"], seed=0), 0)
             row = {"metric": "desiderata (full)", "n": n, "time": t, "mem": mem, "report": value}
             rows.append(row)

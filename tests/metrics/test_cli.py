@@ -105,7 +105,7 @@ def test_shifted_latents_break_determinism_and_states_flag(dataset, tmp_path):
     args = ["metrics", "--latents", str(tmp_path / "l.npz"), "--data", str(path), "--out", str(out)]
     assert identlam.cli.main(args) == 0
     assert json.loads(out.read_text())["score"]["d1_code_entropy_given_transition"] > 0.5
-    assert identlam.cli.main(args + ["--states", "continuous", "--regions", "4"]) == 0
+    assert identlam.cli.main(args + ["--states", "continuous", "--regions", "kmeans:4"]) == 0
     report = json.loads(out.read_text())
     assert report["params"]["discrete_states"] is False and report["params"]["n_regions"] == 4
     assert "d1_code_entropy_given_transition" in report["details"]["not_applicable"]

@@ -1,4 +1,6 @@
-"""Discretizers and the plug-in mutual-information matrix behind MIG and modularity.
+"""Helpers shared by several metrics: discretizers, plug-in entropy and MI, splits, correlation.
+
+Metrics import these from here and never from one another.
 
 Conventions: arrays are ``(N, d)`` (1-D accepted as one column); every discretized column is
 int64 labels ``0..n_levels-1``; mutual information and entropy are plug-in estimates in nats.
@@ -23,13 +25,14 @@ Discretizers (``method``):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
 
 from identlam.errors import IdentlamError
-from identlam.metrics.validation import as_2d, as_labels, check_2d_shape, check_choice, check_positive_int
+from identlam.metrics._validation import as_2d, as_labels, check_2d_shape, check_choice, check_positive_int
 
 DISCRETIZERS = ("auto", "equal_width", "quantile", "identity")
 
@@ -181,3 +184,75 @@ def occupied_levels(labels: np.ndarray) -> np.ndarray:
     """Number of distinct labels actually present in each column of ``labels`` ``(N, d)``."""
     return np.array([np.count_nonzero(np.bincount(row)) for row in np.ascontiguousarray(labels.T)],
                     dtype=np.int64)
+
+
+# ------------------------------------------------------------------ plug-in entropy of labels
+def is_discrete(x, flag: bool | None = None) -> bool:
+    """Dtype rule: integer, bool and string arrays are discrete unless ``flag`` says otherwise."""
+    if flag is not None:
+        return bool(flag)
+    return np.asarray(x).dtype.kind in "iubUSO"
+
+
+def plugin_entropy(labels: np.ndarray) -> float:
+    """Plug-in entropy (nats) of 1-D int labels ``0..m-1``."""
+    counts = np.bincount(labels)
+    p = counts[counts > 0] / labels.size
+    return float(-(p * np.log(p)).sum())
+
+
+def joint_labels(*labels: np.ndarray) -> np.ndarray:
+    """One int label per row for several discrete variables given as 1-D int labels."""
+    return as_labels(np.column_stack(labels), "joint")
+
+
+def _n_occupied(labels: np.ndarray) -> int:
+    return int(np.unique(labels).size)
+
+
+# ------------------------------------------------------------------ splits, gaps, correlation
+def split_indices(
+    n: int, train_fraction: float, *, shuffle: bool = False, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test row indices: the first ``ceil(n * train_fraction)`` rows train (dlib).
+
+    With ``shuffle=True`` the rows are permuted by ``np.random.default_rng(seed)`` first.
+    """
+    if not 0.0 < float(train_fraction) < 1.0:
+        raise IdentlamError(f"train_fraction: expected a number in (0, 1), got {train_fraction!r}")
+    n_train = math.ceil(n * train_fraction)
+    if n_train >= n:
+        raise IdentlamError(f"train_fraction: {train_fraction} of {n} samples leaves no test samples")
+    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    return order[:n_train], order[n_train:]
+
+
+def top_two_gap(scores: np.ndarray) -> np.ndarray:
+    """Per column of ``scores`` ``(latents, factors)``: best minus second-best latent.
+
+    With a single latent the missing runner-up counts as 0 (dlib raises IndexError there).
+    Shared by MIG (on MI) and SAP (on predictability scores).
+    """
+    ordered = np.sort(scores, axis=0)[::-1]
+    runner_up = ordered[1] if scores.shape[0] > 1 else np.zeros(scores.shape[1])
+    return ordered[0] - runner_up
+
+
+def correlation_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation between the columns of ``x`` ``(N, p)`` and ``y`` ``(N, q)``.
+
+    Returns ``(p, q)``; pairs involving a constant column are 0.
+    """
+    return np.clip(_unit_rows(x) @ _unit_rows(y).T, -1.0, 1.0)
+
+
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    """Columns of ``a`` centred and scaled to unit norm, as contiguous rows ``(d, N)``."""
+    rows = np.ascontiguousarray(a.T)  # per-variable reductions then run over contiguous memory
+    constant = rows.max(axis=1) == rows.min(axis=1)
+    rows -= rows.mean(axis=1, keepdims=True)
+    norm = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+    # Exactly constant columns can keep rounding residue after centring; force them to 0.
+    rows[constant] = 0.0
+    rows /= np.where(constant, 1.0, norm)[:, None]
+    return rows

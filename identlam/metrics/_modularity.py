@@ -26,16 +26,16 @@ from typing import Any
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.metrics.dci import split_indices
-from identlam.metrics.discretize import (
+from identlam.metrics._shared import (
     constant_columns,
     discretize,
     factor_labels,
     mutual_info_matrix,
     occupied_levels,
+    split_indices,
 )
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import as_2d, check_same_length
+from identlam.metrics._result import MetricResult
+from identlam.metrics._validation import as_2d, check_same_length
 
 
 def modularity_from_mi(mi: np.ndarray) -> tuple[float, np.ndarray]:
@@ -53,8 +53,8 @@ def modularity_from_mi(mi: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def modularity(
-    latents: Any,
     factors: Any,
+    latents: Any,
     *,
     discretizer: str = "auto",
     num_bins: int = 20,
@@ -63,7 +63,11 @@ def modularity(
     """Modularity of ``latents`` ``(N, m)`` with respect to discrete ``factors`` ``(N, k)``.
 
     Computed on all N samples. ``details``: ``mi_matrix`` ``(m, k)`` (nats; excluded factors
-    keep their zero column), ``modularity_per_latent`` ``(m,)``, ``constant_factors``.
+    keep their zero column), ``modularity_per_latent`` ``(m,)``, ``constant_factors``. Higher is
+    better.
+
+    >>> modularity([0, 0, 1, 1, 2, 2], [[0, 1], [0, 0], [1, 1], [1, 0], [2, 1], [2, 0]]).score
+    0.5
     """
     latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
     y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
@@ -89,12 +93,13 @@ def modularity(
             "factor_discretizer": factor_discretizer,
             "n_samples": int(y.shape[0]),
         },
+        greater_is_better=True,
     )
 
 
 def explicitness(
-    latents: Any,
     factors: Any,
+    latents: Any,
     *,
     train_fraction: float = 2 / 3,
     shuffle: bool = False,
@@ -105,7 +110,12 @@ def explicitness(
     """Explicitness of ``latents`` ``(N, m)``: ``score = {"train": AUC, "test": AUC}``.
 
     Positional split as in :func:`dci.split_indices`; ``seed`` is the shuffle's seed and the
-    classifiers' ``random_state``. ``details``: ``auc_train`` / ``auc_test`` per factor.
+    classifiers' ``random_state``. ``details``: ``auc_train`` / ``auc_test`` per factor. Higher is
+    better.
+
+    >>> factors = [0, 1] * 10
+    >>> explicitness(factors, [[f + 0.1 * (i % 3)] for i, f in enumerate(factors)]).score
+    {'train': 1.0, 'test': 1.0}
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -145,6 +155,7 @@ def explicitness(
             "n_train": int(train.size),
             "n_test": int(test.size),
         },
+        greater_is_better={"train": True, "test": True},
     )
 
 

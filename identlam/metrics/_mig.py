@@ -20,29 +20,30 @@ from typing import Any
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.metrics.discretize import (
+from identlam.metrics._shared import (
     constant_columns,
     discretize,
     entropies,
     factor_labels,
     mutual_info_matrix,
     occupied_levels,
+    top_two_gap,
 )
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import check_same_length
+from identlam.metrics._result import MetricResult
+from identlam.metrics._validation import check_same_length
 
 
 def mig(
-    latents: Any,
     factors: Any,
+    latents: Any,
     *,
     discretizer: str = "auto",
     num_bins: int = 20,
     factor_discretizer: str = "identity",
 ) -> MetricResult:
-    """MIG of ``latents`` ``(N, m)`` with respect to discrete ``factors`` ``(N, k)``.
+    """MIG of ``latents`` ``(N, m)`` with respect to discrete ``factors`` ``(N, k)``; higher is better.
 
-    ``discretizer`` bins the latents (see :mod:`identlam.metrics.discretize`; dlib's study
+    ``discretizer`` bins the latents (see :mod:`identlam.metrics._shared`; dlib's study
     setting is ``"equal_width"`` with 20 bins, which ``"auto"`` selects for float latents).
     ``factor_discretizer`` bins the factors with the same ``num_bins`` (default ``"identity"``:
     used as given, as dlib does; continuous factors then raise and must be binned explicitly).
@@ -50,6 +51,12 @@ def mig(
     ``details``: ``mi_matrix`` ``(m, k)`` (nats), ``factor_entropy`` ``(k,)``, ``gap_per_factor``
     ``(k,)`` (normalised; 0 for excluded factors), ``best_latent`` ``(k,)``,
     ``constant_factors`` (excluded indices).
+
+    >>> factors = [0, 0, 1, 1, 2, 2]
+    >>> round(mig(factors, [[0, 5], [0, 3], [1, 5], [1, 3], [2, 5], [2, 3]]).score, 6)
+    1.0
+    >>> mig(factors, [[0, 0], [0, 0], [1, 1], [1, 1], [2, 2], [2, 2]]).score  # duplicated latent: no gap
+    0.0
     """
     latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
     y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
@@ -80,15 +87,5 @@ def mig(
             "factor_discretizer": factor_discretizer,
             "n_samples": int(y.shape[0]),
         },
+        greater_is_better=True,
     )
-
-
-def top_two_gap(scores: np.ndarray) -> np.ndarray:
-    """Per column of ``scores`` ``(latents, factors)``: best minus second-best latent.
-
-    With a single latent the missing runner-up counts as 0 (dlib raises IndexError there).
-    Shared by MIG (on MI) and SAP (on predictability scores).
-    """
-    ordered = np.sort(scores, axis=0)[::-1]
-    runner_up = ordered[1] if scores.shape[0] > 1 else np.zeros(scores.shape[1])
-    return ordered[0] - runner_up
