@@ -29,9 +29,7 @@ from scipy.stats import pearsonr, spearmanr
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.metrics import mutual_info_score
 
-from identlam.metrics.dci import dci
-from identlam.metrics.mcc import mcc
-from identlam.metrics.mig import mig
+from identlam.metrics import dci, mcc, mig
 
 DCI_SUBSAMPLE = 10_000
 

@@ -37,7 +37,7 @@ from identlam.metrics._information import conditional_mutual_info, mutual_info
 from identlam.metrics._regions import state_regions
 from identlam.metrics._result import MetricResult
 from identlam.metrics._shared import is_discrete, joint_labels, plugin_entropy
-from identlam.metrics._validation import as_2d, as_labels, check_positive_int, check_same_length
+from identlam.metrics._validation import as_2d, as_labels, check_positive_int, check_same_length, count_distinct_rows
 
 USED_CODE_THRESHOLD = 0.01  # a code counts as used when more than 1% of transitions get it
 
@@ -136,7 +136,7 @@ def _states_are_discrete(states: np.ndarray, flag: bool | None) -> bool:
     if flag is not None or is_discrete(states):
         return bool(flag) if flag is not None else True
     whole = np.all(states == np.round(states))
-    return bool(whole) and np.unique(states, axis=0).shape[0] <= states.shape[0] / 5
+    return bool(whole) and count_distinct_rows(states) <= states.shape[0] / 5
 
 
 def _check_probs(probs, n: int) -> np.ndarray:

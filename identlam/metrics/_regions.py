@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from identlam.errors import ConfigError
+from identlam.metrics._validation import as_labels, count_distinct_rows
 
 DEFAULT_REGIONS = "kmeans:16"
 KMEANS_FIT_SAMPLES = 200_000  # beyond this k-means fits its centres on a seeded subsample
@@ -72,8 +73,6 @@ class RegionSpec:
         args = self.desiderata_arguments(states)
         if "n_regions" in args:
             return state_regions(np.asarray(states, dtype=np.float64), args["n_regions"], seed)
-        from identlam.metrics._validation import as_labels
-
         return as_labels(args["regions"], "regions")
 
 
@@ -88,7 +87,7 @@ def state_regions(states: np.ndarray, n_regions: int, seed: int) -> np.ndarray:
 
     std = states.std(axis=0)
     x = (states - states.mean(axis=0)) / np.where(std > 0, std, 1.0)
-    k = min(n_regions, _distinct_rows_up_to(x, n_regions))
+    k = min(n_regions, count_distinct_rows(x))
     if k == 1:
         return np.zeros(len(x), dtype=np.int64)
     model = KMeans(n_clusters=k, n_init=1, random_state=seed)
@@ -96,12 +95,6 @@ def state_regions(states: np.ndarray, n_regions: int, seed: int) -> np.ndarray:
         return model.fit_predict(x).astype(np.int64)
     pick = np.sort(np.random.default_rng(seed).choice(len(x), KMEANS_FIT_SAMPLES, replace=False))
     return model.fit(x[pick]).predict(x).astype(np.int64)
-
-
-def _distinct_rows_up_to(x: np.ndarray, cap: int) -> int:
-    """Number of distinct rows of ``x``, or any number >= ``cap`` once that many are seen."""
-    head = np.unique(x[: 64 * cap], axis=0).shape[0]  # cheap: most state sets show >= cap rows early
-    return head if head >= cap else np.unique(x, axis=0).shape[0]
 
 
 def parse_regions(text: str, state_dim: int | None = None) -> RegionSpec:

@@ -32,7 +32,14 @@ import numpy as np
 from scipy.stats import rankdata
 
 from identlam.errors import IdentlamError
-from identlam.metrics._validation import as_2d, as_labels, check_2d_shape, check_choice, check_positive_int
+from identlam.metrics._validation import (
+    as_2d,
+    as_labels,
+    check_2d_shape,
+    check_choice,
+    check_positive_int,
+    dense_labels,
+)
 
 DISCRETIZERS = ("auto", "equal_width", "quantile", "identity")
 
@@ -74,18 +81,9 @@ def discretize(
 
 
 def _identity(column: np.ndarray, name: str) -> np.ndarray:
-    """Labels ``0..m-1`` in sorted order of the distinct values (as ``np.unique``'s inverse).
-
-    Integer columns with a value range up to a few times N take a linear-time path through
-    ``np.bincount``; anything else goes through :func:`validation.as_labels` (sorting).
-    """
-    if column.dtype.kind in "iu" and column.size:
-        low = int(column.min())
-        span = int(column.max()) - low + 1
-        if span <= 4 * column.size + 1024:
-            shifted = (column - low).astype(np.int64)
-            present = np.bincount(shifted, minlength=span) > 0
-            return (np.cumsum(present) - 1)[shifted]
+    """Labels ``0..m-1`` in sorted order of the distinct values (as ``np.unique``'s inverse)."""
+    if column.dtype.kind in "iu":
+        return dense_labels(column)
     return as_labels(column, name)
 
 
