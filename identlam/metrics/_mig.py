@@ -19,18 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from identlam.errors import IdentlamError
-from identlam.metrics._shared import (
-    constant_columns,
-    discretize,
-    entropies,
-    factor_labels,
-    mutual_info_matrix,
-    occupied_levels,
-    top_two_gap,
-)
 from identlam.metrics._result import MetricResult
-from identlam.metrics._validation import check_same_length
+from identlam.metrics._shared import entropies, factor_mi_matrix, top_two_gap
 
 
 def mig(
@@ -58,15 +48,9 @@ def mig(
     >>> mig(factors, [[0, 0], [0, 0], [1, 1], [1, 1], [2, 2], [2, 2]]).score  # duplicated latent: no gap
     0.0
     """
-    latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
-    y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
-    check_same_length(latents=latent_labels, factors=y)
-    mi = mutual_info_matrix(latent_labels, latent_levels, y, y_levels)
+    mi, y, y_levels, kept, constant, params = factor_mi_matrix(
+        factors, latents, discretizer, num_bins, factor_discretizer, "MIG")
     h = entropies(y, y_levels)
-    constant = constant_columns(occupied_levels(y))
-    kept = np.setdiff1d(np.arange(y.shape[1]), constant)
-    if kept.size == 0:
-        raise IdentlamError("factors: every factor is constant (zero entropy); MIG is undefined")
     gaps = np.zeros(mi.shape[1])
     # Plug-in I <= H holds exactly; the clip only removes rounding above 1.
     gaps[kept] = np.minimum(top_two_gap(mi)[kept] / h[kept], 1.0)
@@ -80,12 +64,6 @@ def mig(
             "best_latent": np.argmax(mi, axis=0),
             "constant_factors": constant.tolist(),
         },
-        params={
-            "estimator": "plug-in MI (nats) on discretized latents",
-            "discretizer": used,
-            "num_bins": num_bins if used != "identity" else None,
-            "factor_discretizer": factor_discretizer,
-            "n_samples": int(y.shape[0]),
-        },
+        params=params,
         greater_is_better=True,
     )

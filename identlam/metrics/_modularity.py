@@ -26,14 +26,7 @@ from typing import Any
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.metrics._shared import (
-    constant_columns,
-    discretize,
-    factor_labels,
-    mutual_info_matrix,
-    occupied_levels,
-    split_indices,
-)
+from identlam.metrics._shared import factor_labels, factor_mi_matrix, split_indices
 from identlam.metrics._result import MetricResult
 from identlam.metrics._validation import as_2d, check_same_length
 
@@ -69,14 +62,8 @@ def modularity(
     >>> modularity([0, 0, 1, 1, 2, 2], [[0, 1], [0, 0], [1, 1], [1, 0], [2, 1], [2, 0]]).score
     0.5
     """
-    latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
-    y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
-    check_same_length(latents=latent_labels, factors=y)
-    mi = mutual_info_matrix(latent_labels, latent_levels, y, y_levels)
-    constant = constant_columns(occupied_levels(y))
-    kept = np.setdiff1d(np.arange(y.shape[1]), constant)
-    if kept.size == 0:
-        raise IdentlamError("factors: every factor is constant; modularity is undefined")
+    mi, _, _, kept, constant, params = factor_mi_matrix(
+        factors, latents, discretizer, num_bins, factor_discretizer, "modularity")
     score, per_latent = modularity_from_mi(mi[:, kept])
     return MetricResult(
         name="modularity",
@@ -86,13 +73,7 @@ def modularity(
             "modularity_per_latent": per_latent,
             "constant_factors": constant.tolist(),
         },
-        params={
-            "estimator": "plug-in MI (nats) on discretized latents",
-            "discretizer": used,
-            "num_bins": num_bins if used != "identity" else None,
-            "factor_discretizer": factor_discretizer,
-            "n_samples": int(y.shape[0]),
-        },
+        params=params,
         greater_is_better=True,
     )
 

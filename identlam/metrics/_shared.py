@@ -38,6 +38,7 @@ from identlam.metrics._validation import (
     check_2d_shape,
     check_choice,
     check_positive_int,
+    check_same_length,
     dense_labels,
 )
 
@@ -131,6 +132,31 @@ def factor_labels(
     """
     labels, levels, _ = discretize(factors, discretizer, num_bins, name="factors")
     return labels, levels
+
+
+def factor_mi_matrix(factors: Any, latents: Any, discretizer: str, num_bins: int, factor_discretizer: str,
+                     metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """The plug-in MI matrix ``(latents, factors)`` behind MIG and modularity, with what they share.
+
+    Returns ``(mi, factor labels, factor levels, kept factor indices, constant factor indices,
+    params)``; raises naming ``factors`` when every factor is constant (``metric`` is undefined).
+    """
+    latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
+    y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
+    check_same_length(latents=latent_labels, factors=y)
+    mi = mutual_info_matrix(latent_labels, latent_levels, y, y_levels)
+    constant = constant_columns(occupied_levels(y))
+    kept = np.setdiff1d(np.arange(y.shape[1]), constant)
+    if kept.size == 0:
+        raise IdentlamError(f"factors: every factor is constant (zero entropy); {metric} is undefined")
+    params = {
+        "estimator": "plug-in MI (nats) on discretized latents",
+        "discretizer": used,
+        "num_bins": num_bins if used != "identity" else None,
+        "factor_discretizer": factor_discretizer,
+        "n_samples": int(y.shape[0]),
+    }
+    return mi, y, y_levels, kept, constant, params
 
 
 def entropies(labels: np.ndarray, n_levels: np.ndarray) -> np.ndarray:
