@@ -128,9 +128,3 @@ def check_metric(metric: str | MetricSpec, *, seed: int = 0) -> MetricResult:
     assert again.greater_is_better == json.loads(json.dumps(base.greater_is_better)), \
         f"{name}: JSON round trip lost greater_is_better"
     return base
-
-
-def registered() -> list[str]:
-    """Names of every registered metric, sorted."""
-    return sorted(METRICS)
-
