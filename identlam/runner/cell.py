@@ -87,8 +87,9 @@ def _data(task: dict[str, Any]) -> str | None:
             "--episodes", str(data["episodes"]), "--steps", str(data["steps"]), "--seed", str(data["seed"])]
     for key, value in data["params"].items():
         argv += ["--set", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
-    if data["source"] == "synthetic":
-        argv.append("--quiet")
+    if data.get("policy"):
+        argv += ["--policy", data["policy"]]
+    argv.append("--quiet")
     log = path.with_suffix(".log")
     return _command(argv, log)
 

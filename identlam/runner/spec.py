@@ -27,7 +27,7 @@ STAGES = ("train", "relabel", "bc", "decode", "evaluate")
 SOURCES = ("synthetic", "collect", "file")
 TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threads", "gpus", "set", "data",
             "methods", "grid", "evaluate"}
-DATA_KEYS = {"source", "env", "episodes", "steps", "seed", "params", "path", "regions"}
+DATA_KEYS = {"source", "env", "episodes", "steps", "seed", "params", "path", "regions", "policy"}
 RESERVED_AXES = ("data", "method", "zip")
 ENV_PREFIX = "env."  # grid axes over the data source's generator parameters
 
@@ -193,6 +193,8 @@ def load_experiment(path: str | Path) -> Experiment:
             source["params"] = {**source.get("params", {}), **env_params}
             _check_data(f"grid (data.{dname} with {env_params})", source, path, errors)
         ready.append(({"data": dname, "method": mname, **combo}, source, method, overrides))
+        if not errors.lines:
+            _check_cell("grid" if run_values else f"methods.{mname}", overrides, method["preset"], scale, errors)
     errors.raise_if_any()
     for params, source, method, overrides in ready:
         for seed in seeds:
@@ -346,11 +348,18 @@ def _check_data(where: str, source: Any, path: Path, errors: _Errors) -> None:
         except SyntheticError as err:
             errors.add(f"{where}.{'env' if 'env' in str(err).split(':')[0] else 'params'}", str(err))
     elif kind == "collect":
-        from identlam.cli import build_parser
+        import identlam.envs as envs
+        from identlam.errors import IdentlamError
 
-        commands = build_parser()._subparsers._group_actions[0].choices
-        if "collect" not in commands:
-            errors.add(f"{where}.source", "'collect' needs the `identlam collect` command, which this install lacks")
+        try:
+            envs.check_env_id(source["env"])
+        except IdentlamError as err:
+            errors.add(f"{where}.env", str(err))
+            return
+        policy = source.get("policy", "behaviour")
+        known = envs.policies(source["env"])
+        if known and policy not in known:
+            errors.add(f"{where}.policy", f"unknown policy {policy!r} for {source['env']} (known: {', '.join(known)})")
 
 
 def _check_method(where: str, method: Any, scale: str, errors: _Errors) -> None:
@@ -376,15 +385,30 @@ def _check_overrides(where: str, overrides: dict, preset: str, scale: str, error
     from identlam.presets import get_preset
 
     base = get_preset(preset, scale)
-    known = config_mod.leaf_paths(type(base))
     for key, value in overrides.items():
-        if key not in known and sum(p.rsplit(".", 1)[-1] == key for p in known) != 1:
-            errors.add(f"{where}.{key}", f"not a run-config field (see `identlam presets {preset}`)")
+        try:
+            config_mod.resolve_key(type(base), key)
+        except ConfigError as err:
+            unknown = "unknown" in str(err)
+            errors.add(f"{where}.{key}", f"not a run-config field (see `identlam presets {preset} --fields`)"
+                       if unknown else str(err).replace("--set key", "key"))
             continue
         try:
             config_mod.apply_overrides(base, {key: value})
         except ConfigError as err:
-            errors.add(f"{where}.{key}", str(err))
+            # a rule between fields (naming another key) may be met by the rest of the cell's
+            # settings: the whole cell is checked once every field passed on its own
+            if f"'{config_mod.resolve_key(type(base), key)}'" in str(err):
+                errors.add(f"{where}.{key}", str(err))
+
+
+def _check_cell(where: str, overrides: dict, preset: str, scale: str, errors: _Errors) -> None:
+    from identlam.presets import get_preset
+
+    try:
+        config_mod.apply_overrides(get_preset(preset, scale), overrides)
+    except ConfigError as err:
+        errors.add(where, str(err))
 
 
 def _check_regions(where: str, spec: Any, errors: _Errors) -> None:

@@ -13,7 +13,7 @@ metrics = ["ami", "used_codes", "action_probe_accuracy"]
 [set]
 "train.steps" = 12
 "train.batch_size" = 16
-"train.warmup_steps" = 2
+"train.optim.warmup_steps" = 2
 "model.hidden_dim" = 16
 "model.embed_dim" = 16
 
@@ -30,7 +30,7 @@ preset = "lapo-entropy"
 
 [methods.lambda0]
 preset = "lapo-entropy"
-set = { "model.entropy_weight" = 0 }
+set = { "model.entropy.weight" = 0 }
 
 [grid]
 method = ["entropy", "lambda0"]

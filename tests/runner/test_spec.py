@@ -33,14 +33,24 @@ preset = "lapo-nope"
 preset = "lapo-entropy"
 set = { "model.not_a_field" = 1 }
 
+[methods.c]
+preset = "lapo-entropy"
+set = { "model.entropy_weight" = 0 }
+
+[data.dcs]
+source = "collect"
+env = "nowhere/nothing"
+
 [grid]
+data = ["pm"]
 method = ["a", "b"]
 model.n_codes = ["eight"]
 """
 
 # each bad field above and the key its line must name
 BAD_KEYS = ["seeds", "colour", "stages", "set.train.steps", "data.pm.episodes", "data.pm.params",
-            "methods.a.preset", "methods.b.set.model.not_a_field", "grid.model.n_codes"]
+            "methods.a.preset", "methods.b.set.model.not_a_field", "methods.c.set.model.entropy_weight",
+            "data.dcs.env", "grid.model.n_codes"]
 
 
 def test_every_bad_field_is_one_line_naming_it(tmp_path):
@@ -61,6 +71,7 @@ def test_cli_exits_2_before_running_anything(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "grid.model.n_codes" in proc.stderr and "methods.a.preset" in proc.stderr
+    assert "model.entropy.weight" in proc.stderr  # the renamed field's new name
     assert not out.exists()
 
 
@@ -110,3 +121,18 @@ def test_later_stages_share_the_lam_stage(tmp_path):
                               'preset = "lapo-entropy"\nset = { "model.label_coef" = 1.0 }\n\n[methods.lambda0]')
     exp = load_experiment(write_toml(tmp_path, supervised, "sup.toml"))
     assert len({c.train_key for c in exp.cells if c.seed == 0}) == 2  # labels now reach stage 1
+
+
+def test_file_source_is_keyed_by_content(tmp_path):
+    from identlam.data.cli import generate
+
+    generate("pointmass", tmp_path / "a.h5", 4, 10, 0, {"K": 2})
+    text = TINY.replace('source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\nseed = "run"\n'
+                        'params = { K = 2 }', 'source = "file"\npath = "a.h5"')
+    first = load_experiment(write_toml(tmp_path, text))
+    assert {c.data["path"] for c in first.cells} == {str((tmp_path / "a.h5").resolve())}
+    generate("pointmass", tmp_path / "a.h5", 4, 10, 1, {"K": 2})  # same name, other bytes
+    second = load_experiment(write_toml(tmp_path, text))
+    assert {c.data_key for c in first.cells}.isdisjoint({c.data_key for c in second.cells})
+    with pytest.raises(ConfigError, match="data.pm.path: dataset file 'b.h5' does not exist"):
+        load_experiment(write_toml(tmp_path, text.replace("a.h5", "b.h5")))
