@@ -108,7 +108,7 @@ def load_experiment(path: str | Path) -> Experiment:
             errors.add(key, f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
     name = _typed(raw, "name", str, path.stem, errors)
     seeds = _typed(raw, "seeds", list, [0], errors)
-    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+    if not _seed_list(seeds):
         errors.add("seeds", f"expected a non-empty list of integers >= 0, got {seeds!r}")
         seeds = [0]
     stages = _typed(raw, "stages", list, list(STAGES), errors)
@@ -160,8 +160,12 @@ def load_experiment(path: str | Path) -> Experiment:
         if not isinstance(grid, dict):
             errors.add(where, "expected a table of axes")
             continue
+        grid = dict(grid)
+        grid_seeds = grid.pop("seeds", seeds)
+        if not _seed_list(grid_seeds):
+            errors.add(f"{where}.seeds", f"expected a non-empty list of integers >= 0, got {grid_seeds!r}")
         for combo in _expand(grid, where, errors):
-            combos.append(combo)
+            combos.append((combo, grid_seeds))
             columns.extend(k for k in combo if k not in columns)
 
     exp = Experiment(path=path, name=name, description=str(raw.get("description", "")), seeds=seeds,
@@ -169,7 +173,7 @@ def load_experiment(path: str | Path) -> Experiment:
                      columns=columns)
     seen: set[str] = set()
     ready: list[tuple] = []
-    for combo in combos:
+    for combo, combo_seeds in combos:
         dname = combo.get("data") or _only(data, "data", errors)
         mname = combo.get("method") or _only(methods, "method", errors)
         if dname is None or mname is None:
@@ -192,12 +196,12 @@ def load_experiment(path: str | Path) -> Experiment:
                 continue
             source["params"] = {**source.get("params", {}), **env_params}
             _check_data(f"grid (data.{dname} with {env_params})", source, path, errors)
-        ready.append(({"data": dname, "method": mname, **combo}, source, method, overrides))
+        ready.append(({"data": dname, "method": mname, **combo}, source, method, overrides, combo_seeds))
         if not errors.lines:
             _check_cell("grid" if run_values else f"methods.{mname}", overrides, method["preset"], scale, errors)
     errors.raise_if_any()
-    for params, source, method, overrides in ready:
-        for seed in seeds:
+    for params, source, method, overrides, combo_seeds in ready:
+        for seed in combo_seeds:
             cell = _make_cell(exp, params, seed, source, method, overrides, evaluate)
             if cell.run_id not in seen:
                 seen.add(cell.run_id)
@@ -286,6 +290,11 @@ def _expand(grid: dict, where: str, errors: _Errors) -> list[dict[str, Any]]:
         zrows = [dict(zip(zipped, values)) for values in zip(*zipped.values())]
         rows = [{**r, **z} for r in rows for z in zrows]
     return rows
+
+
+def _seed_list(seeds: Any) -> bool:
+    return isinstance(seeds, list) and bool(seeds) and all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
 
 
 def _only(table: dict, what: str, errors: _Errors) -> str | None:
