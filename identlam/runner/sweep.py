@@ -129,11 +129,44 @@ class RayBackend:
             self.ray.shutdown()
 
 
+class InlineBackend:
+    """One worker: the tasks run in this process, one after the other (no process start, no
+    second import of torch: the runner then costs next to nothing over the pipeline itself)."""
+
+    name = "local"
+    slots = 1
+
+    def __init__(self, threads: int):
+        from identlam.runner.cell import set_threads
+
+        set_threads(threads)
+
+    def submit(self, task: dict) -> Any:
+        return _Finished(execute(task))
+
+    def wait(self, handles: list, timeout: float) -> list:
+        return handles[:1]
+
+    def result(self, handle: Any) -> dict:
+        return handle.result
+
+
+    def close(self) -> None:
+        pass
+
+
+class _Finished:
+    """The handle of a task that ran inline (hashable by identity, like a future)."""
+
+    def __init__(self, result: dict):
+        self.result = result
+
+
 def make_backend(name: str, workers: int, threads: int, gpus: float | str, address: str | None):
     if name == "local":
         if address:
             raise ConfigError("--address is for --backend ray")
-        return LocalBackend(workers, threads)
+        return InlineBackend(threads) if workers == 1 else LocalBackend(workers, threads)
     if name == "ray":
         return RayBackend(workers, threads, gpus, address)
     raise ConfigError(f"--backend: expected local or ray, got {name!r}")
@@ -159,7 +192,7 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
                     progress.finish(task, errors[tid], None, done)
                     _record_failure(task, errors[tid])
             elif not any(d in waiting or d in {t["id"] for t in running.values()} for d in task["deps"]):
-                if len(running) < backend.slots * 2:  # a small queue keeps every slot busy
+                if len(running) < backend.slots * (2 if backend.slots > 1 else 1):  # a queue keeps slots busy
                     del waiting[tid]
                     task["started"] = time.time()
                     running[backend.submit(task)] = task
@@ -260,5 +293,10 @@ def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", 
         finally:
             engine.close()
         failed = {k: v for k, v in errors.items() if any(t["id"] == k and t["kind"] == "cell" for t in tasks)}
+    ids = {c.run_id for c in exp.cells}
+    stale = [p.name for p in (out / "runs").glob("*/done") if p.parent.name not in ids]
+    if stale:
+        echo(f"note: {len(stale)} finished run(s) in {out / 'runs'} are not in this config (an earlier version of "
+             "it?); they stay in results.csv until their folders are deleted")
     write_results(out)
     return {"total": total, "finished_before": finished, "ran": total - finished, "failed": failed}
