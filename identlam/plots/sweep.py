@@ -22,11 +22,12 @@ LABELS = {
 
 
 def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] | None = None,
-               x: str | None = None, hue: str | None = None, title: str = "") -> list[Path]:
+               x: str | None = None, hue: str | None = None, title: str = "",
+               orders: dict[str, list] | None = None) -> list[Path]:
     """Write ``stem.png`` and ``stem.pdf``; returns their paths.
 
     ``x`` and ``hue`` default to the grid columns that vary (the first two), ``metrics`` to all
-    in the table's order.
+    in the table's order; ``orders`` gives the order of a column's values (e.g. the config's).
     """
     import matplotlib
 
@@ -43,8 +44,15 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
     for col in (x, hue):
         if col:
             data[col] = data[col].astype(str)
-    order = list(dict.fromkeys(data[x]))
-    hue_order = list(dict.fromkeys(data[hue])) if hue else None
+    orders = orders or {}
+
+    def ordered(col: str) -> list[str]:
+        present = list(dict.fromkeys(data[col]))
+        wanted = [str(v) for v in orders.get(col, []) if str(v) in present]
+        return wanted + [v for v in present if v not in wanted]
+
+    order = ordered(x)
+    hue_order = ordered(hue) if hue else None
     seeds = data["seed"].nunique()
     sns.set_theme(style="whitegrid", context="notebook")
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 3.8), squeeze=False)
@@ -66,7 +74,7 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
                    frameon=False)
     fig.suptitle(f"{title}{' — ' if title else ''}bars: mean over {seeds} seeds, whiskers: 95% bootstrap "
                  f"interval, dots: seeds", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 0.86 if hue else 1, 0.95))
+    fig.tight_layout(rect=(0, 0, 0.9 if hue else 1, 0.95))
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []

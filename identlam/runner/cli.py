@@ -44,7 +44,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_figure and not table.empty:
         from identlam.plots import plot_sweep
 
-        png, pdf = plot_sweep(table, out / "figures" / "summary", metrics=exp.metrics or None, title=exp.name)
+        orders = {col: list(dict.fromkeys(c.params.get(col) for c in exp.cells)) for col in exp.columns}
+        png, pdf = plot_sweep(table, out / "figures" / "summary", metrics=exp.metrics or None, title=exp.name,
+                              orders=orders)
         print(f"figure: {png} and {pdf.name}")
     for run_id, error in status["failed"].items():
         print(f"FAILED {run_id}: {error} (log: {out / 'runs' / '.tmp' / run_id / 'run.log'})")

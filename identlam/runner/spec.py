@@ -22,12 +22,12 @@ from typing import Any
 
 from identlam import config as config_mod
 from identlam.errors import ConfigError
+from identlam.runner.checks import (Errors, check_cell, check_data, check_method, check_overrides,
+                                    check_regions, flatten)
 
 STAGES = ("train", "relabel", "bc", "decode", "evaluate")
-SOURCES = ("synthetic", "collect", "file")
 TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threads", "gpus", "set", "data",
             "methods", "grid", "evaluate"}
-DATA_KEYS = {"source", "env", "episodes", "steps", "seed", "params", "path", "regions", "policy"}
 RESERVED_AXES = ("data", "method", "zip")
 ENV_PREFIX = "env."  # grid axes over the data source's generator parameters
 
@@ -69,30 +69,6 @@ def digest(obj: Any, n: int = 12) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
 
-def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
-    """``{"model": {"entropy": {"weight": [..]}}}`` -> ``{"model.entropy.weight": [..]}``."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and key != "zip":
-            out.update(flatten(value, dotted + "."))
-        else:
-            out[dotted] = value
-    return out
-
-
-class _Errors:
-    def __init__(self, path: Path):
-        self.path, self.lines = path, []
-
-    def add(self, key: str, message: str) -> None:
-        self.lines.append(f"{self.path}: {key}: {message}")
-
-    def raise_if_any(self) -> None:
-        if self.lines:
-            raise ConfigError("\n".join(dict.fromkeys(self.lines)))
-
-
 def load_experiment(path: str | Path) -> Experiment:
     """Read, validate and expand ``path``; every bad field is one line of the raised ConfigError."""
     path = Path(path)
@@ -102,7 +78,7 @@ def load_experiment(path: str | Path) -> Experiment:
         raw = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    errors = _Errors(path)
+    errors = Errors(path)
     for key in raw:
         if key not in TOP_KEYS:
             errors.add(key, f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
@@ -144,12 +120,12 @@ def load_experiment(path: str | Path) -> Experiment:
     if not methods:
         errors.add("methods", "no method: add a [methods.NAME] table with preset = \"...\"")
     for dname, source in data.items():
-        _check_data(f"data.{dname}", source, path, errors)
+        check_data(f"data.{dname}", source, path, errors)
     for mname, method in methods.items():
-        _check_method(f"methods.{mname}", method, scale, errors)
-    _check_overrides("set", common, "lapo-entropy", scale, errors)
+        check_method(f"methods.{mname}", method, scale, errors)
+    check_overrides("set", common, "lapo-entropy", scale, errors)
     if "regions" in evaluate:
-        _check_regions("evaluate.regions", evaluate["regions"], errors)
+        check_regions("evaluate.regions", evaluate["regions"], errors)
 
     grids = raw.get("grid", {})
     grids = grids if isinstance(grids, list) else [grids]
@@ -188,17 +164,17 @@ def load_experiment(path: str | Path) -> Experiment:
         run_values = {k: v for k, v in combo.items() if k not in RESERVED_AXES and not k.startswith(ENV_PREFIX)}
         method = methods[mname]
         overrides = {**common, **flatten(method.get("set", {})), **run_values}
-        _check_overrides("grid", run_values, method.get("preset", "lapo-entropy"), scale, errors)
+        check_overrides("grid", run_values, method.get("preset", "lapo-entropy"), scale, errors)
         source = copy.deepcopy(data[dname])
         if env_params:
             if source.get("source") == "file":
                 errors.add("grid", f"env.* axes need a generated source; data.{dname} is a file")
                 continue
             source["params"] = {**source.get("params", {}), **env_params}
-            _check_data(f"grid (data.{dname} with {env_params})", source, path, errors)
+            check_data(f"grid (data.{dname} with {env_params})", source, path, errors)
         ready.append(({"data": dname, "method": mname, **combo}, source, method, overrides, combo_seeds))
         if not errors.lines:
-            _check_cell("grid" if run_values else f"methods.{mname}", overrides, method["preset"], scale, errors)
+            check_cell("grid" if run_values else f"methods.{mname}", overrides, method["preset"], scale, errors)
     errors.raise_if_any()
     for params, source, method, overrides, combo_seeds in ready:
         for seed in combo_seeds:
@@ -265,7 +241,7 @@ def _find(tree: dict, leaf: str, default: Any) -> Any:
     return default
 
 
-def _expand(grid: dict, where: str, errors: _Errors) -> list[dict[str, Any]]:
+def _expand(grid: dict, where: str, errors: Errors) -> list[dict[str, Any]]:
     """Product of the axes, with the ``zip`` table's equal-length lists varied together as one axis."""
     before = len(errors.lines)
     axes = flatten({k: v for k, v in grid.items() if k != "zip"})
@@ -297,137 +273,16 @@ def _seed_list(seeds: Any) -> bool:
         isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
 
 
-def _only(table: dict, what: str, errors: _Errors) -> str | None:
+def _only(table: dict, what: str, errors: Errors) -> str | None:
     if len(table) <= 1:
         return next(iter(table), None)
     errors.add(f"grid.{what}", f"several {what} entries are defined ({', '.join(table)}): list the ones to run")
     return None
 
 
-def _typed(raw: dict, key: str, kind: type, default: Any, errors: _Errors) -> Any:
+def _typed(raw: dict, key: str, kind: type, default: Any, errors: Errors) -> Any:
     value = raw.get(key, default)
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         errors.add(key, f"expected {kind.__name__}, got {value!r}")
         return default
     return value
-
-
-def _check_data(where: str, source: Any, path: Path, errors: _Errors) -> None:
-    if not isinstance(source, dict):
-        errors.add(where, "expected a table")
-        return
-    for key in source:
-        if key not in DATA_KEYS:
-            errors.add(f"{where}.{key}", f"unknown key (known: {', '.join(sorted(DATA_KEYS))})")
-    kind = source.get("source")
-    if kind not in SOURCES:
-        errors.add(f"{where}.source", f"expected one of {', '.join(SOURCES)}, got {kind!r}")
-        return
-    if "regions" in source:
-        _check_regions(f"{where}.regions", source["regions"], errors)
-    if kind == "file":
-        file = Path(source.get("path", ""))
-        file = file if file.is_absolute() else path.parent / file
-        if "path" not in source or not file.is_file():
-            errors.add(f"{where}.path", f"dataset file '{source.get('path')}' does not exist")
-        else:
-            from identlam.train.rundir import fingerprint
-
-            source["path"], source["sha256"] = str(file.resolve()), fingerprint(file)["sha256"]
-        return
-    for key in ("episodes", "steps"):
-        value = source.get(key, 100)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
-            errors.add(f"{where}.{key}", f"expected an integer >= 2, got {value!r}")
-    seed = source.get("seed", 0)
-    if seed != "run" and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        errors.add(f"{where}.seed", f"expected an integer >= 0 or \"run\" (the run's seed), got {seed!r}")
-    params = source.get("params", {})
-    if not isinstance(params, dict):
-        errors.add(f"{where}.params", "expected a table of generator parameters")
-        return
-    if not isinstance(source.get("env"), str):
-        errors.add(f"{where}.env", f"expected an environment id, got {source.get('env')!r}")
-    elif kind == "synthetic":
-        import synthetic
-        from synthetic.errors import SyntheticError
-
-        try:
-            synthetic.make(source["env"], **params)
-        except SyntheticError as err:
-            errors.add(f"{where}.{'env' if 'env' in str(err).split(':')[0] else 'params'}", str(err))
-    elif kind == "collect":
-        import identlam.envs as envs
-        from identlam.errors import IdentlamError
-
-        try:
-            envs.check_env_id(source["env"])
-        except IdentlamError as err:
-            errors.add(f"{where}.env", str(err))
-            return
-        policy = source.get("policy", "behaviour")
-        known = envs.policies(source["env"])
-        if known and policy not in known:
-            errors.add(f"{where}.policy", f"unknown policy {policy!r} for {source['env']} (known: {', '.join(known)})")
-
-
-def _check_method(where: str, method: Any, scale: str, errors: _Errors) -> None:
-    from identlam.presets import PRESET_NAMES
-
-    if not isinstance(method, dict):
-        errors.add(where, "expected a table with preset = \"...\"")
-        return
-    for key in method:
-        if key not in ("preset", "set"):
-            errors.add(f"{where}.{key}", "unknown key (known: preset, set)")
-    if method.get("preset") not in PRESET_NAMES:
-        errors.add(f"{where}.preset", f"unknown preset {method.get('preset')!r} (known: {', '.join(PRESET_NAMES)})")
-        method["preset"] = "lapo-entropy"
-    if not isinstance(method.get("set", {}), dict):
-        errors.add(f"{where}.set", "expected a table of run-config fields")
-        method["set"] = {}
-    _check_overrides(f"{where}.set", flatten(method.get("set", {})), method["preset"], scale, errors)
-
-
-def _check_overrides(where: str, overrides: dict, preset: str, scale: str, errors: _Errors) -> None:
-    """Each dotted path on its own (so every bad one is named), with the run config's own checks."""
-    from identlam.presets import get_preset
-
-    base = get_preset(preset, scale)
-    for key, value in overrides.items():
-        try:
-            config_mod.resolve_key(type(base), key)
-        except ConfigError as err:
-            unknown = "unknown" in str(err)
-            errors.add(f"{where}.{key}", f"not a run-config field (see `identlam presets {preset} --fields`)"
-                       if unknown else str(err).replace("--set key", "key"))
-            continue
-        try:
-            config_mod.apply_overrides(base, {key: value})
-        except ConfigError as err:
-            # a rule between fields (naming another key) may be met by the rest of the cell's
-            # settings: the whole cell is checked once every field passed on its own
-            if f"'{config_mod.resolve_key(type(base), key)}'" in str(err):
-                errors.add(f"{where}.{key}", str(err))
-
-
-def _check_cell(where: str, overrides: dict, preset: str, scale: str, errors: _Errors) -> None:
-    from identlam.presets import get_preset
-
-    try:
-        config_mod.apply_overrides(get_preset(preset, scale), overrides)
-    except ConfigError as err:
-        errors.add(where, str(err))
-
-
-def _check_regions(where: str, spec: Any, errors: _Errors) -> None:
-    from identlam.errors import IdentlamError
-
-    try:
-        from identlam.metrics.regions import parse_regions
-    except ImportError:
-        from identlam.train.regions import parse_regions
-    try:
-        parse_regions(str(spec))
-    except IdentlamError as err:
-        errors.add(where, str(err))

@@ -68,10 +68,11 @@ def test_killed_sweep_resumes_to_the_same_table(tiny_reference, tiny_toml, tmp_p
 
 
 def test_shared_lam_stage_once_and_a_failed_cell_recorded(tmp_path):
-    # two bc budgets share one LAM stage; laom-sup without labels fails at stage 1, in one line
+    # two bc budgets share one LAM stage; laom-sup asking for more labelled trajectories than
+    # the data has fails at stage 1 (only the data can tell), in one line
     text = TINY.replace('stages = ["train", "relabel", "evaluate"]', 'stages = ["train", "relabel", "bc", "evaluate"]')
     text = text.replace('[grid]\nmethod = ["entropy", "lambda0"]',
-                        '[methods.sup]\npreset = "laom-sup"\nset = { labels = 0 }\n\n'
+                        '[methods.sup]\npreset = "laom-sup"\nset = { labels = 100 }\n\n'
                         '[[grid]]\nmethod = ["entropy"]\n"bc.steps" = [3, 6]\n[[grid]]\nmethod = ["sup"]\n')
     text = text.replace("seeds = [0, 1]", "seeds = [0]")
     out = tmp_path / "store"
