@@ -150,18 +150,19 @@ def plot_claims(outcomes: Sequence, stem: str | Path) -> list[Path]:
     for ax, outcome in zip(axes[:, 0], tested):
         test, claim = outcome.test, outcome.claim
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.plot(outcome.diffs, [0] * len(outcome.diffs), "o", color="black", markersize=3.5, alpha=0.7)
-        ax.errorbar([test.mean_diff], [0], xerr=[[test.mean_diff - test.lo], [test.hi - test.mean_diff]],
+        ax.plot(outcome.diffs, [-0.35] * len(outcome.diffs), "o", color="black", markersize=3.5, alpha=0.7)
+        ax.errorbar([test.mean_diff], [0.2], xerr=[[test.mean_diff - test.lo], [test.hi - test.mean_diff]],
                     fmt="D", color=colors[test.verdict], markersize=6, capsize=4, linewidth=1.8)
         span = max(abs(v) for v in (*outcome.diffs, test.lo, test.hi)) or 1.0
         ax.set_xlim(-1.15 * span, 1.15 * span)
         ax.set_yticks([])
+        ax.set_ylim(-0.8, 0.7)
         claimed = "> 0" if claim.direction == "greater" else "< 0"
         ax.set_title(f"{claim.experiment} / {claim.id}: {claim.describe()}\n"
                      f"claimed difference {claimed}; n = {test.n_pairs} seeds, p = {test.p_value:.3g} "
                      f"({test.method}): {test.verdict}", fontsize=8.5, loc="left")
         ax.tick_params(axis="x", labelsize=8)
-    axes[-1, 0].set_xlabel("difference A - B in the metric's units (dots: seeds; diamond: mean, 95% paired bootstrap interval)",
+    axes[-1, 0].set_xlabel("A - B (or A - threshold) in the metric's units; dots: seeds; diamond: mean with 95% paired bootstrap interval",
                            fontsize=8.5)
     fig.tight_layout()
     paths = _save(fig, Path(stem))
