@@ -125,6 +125,11 @@ def claims_section(outcomes: list[Outcome], out: Path) -> list[str]:
         rows.append([f"**{o.claim.id}**: {o.claim.text}", config_ref(o.claim.experiment, out),
                      f"{o.claim.predicted} ({o.claim.describe()})", measured(o), verdict])
     lines += [markdown_table(["claim", "config", "predicted", "measured", "verdict"], rows), ""]
+    few = sorted({o.test.n_pairs for o in outcomes if o.status == "tested" and 2.0 ** -o.test.n_pairs >= 0.05})
+    if few:
+        lines += [f"With n paired seeds the smallest possible exact p-value is 2^-n: claims tested on "
+                  f"{' or '.join(map(str, few))} seeds cannot reach p < 0.05 whatever the effect; at least 5 "
+                  "seeds (all agreeing) are needed, more to be robust to one disagreeing seed.", ""]
     if any(o.status == "tested" for o in outcomes):
         n = sum(o.status == "tested" for o in outcomes)
         lines += ["![claims](figures/claims.png)", "",
@@ -137,8 +142,10 @@ def claims_section(outcomes: list[Outcome], out: Path) -> list[str]:
 def experiment_section(exp: Experiment, figure: int, number: int, claims: list[Claim], out: Path) -> list[str]:
     t = exp.table
     stores = ", ".join(f"`{s}`" for s in exp.stores)
+    copies = ", ".join(f"`{s / 'experiment.toml'}`" for s in exp.stores if (s / "experiment.toml").is_file())
     lines = [f"### {exp.name}", "",
-             f"Config {config_ref(exp.name, out)}; results store {stores}: {t['run_id'].nunique()} finished "
+             f"Config {config_ref(exp.name, out)}{f' (as run: {copies})' if copies else ''}; "
+             f"results store {stores}: {t['run_id'].nunique()} finished "
              f"runs, {seeds_phrase(t)} per condition.", ""]
     ids = [c.id for c in claims if c.experiment == exp.name]
     lines += [f"Claims: {', '.join(ids)}." if ids else "No claim of the claims file concerns this experiment.", ""]
