@@ -115,15 +115,18 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
                              squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         part = data[data["metric"] == metric]
-        sns.barplot(part, x=x, y="value", hue=hue, order=order, hue_order=hue_order, errorbar=("ci", 95),
+        # a condition without this metric gets no slot (an empty slot would read as 0)
+        present = [o for o in order if o in set(part[x])] if not hue else order
+        sns.barplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, errorbar=("ci", 95),
                     n_boot=N_BOOT, seed=0, ax=ax, alpha=0.8, capsize=0.12, err_kws={"linewidth": 1.2},
                     legend=bool(hue))
         with _fixed_jitter():
-            sns.stripplot(part, x=x, y="value", hue=hue, order=order, hue_order=hue_order, dodge=bool(hue),
+            sns.stripplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, dodge=bool(hue),
                           palette="dark:black" if hue else None, color=None if hue else "black", size=3,
                           jitter=0.08, ax=ax, legend=False)
         ax.set_title(LABELS.get(metric, metric), fontsize=10)
         ax.set_xlabel("" if x == "condition" else x)
+        ax.tick_params(axis="x", labelsize=8.5 if x == "condition" else 9.5)
         ax.set_ylabel(metric, fontsize=9)
         if ax.get_legend() is not None:
             ax.get_legend().remove()
