@@ -1,7 +1,5 @@
 """The categorical bottleneck: exact expectation over codes, entropy terms, their gradients."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
