@@ -1,6 +1,8 @@
 """Subcommands ``presets``, ``train``, ``relabel``, ``bc``, ``decode``, ``evaluate``, ``pipeline``.
 
-Heavy libraries (torch) are imported inside the handlers so ``identlam --help`` stays fast.
+Argument parsing and printing only: each handler calls a ``run_<stage>`` function of
+``identlam.train``. Heavy libraries (torch) are imported inside the handlers so
+``identlam --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+from identlam.argtypes import field_int, input_file, output_dir, positive_int
 
 
 REGIONS_HELP = ("state regions of the offline report: kmeans:K (default kmeans:16), threshold:DIM:VALUE "
@@ -26,7 +30,8 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("train", help="stage 1: train the latent action model (or a baseline) into RUN",
                               description="Creates RUN/config.json (preset or --config, then flags, then --set) "
-                                          "and trains; rerunning resumes from the last checkpoint.")
+                                          "and trains; rerunning resumes from the last checkpoint. One command "
+                                          "at a time per RUN: a second one stops with an error.")
     _run_arguments(p)
     p.set_defaults(func=cmd_train)
 
@@ -34,36 +39,65 @@ def register(subparsers) -> None:
                        ("bc", "stage 3: latent behaviour cloning -> RUN/policy.pt"),
                        ("decode", "stage 4: latent -> true action decoder on the label split -> RUN/decoder.pt")):
         p = subparsers.add_parser(name, help=text, description=text + " (skipped when done, resumed when interrupted)")
-        p.add_argument("run", metavar="RUN", help="run directory made by `identlam train`")
+        p.add_argument("run", metavar="RUN", type=existing_run, help="run directory made by `identlam train`")
+        _threads_argument(p)
         p.set_defaults(func=cmd_stage, stage=name)
 
-    p = subparsers.add_parser("evaluate", help="stage 5: identifiability report and online return -> RUN/metrics.json")
-    p.add_argument("run", metavar="RUN", help="run directory")
-    p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes of the config)")
+    p = subparsers.add_parser("evaluate", help="stage 5: identifiability report and online return -> RUN/metrics.json",
+                              description="Writes RUN/metrics.json and RUN/report.md (the same results as tables): "
+                                          "the offline identifiability report on held-out trajectories and, for "
+                                          "synthetic data, the online return of the decoded policy.")
+    p.add_argument("run", metavar="RUN", type=existing_run, help="run directory")
+    p.add_argument("--episodes", type=positive_int, default=None,
+                   help="online episodes (default: eval.episodes of the config)")
     p.add_argument("--regions", default=None, metavar="SPEC", help=REGIONS_HELP)
+    _threads_argument(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser("pipeline", help="all stages: train, relabel, bc, decode, evaluate (rerun resumes)",
-                              description="Runs every stage into RUN; finished stages are skipped, "
-                                          "interrupted ones resume from their checkpoint.")
+                              description="Runs every stage into RUN and prints each stage's budget at start; "
+                                          "finished stages are skipped, interrupted ones resume from their "
+                                          "checkpoint. --steps sets train.steps only: bc and decode keep "
+                                          "bc.steps and decoder.steps (change them with --set).")
     _run_arguments(p)
-    p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes)")
+    p.add_argument("--episodes", type=positive_int, default=None, help="online episodes (default: eval.episodes)")
     p.add_argument("--regions", default=None, metavar="SPEC", help=REGIONS_HELP)
     p.set_defaults(func=cmd_pipeline)
 
 
+def existing_run(text: str):
+    """A run directory: a directory holding config.json."""
+    from pathlib import Path
+
+    p = Path(text)
+    if p.exists() and not p.is_dir():
+        raise argparse.ArgumentTypeError(f"'{p}' is a file, not a run directory")
+    if not (p / "config.json").is_file():
+        raise argparse.ArgumentTypeError(f"'{p}' has no config.json; create the run with `identlam train --out {p}`")
+    return p
+
+
 def _run_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, metavar="FILE.h5", help="dataset (identlam-1 or LAOM HDF5)")
+    p.add_argument("--data", required=True, type=input_file, metavar="FILE.h5", help="dataset (identlam-1 or LAOM HDF5)")
     p.add_argument("--method", default=None, metavar="PRESET", help="preset name (`identlam presets`)")
-    p.add_argument("--out", required=True, metavar="RUN", help="run directory")
-    p.add_argument("--config", default=None, metavar="FILE", help="config JSON (`identlam presets NAME`, or RUN/config.json)")
+    p.add_argument("--out", required=True, type=output_dir, metavar="RUN", help="run directory")
+    p.add_argument("--config", default=None, type=input_file, metavar="FILE",
+                   help="config JSON (`identlam presets NAME`, or RUN/config.json)")
     p.add_argument("--scale", default="cpu", choices=("cpu", "paper"), help="preset scale")
-    p.add_argument("--labels", type=int, default=None, metavar="N_TRAJ", help="label budget in trajectories")
-    p.add_argument("--steps", type=int, default=None, help="stage-1 updates (train.steps)")
-    p.add_argument("--seed", type=int, default=None, help="run seed")
+    p.add_argument("--labels", type=field_int("labels", 0), default=None, metavar="N_TRAJ", help="label budget in trajectories")
+    p.add_argument("--steps", type=field_int("train.steps", 1), default=None,
+                   help="stage-1 (train) updates, train.steps; bc.steps and decoder.steps are unchanged")
+    p.add_argument("--seed", type=field_int("seed", 0), default=None, help="run seed")
     p.add_argument("--device", default=None, help="auto (CUDA + bf16 when present), cpu, cuda, cuda:N")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field, e.g. --set model.entropy_weight=0.3 (repeatable)")
+    _threads_argument(p)
+
+
+def _threads_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                   help="torch CPU threads (default: chosen from the model's work per step and the cores "
+                        "available; recorded in RUN/log.jsonl)")
 
 
 def _create_run(args):
@@ -72,7 +106,12 @@ def _create_run(args):
 
     cfg = make_config(args.data, args.method, config_file=args.config, scale=args.scale, labels=args.labels,
                       steps=args.steps, seed=args.seed, device=args.device, overrides=args.overrides)
-    return RunDir.create(args.out, cfg, args.data)
+    run = RunDir.create(args.out, cfg, args.data)
+    with run.open_dataset() as ds:  # budgets that need the data: refused before any work
+        from identlam.train.stage import check_budgets
+
+        check_budgets(cfg, ds)
+    return run
 
 
 def cmd_presets(args) -> int:
@@ -103,8 +142,11 @@ def _first_sentence(doc: str) -> str:
 def cmd_train(args) -> int:
     from identlam.train.stage_train import run_train
 
-    run = _create_run(args)
-    run_train(run)
+    from identlam.io import directory_lock
+
+    with directory_lock(args.out, "run"):  # held from the config's creation to the end of training
+        run = _create_run(args)
+        run_train(run, threads=args.threads)
     print(f"train: {run.output('train')}")
     return 0
 
@@ -116,7 +158,7 @@ def cmd_stage(args) -> int:
     from identlam.train.stage_relabel import run_relabel
 
     run = RunDir(args.run)
-    {"relabel": run_relabel, "bc": run_bc, "decode": run_decode}[args.stage](run)
+    {"relabel": run_relabel, "bc": run_bc, "decode": run_decode}[args.stage](run, threads=args.threads)
     print(f"{args.stage}: {run.output(args.stage)}")
     return 0
 
@@ -126,7 +168,7 @@ def cmd_evaluate(args) -> int:
     from identlam.train.rundir import RunDir
 
     run = RunDir(args.run)
-    _summarize(run_evaluate(run, args.episodes, regions=args.regions), run)
+    _summarize(run_evaluate(run, args.episodes, regions=args.regions, threads=args.threads), run)
     return 0
 
 
@@ -136,13 +178,17 @@ def cmd_pipeline(args) -> int:
 
     if args.regions is not None:
         parse_regions(args.regions)  # a bad spec fails before training, not after
-    run = _create_run(args)
-    _summarize(run_pipeline(run, args.episodes, regions=args.regions), run)
+    from identlam.io import directory_lock
+
+    with directory_lock(args.out, "run"):
+        run = _create_run(args)
+        report = run_pipeline(run, args.episodes, regions=args.regions, threads=args.threads)
+    _summarize(report, run)
     return 0
 
 
 def _summarize(report: dict, run) -> None:
-    print(f"evaluate: {run.output('evaluate')}")
+    print(f"evaluate: {run.output('evaluate')} (tables: {run.path / 'report.md'})")
     offline = (report.get("offline") or {}).get("score") or {}
     for key in ("ami", "used_codes", "hungarian_global", "hungarian_per_region", "hungarian_gap",
                 "action_probe_accuracy", "action_probe_r2"):
