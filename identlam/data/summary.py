@@ -173,7 +173,7 @@ def _vec(values: list[float]) -> str:
     return " ".join(f"{v:8.3g}" for v in values)
 
 
-# What each assumption of research/theory.md §4 asks, for the table's readers.
+# What each identifiability assumption asks, for the table's readers.
 ASSUMPTION_NAMES = {
     "A1": "continuity of the transition",
     "A2": "injectivity in the action",
@@ -188,7 +188,7 @@ def format_assumptions(report: dict | None) -> list[str]:
     if not report:
         return ["assumptions  (none recorded: not a synthetic dataset)"]
     width = max(len(v) for v in ASSUMPTION_NAMES.values())
-    lines = ["assumptions  (research/theory.md §4; measured on the environment)",
+    lines = ["assumptions  (of the identifiability theorem; measured on the environment)",
              f"  {'name':<6} {'asks':<{width}} {'holds':<6} measured"]
     for name, entry in report.items():
         asks = ASSUMPTION_NAMES.get(name, "")

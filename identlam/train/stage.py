@@ -82,7 +82,12 @@ class StageContext:
 
     def use_threads(self, modules, batch_size: int) -> int:
         """Set torch's threads for training ``modules`` at ``batch_size`` and record the choice."""
-        n, why = choose_threads(self.requested_threads, step_flops(modules, batch_size, tuple(self.ds.obs_shape)))
+        earlier = [e["threads"] for e in self.run.log.events("threads") if e.get("of") == self.name]
+        # checkpoints are deleted when a stage finishes: any left belong to this stage, interrupted
+        resuming = any((self.run.path / "checkpoints").glob("*.pt"))
+        resumed_with = earlier[-1] if earlier and resuming else None
+        flops = step_flops(modules, batch_size, tuple(self.ds.obs_shape))
+        n, why = choose_threads(self.requested_threads, flops, resumed_with)
         torch.set_num_threads(n)
         self.threads = n
         self.run.log.append({"event": "threads", "of": self.name, "threads": n, "reason": why,

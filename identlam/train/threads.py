@@ -2,12 +2,16 @@
 
 torch's default (one thread per core) is a poor fit for this package's typical networks: a
 small MLP's matmuls take microseconds, so each step is dominated by thread hand-offs, and when
-another process shares the cores a waiting thread spins against it (measured 20-30x slower
-than one thread on 2 shared cores; ``benchmarks/threads.py`` prints the ratio). The default is
-therefore chosen from the work of one step: one thread below :data:`FLOPS_PER_THREAD`, then one
-more thread per :data:`FLOPS_PER_THREAD`, never more than the cores this process may run on.
-The choice depends only on the model, the batch and the cores, so a resumed run makes the same
-one. ``--threads N`` (or ``OMP_NUM_THREADS``) overrides it.
+another process takes a core, torch's threads wait for the one that lost it (measured on 2
+cores with one competing process: 10-15x slower with 2 threads than with 1, for vector and for
+32 px image models alike; ``benchmarks/threads.py`` prints the ratio). The default is therefore
+one thread per :data:`FLOPS_PER_THREAD` of work per step, at least one, and at most the cores
+this process may run on minus one (left to the other processes of a shared machine).
+
+The thread count changes floating-point summation order, so the choice must not depend on the
+machine's momentary load: it depends only on the model, the batch and the cores, and a resumed
+stage reuses the count recorded in ``RUN/log.jsonl`` when it started, so that it continues
+bit-identically. ``--threads N`` (or ``OMP_NUM_THREADS``) overrides it.
 """
 
 from __future__ import annotations
@@ -49,11 +53,12 @@ def step_flops(modules: Iterable[torch.nn.Module], batch_size: int, obs_shape: t
 
 
 def default_threads(flops: float, cores: int) -> int:
-    return int(max(1, min(cores, math.floor(flops / FLOPS_PER_THREAD) or 1)))
+    return int(max(1, min(cores - 1, math.floor(flops / FLOPS_PER_THREAD))))
 
 
-def choose_threads(requested: int | None, flops: float) -> tuple[int, str]:
-    """The thread count and why: ``requested`` (``--threads``), ``OMP_NUM_THREADS``, or the default."""
+def choose_threads(requested: int | None, flops: float, resumed_with: int | None = None) -> tuple[int, str]:
+    """The thread count and why: ``requested`` (``--threads``), ``OMP_NUM_THREADS``, the count a
+    resumed stage started with (``resumed_with``), or the default."""
     if requested is not None:
         if int(requested) < 1:
             raise ConfigError(f"--threads: must be >= 1, got {requested}")
@@ -61,5 +66,7 @@ def choose_threads(requested: int | None, flops: float) -> tuple[int, str]:
     env = os.environ.get("OMP_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) >= 1:
         return int(env), "OMP_NUM_THREADS"
+    if resumed_with is not None:
+        return int(resumed_with), "as when the stage started (resume)"
     cores = available_cores()
     return default_threads(flops, cores), f"default for {flops / 1e9:.2g} GFLOP/step on {cores} core(s)"
