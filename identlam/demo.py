@@ -56,6 +56,11 @@ def run_demo(out_dir: str | Path, *, steps: int | None = None, overrides: Sequen
     from identlam.train.pipeline import make_config, run_pipeline
     from identlam.train.rundir import RunDir
 
+    from identlam.config import apply_overrides
+    from identlam.presets import get_preset
+
+    # a bad --set is refused before the dataset is generated (the demo's data are vectors)
+    apply_overrides(get_preset(DEMO_METHOD, "cpu", "vector"), [*DEMO_OVERRIDES, *overrides])
     out = Path(out_dir)
     data = out / "pointmass.h5"
     if not data.is_file():

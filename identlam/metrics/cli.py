@@ -8,8 +8,10 @@ the run directory itself) with ``z`` and optionally ``codes`` (N,) and ``probs``
 from __future__ import annotations
 
 import argparse
+import zipfile
 from pathlib import Path
 
+from identlam.argtypes import output_file
 from identlam.errors import IdentlamError
 
 SUMMARY_ORDER = (
@@ -32,7 +34,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--latents", required=True, help="Z.npy, RUN/latents.npz, or a run directory holding latents.npz")
     p.add_argument("--data", required=True, help="dataset file (.h5) the latents were computed on")
-    p.add_argument("--out", default=None, help="write the full report as JSON here (atomic)")
+    p.add_argument("--out", default=None, type=output_file, help="write the full report as JSON here (atomic)")
     p.add_argument("--seed", type=int, default=0, help="seed for regions, splits and kNN jitter")
     p.add_argument("--regions", type=int, default=16, help="k-means state regions for continuous states")
     p.add_argument("--states", choices=("auto", "discrete", "continuous"), default="auto",
@@ -52,12 +54,16 @@ def load_latents(path: str | Path) -> dict:
         raise IdentlamError(f"--latents: {path} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise IdentlamError(f"--latents: {path} is not a .npy/.npz file ({str(exc).splitlines()[0]})") from None
     if isinstance(loaded, np.ndarray):
-        return {"z": loaded, "codes": None, "probs": None}
+        return {"z": loaded, "codes": None, "probs": None, "data_fingerprint": None}
     with loaded:
-        out = {key: (loaded[key] if key in loaded.files else None) for key in ("z", "codes", "probs")}
+        try:
+            out = {key: (loaded[key] if key in loaded.files else None)
+                   for key in ("z", "codes", "probs", "data_fingerprint")}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise IdentlamError(f"--latents: {path} is damaged ({type(exc).__name__})") from None
     if out["z"] is None and out["codes"] is None:
         found = ", ".join(loaded.files) or "nothing"
         raise IdentlamError(f"--latents: {path} holds neither 'z' nor 'codes' (found {found})")
@@ -68,11 +74,13 @@ def compute_report(latents_path, data_path, *, seed: int = 0, n_regions: int = 1
     """The desiderata :class:`MetricResult` of the latents in ``latents_path`` on ``data_path``."""
     from identlam.data import open_dataset
     from identlam.data.privileged import privileged
+    from identlam.fingerprint import check_same_data
     from identlam.metrics.desiderata import desiderata
 
     lat = load_latents(latents_path)
     with open_dataset(data_path) as ds:
         table = privileged(ds).transition_table()
+    check_same_data(lat["data_fingerprint"], data_path, f"--latents {latents_path}")
     n = len(table)
     for key in ("z", "codes", "probs"):
         if lat[key] is not None and len(lat[key]) != n:
