@@ -16,6 +16,7 @@ Stage outputs record the dataset's fingerprint (:mod:`identlam.fingerprint`) thr
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any, Callable
@@ -39,16 +40,10 @@ def as_run(run: RunDir | str | Path) -> RunDir:
 
 def stage_schedule(cfg, stage: str) -> Schedule:
     """The optimization schedule of a training stage (``train``, ``bc`` or ``decode``), validated."""
-    t = cfg.train
-    if stage == "train":
-        schedule = Schedule(steps=t.steps, lr=t.lr, weight_decay=t.weight_decay, warmup_steps=t.warmup_steps,
-                            schedule=t.schedule, grad_clip=t.grad_clip, checkpoint_every=t.checkpoint_every,
-                            log_every=t.log_every)
-        where = "train"
-    else:
-        part = cfg.bc if stage == "bc" else cfg.decoder
-        where = "bc" if stage == "bc" else "decoder"
-        schedule = Schedule(steps=part.steps, lr=part.lr, checkpoint_every=t.checkpoint_every, log_every=t.log_every)
+    where = {"train": "train", "bc": "bc", "decode": "decoder"}[stage]
+    part, t = getattr(cfg, where), cfg.train
+    schedule = Schedule(steps=part.steps, **dataclasses.asdict(part.optim), checkpoint_every=t.checkpoint_every,
+                        log_every=t.log_every)
     schedule.validate(where)
     return schedule
 

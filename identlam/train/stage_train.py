@@ -95,16 +95,10 @@ def _train_lam(st: StageContext) -> None:
     lam, rng = candidate(chosen)
     with seeded_torch(derive_seed(cfg.seed, "torch", chosen), device):
         fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device, stage="train",
-            checkpoint_path=final_ckpt, log=run.log, on_step_end=_step_hook(lam))
+            checkpoint_path=final_ckpt, log=run.log)
     meta = {"latent_dim_out": lam.latent_dim_out, "n_codes_out": lam.n_codes_out, "restart": chosen,
             "train_trajectories": len(train_traj)}
     st.save("lam", {"lam": lam}, meta)
-
-
-def _step_hook(lam):
-    """``lam.on_step_end(step, total_steps)`` when the model defines it (label-free code maintenance)."""
-    hook = getattr(lam, "on_step_end", None)
-    return hook if callable(hook) else None
 
 
 def _select_restart(run, cfg, device, windows, schedule, candidate, make_step) -> int:
@@ -119,7 +113,7 @@ def _select_restart(run, cfg, device, windows, schedule, candidate, make_step) -
         with seeded_torch(derive_seed(cfg.seed, "torch", r), device):
             fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device,
                 stage=f"train/restart{r}", checkpoint_path=run.checkpoint(f"restart{r}"), log=run.log,
-                stop_at=cfg.train.restart_steps, on_step_end=_step_hook(lam))
+                stop_at=cfg.train.restart_steps)
         scores.append(label_free_objective(lam, probe, cfg.train.restart_steps, schedule.steps,
                                            cfg.train.batch_size, device))
     chosen = int(np.argmin(scores))

@@ -90,6 +90,10 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("pipeline", "overrides"): ["labels=-2", "train.batch_size=100000", "labels=99"],
         ("evaluate", "regions"): ["bogus:3"], ("pipeline", "regions"): ["bogus:3"],
         ("demo", "overrides"): ["nokey"],
+        ("collect", "env_id"): ["no/such-env"], ("collect", "out"): [str(root / "dir"), str(regular / "x.h5")],
+        ("collect", "episodes"): ["0", "-1"], ("collect", "steps"): ["0", "-1"], ("collect", "workers"): ["0", "-1"],
+        ("collect", "policy"): ["no-such-policy"], ("collect", "difficulty"): ["no-such-difficulty"],
+        ("collect", "overrides"): ["K", "nosuchparam=1"],
     }
     return values + by_role.get((cmd, dest), [])
 
@@ -107,6 +111,7 @@ def valid_argv(cmd: str, w, out: Path) -> dict[str, list[str]]:
         "inspect": {"": [data]},
         "metrics": {"--latents": str(w["run"] / "latents.npz"), "--data": data},
         "demo": {"--out": str(out), "--steps": "2"},
+        "collect": {"": ["synthetic/pointmass"], "--out": str(out / "g.h5"), "--episodes": "2", "--steps": "5"},
     }[cmd]
 
 
