@@ -103,18 +103,17 @@ def _threads_argument(p: argparse.ArgumentParser) -> None:
                         "available; recorded in RUN/log.jsonl)")
 
 
-def _create_run(args):
+def _checked_config(args):
+    """The run's config, with every budget that needs the data checked: nothing is written yet."""
+    from identlam.data import open_dataset
     from identlam.train.pipeline import make_config
-    from identlam.train.rundir import RunDir
+    from identlam.train.stage import check_budgets
 
     cfg = make_config(args.data, args.method, config_file=args.config, scale=args.scale, labels=args.labels,
                       steps=args.steps, seed=args.seed, device=args.device, overrides=args.overrides)
-    run = RunDir.create(args.out, cfg, args.data)
-    with run.open_dataset() as ds:  # budgets that need the data: refused before any work
-        from identlam.train.stage import check_budgets
-
+    with open_dataset(args.data) as ds:
         check_budgets(cfg, ds)
-    return run
+    return cfg
 
 
 def cmd_presets(args) -> int:
@@ -147,9 +146,11 @@ def cmd_train(args) -> int:
     from identlam.train.stage_train import run_train
 
     from identlam.io import directory_lock
+    from identlam.train.rundir import RunDir
 
+    cfg = _checked_config(args)
     with directory_lock(args.out, "run"):  # held from the config's creation to the end of training
-        run = _create_run(args)
+        run = RunDir.create(args.out, cfg, args.data)
         run_train(run, threads=args.threads)
     print(f"train: {run.output('train')}")
     return 0
@@ -183,9 +184,11 @@ def cmd_pipeline(args) -> int:
     if args.regions is not None:
         parse_regions(args.regions)  # a bad spec fails before training, not after
     from identlam.io import directory_lock
+    from identlam.train.rundir import RunDir
 
+    cfg = _checked_config(args)
     with directory_lock(args.out, "run"):
-        run = _create_run(args)
+        run = RunDir.create(args.out, cfg, args.data)
         report = run_pipeline(run, args.episodes, regions=args.regions, threads=args.threads)
     _summarize(report, run)
     return 0
