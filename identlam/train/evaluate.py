@@ -41,28 +41,36 @@ from identlam.train.rundir import RunDir
 from identlam.train.stage import StageContext, run_stage
 
 
-def run_evaluate(run: RunDir | str | Path, episodes: int | None = None, regions: str | None = None, *,
-                 threads: int | None = None) -> dict[str, Any]:
+def run_evaluate(run: RunDir | str | Path, episodes: int | None = None, regions: str | None = None,
+                 env_overrides: dict[str, Any] | None = None, *, threads: int | None = None) -> dict[str, Any]:
     """Write ``RUN/metrics.json`` and return its contents.
 
     A no-op when it exists, unless ``episodes`` asks for a different number of online episodes
-    (the online part is redone) or ``regions`` for different state regions (the offline part is
-    redone; see :mod:`identlam.train.regions`); the other part is kept. ``None`` keeps what the
-    report holds, or takes the defaults (``eval.episodes``, ``kmeans:16``) for a new report.
+    or ``env_overrides`` for different environment parameters (the online part is redone) or
+    ``regions`` for different state regions (the offline part is redone; see
+    :mod:`identlam.train.regions`); the other part is kept. ``None`` keeps what the report
+    holds, or takes the defaults (``eval.episodes``, no overrides, ``kmeans:16``) for a new report.
     """
     spec = parse_regions(regions) if regions is not None else None  # a bad spec fails before any work
     if episodes is not None and int(episodes) < 1:
         raise ConfigError(f"--episodes: must be >= 1, got {episodes}")
-    return run_stage(run, "evaluate", lambda st: _evaluate(st, episodes, spec), threads=threads, skip_finished=False)
+    return run_stage(run, "evaluate", lambda st: _evaluate(st, episodes, spec, env_overrides), threads=threads,
+                     skip_finished=False)
 
 
-def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None) -> dict[str, Any]:
+def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
+              env_overrides: dict[str, Any] | None) -> dict[str, Any]:
     run = st.run
     previous = _previous_report(run)
     redo_offline = redo_online = True
     if previous is not None:
-        done = (previous.get("online") or {}).get("episodes")
-        redo_online = episodes is not None and done is not None and done != int(episodes)
+        online = previous.get("online") or {}
+        done = online.get("episodes")
+        redo_online = False
+        if done is not None:  # what the report holds stays unless asked otherwise
+            episodes = done if episodes is None else int(episodes)
+            env_overrides = online.get("env_overrides", {}) if env_overrides is None else env_overrides
+            redo_online = episodes != done or env_overrides != online.get("env_overrides", {})
         redo_offline = spec is not None and previous.get("offline") is not None and regions_of(previous) != str(spec)
         if not (redo_online or redo_offline):
             if not (run.path / REPORT_NAME).is_file():
@@ -71,6 +79,11 @@ def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None) -
             return previous
     cfg = run.cfg
     ds = st.ds
+    if env_overrides:  # an unknown environment parameter fails here, before the offline report
+        from identlam.train.evaluate_online import make_env, simulable
+
+        if simulable(ds):
+            make_env(ds, env_overrides).close()
     if spec is None:
         spec = parse_regions(regions_of(previous) if previous is not None else DEFAULT_REGIONS)
     check_state_dim(spec, ds.state_dim)
@@ -93,7 +106,7 @@ def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None) -
         if "online_skipped" in previous:
             report["online_skipped"] = previous["online_skipped"]
     else:
-        report.update(_online_part(st, episodes))
+        report.update(_online_part(st, episodes, env_overrides))
     atomic_write_json(run.output("evaluate"), report)
     atomic_write_text(run.path / REPORT_NAME, format_report(report))
     return report
@@ -114,7 +127,7 @@ def regions_of(report: dict[str, Any]) -> str:
     return ((report.get("offline") or {}).get("params") or {}).get("regions", DEFAULT_REGIONS)
 
 
-def _online_part(st: StageContext, episodes: int | None) -> dict[str, Any]:
+def _online_part(st: StageContext, episodes: int | None, env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from identlam.train.evaluate_online import online_report, simulable
 
     run, ds, cfg = st.run, st.ds, st.cfg
@@ -128,7 +141,7 @@ def _online_part(st: StageContext, episodes: int | None) -> dict[str, Any]:
 
     st.use_threads([build_policy(cfg, ds, action_out_dim(ds), 0)], cfg.bc.batch_size)  # the normalizer's BC trains here
     say(f"evaluate: online, {n} episodes of at most {cfg.eval.max_steps} steps")
-    return {"online": online_report(run, ds, st.device, n)}
+    return {"online": online_report(run, ds, st.device, n, env_overrides)}
 
 
 def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str = DEFAULT_REGIONS) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("train", "overrides"): ["nokey", "train.batch_size=100000", "train.batch_size=0", "labels=99",
                                  "model.no_such_field=1"],
         ("pipeline", "overrides"): ["labels=-2", "train.batch_size=100000", "labels=99"],
-        ("evaluate", "regions"): ["bogus:3"], ("pipeline", "regions"): ["bogus:3"],
+        ("evaluate", "regions"): ["bogus:3"], ("evaluate", "env_overrides"): ["nokey", "nosuchparam=1"], ("pipeline", "regions"): ["bogus:3"],
         ("demo", "overrides"): ["nokey"],
         ("collect", "env_id"): ["no/such-env"], ("collect", "out"): [str(root / "dir"), str(regular / "x.h5")],
         ("collect", "episodes"): ["0", "-1"], ("collect", "steps"): ["0", "-1"], ("collect", "workers"): ["0", "-1"],
