@@ -62,14 +62,14 @@ def format_report(report: dict[str, Any]) -> str:
                   "| score | value | meaning |", "|---|---|---|"]
         keys = [k for k in HEADLINE if k in score] + sorted(k for k in score if k not in HEADLINE)
         for key in keys:
-            lines.append(f"| {key} | {_cell(score[key])} | {HEADLINE.get(key, '')} |")
+            lines.append(f"| {key} | {_cell(score[key])} | {_cell(HEADLINE.get(key, ''))} |")
     lines += ["", "## Online: return in the environment", ""]
     online = report.get("online")
     if online:
         lines += ["| quantity | value | meaning |", "|---|---|---|"]
         for key, meaning in ONLINE:
             if key in online:
-                lines.append(f"| {key} | {_cell(online[key])} | {meaning} |")
+                lines.append(f"| {key} | {_cell(online[key])} | {_cell(meaning)} |")
     else:
         lines.append(f"Skipped: {report.get('online_skipped', 'not run')}.")
     return "\n".join(lines) + "\n"

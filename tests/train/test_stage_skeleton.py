@@ -84,6 +84,8 @@ def test_report_md_holds_the_offline_and_online_tables(finished):
     assert f"| ami | {score['ami']:.4g} |" in text
     assert f"| return_mean | {metrics['online']['return_mean']:.4g} |" in text
     assert "## Offline" in text and "## Online" in text
+    for row in (ln for ln in text.splitlines() if ln.startswith("| ")):  # every table row has its columns
+        assert len(row.replace("\\|", "").split("|")) - 2 in (2, 3), row
     (finished.path / "report.md").unlink()
     run_pipeline(RunDir(finished.path))  # a finished run gets its missing report back, nothing retrained
     assert (finished.path / "report.md").read_text() == text
