@@ -53,6 +53,13 @@ Scenario table, :mod:`identlam.exact.scenarios`
     reports, per entropy variant, how many minimizers there are and which desiderata break in
     every / some of them; ``python -m identlam.exact.scenarios`` prints it.
 
+Random families, :mod:`identlam.exact.families`
+    ``tiny_family(family_seed, actions, cells)`` turns a ``random-family`` environment into a
+    TabularMDP (states on grid centres, successors exact); ``check_family`` enumerates its
+    labellings under a shared FDM, a shared FDM with a spare code, a continuous labeller with
+    the tabular FDM, and the tabular FDM alone, and reports whether the truth is the unique
+    minimizer and by what margin; ``python -m identlam.exact.families`` prints the table.
+
 Theorem correspondences (each one a test in tests/exact/)
     9  symmetry: joint code permutation of q and f leaves L_rec and all entropies unchanged.
     10 oracle: L_rec = 0, H(Â|S,S') = 0, and L_lambda(oracle) <= every perturbation.
@@ -79,6 +86,7 @@ from identlam.exact.enumeration import (
     minimizers,
     relabels_truth,
 )
+from identlam.exact.families import check_family, tiny_family
 from identlam.exact.mdp import (
     GRID_MOVES,
     TabularMDP,
@@ -110,10 +118,10 @@ from identlam.exact.objective import (
 
 __all__ = [
     "ENTROPY_TERMS", "FDM_CLASSES", "GRID_MOVES", "Desiderata", "Minimizers", "ObjectiveValue",
-    "TabularMDP", "assumption_report", "batch_objective", "canonical_labellings",
+    "TabularMDP", "assumption_report", "batch_objective", "canonical_labellings", "check_family",
     "count_canonical", "desiderata", "entropy_terms", "enumerate_labellings", "fit_fdm",
     "islands_mdp", "labels_from_actions", "linked_components", "minimizers", "mix_codes",
     "objective", "one_hot", "oracle_labels", "reconstruction_loss", "region_permuted_labels",
-    "relabels_truth", "ring_mdp", "torus_mdp", "two_region_mdp", "with_duplicate_action",
+    "relabels_truth", "ring_mdp", "torus_mdp", "tiny_family", "two_region_mdp", "with_duplicate_action",
     "with_policy", "with_split_policy",
 ]
