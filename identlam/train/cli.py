@@ -9,9 +9,7 @@ import argparse
 import json
 import sys
 
-
-REGIONS_HELP = ("state regions of the offline report: kmeans:K (default kmeans:16), threshold:DIM:VALUE "
-                "(state[:, DIM] >= VALUE or not) or grid:N (N cells per state dimension)")
+from identlam.metrics import REGIONS_HELP
 
 
 def register(subparsers) -> None:
@@ -44,6 +42,9 @@ def register(subparsers) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes of the config)")
     p.add_argument("--regions", default=None, metavar="SPEC", help=REGIONS_HELP)
+    p.add_argument("--env-set", dest="env_overrides", action="append", default=None, metavar="KEY=VALUE",
+                   help="online evaluation in the dataset's environment with this parameter changed, e.g. "
+                        "--env-set background=moving (repeatable; recorded in metrics.json)")
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser("pipeline", help="all stages: train, relabel, bc, decode, evaluate (rerun resumes)",
@@ -129,14 +130,19 @@ def cmd_evaluate(args) -> int:
     from identlam.train.evaluate import run_evaluate
     from identlam.train.rundir import RunDir
 
+    env_overrides = None
+    if args.env_overrides is not None:
+        from identlam.envs.cli import parse_overrides
+
+        env_overrides = parse_overrides(args.env_overrides, "--env-set")
     run = RunDir(args.run)
-    _summarize(run_evaluate(run, args.episodes, regions=args.regions), run)
+    _summarize(run_evaluate(run, args.episodes, regions=args.regions, env_overrides=env_overrides), run)
     return 0
 
 
 def cmd_pipeline(args) -> int:
     from identlam.train.pipeline import run_pipeline
-    from identlam.train.regions import parse_regions
+    from identlam.metrics import parse_regions
 
     if args.regions is not None:
         parse_regions(args.regions)  # a bad spec fails before training, not after

@@ -19,30 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from identlam.errors import IdentlamError
-from identlam.metrics.discretize import (
-    constant_columns,
-    discretize,
-    entropies,
-    factor_labels,
-    mutual_info_matrix,
-    occupied_levels,
-)
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import check_same_length
+from identlam.metrics._result import MetricResult
+from identlam.metrics._shared import entropies, factor_mi_matrix, top_two_gap
 
 
 def mig(
-    latents: Any,
     factors: Any,
+    latents: Any,
     *,
     discretizer: str = "auto",
     num_bins: int = 20,
     factor_discretizer: str = "identity",
 ) -> MetricResult:
-    """MIG of ``latents`` ``(N, m)`` with respect to discrete ``factors`` ``(N, k)``.
+    """MIG of ``latents`` ``(N, m)`` with respect to discrete ``factors`` ``(N, k)``; higher is better.
 
-    ``discretizer`` bins the latents (see :mod:`identlam.metrics.discretize`; dlib's study
+    ``discretizer`` bins the latents (see :mod:`identlam.metrics._shared`; dlib's study
     setting is ``"equal_width"`` with 20 bins, which ``"auto"`` selects for float latents).
     ``factor_discretizer`` bins the factors with the same ``num_bins`` (default ``"identity"``:
     used as given, as dlib does; continuous factors then raise and must be binned explicitly).
@@ -50,16 +41,16 @@ def mig(
     ``details``: ``mi_matrix`` ``(m, k)`` (nats), ``factor_entropy`` ``(k,)``, ``gap_per_factor``
     ``(k,)`` (normalised; 0 for excluded factors), ``best_latent`` ``(k,)``,
     ``constant_factors`` (excluded indices).
+
+    >>> factors = [0, 0, 1, 1, 2, 2]
+    >>> round(mig(factors, [[0, 5], [0, 3], [1, 5], [1, 3], [2, 5], [2, 3]]).score, 6)
+    1.0
+    >>> mig(factors, [[0, 0], [0, 0], [1, 1], [1, 1], [2, 2], [2, 2]]).score  # duplicated latent: no gap
+    0.0
     """
-    latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
-    y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
-    check_same_length(latents=latent_labels, factors=y)
-    mi = mutual_info_matrix(latent_labels, latent_levels, y, y_levels)
+    mi, y, y_levels, kept, constant, params = factor_mi_matrix(
+        factors, latents, discretizer, num_bins, factor_discretizer, "MIG")
     h = entropies(y, y_levels)
-    constant = constant_columns(occupied_levels(y))
-    kept = np.setdiff1d(np.arange(y.shape[1]), constant)
-    if kept.size == 0:
-        raise IdentlamError("factors: every factor is constant (zero entropy); MIG is undefined")
     gaps = np.zeros(mi.shape[1])
     # Plug-in I <= H holds exactly; the clip only removes rounding above 1.
     gaps[kept] = np.minimum(top_two_gap(mi)[kept] / h[kept], 1.0)
@@ -73,22 +64,6 @@ def mig(
             "best_latent": np.argmax(mi, axis=0),
             "constant_factors": constant.tolist(),
         },
-        params={
-            "estimator": "plug-in MI (nats) on discretized latents",
-            "discretizer": used,
-            "num_bins": num_bins if used != "identity" else None,
-            "factor_discretizer": factor_discretizer,
-            "n_samples": int(y.shape[0]),
-        },
+        params=params,
+        greater_is_better=True,
     )
-
-
-def top_two_gap(scores: np.ndarray) -> np.ndarray:
-    """Per column of ``scores`` ``(latents, factors)``: best minus second-best latent.
-
-    With a single latent the missing runner-up counts as 0 (dlib raises IndexError there).
-    Shared by MIG (on MI) and SAP (on predictability scores).
-    """
-    ordered = np.sort(scores, axis=0)[::-1]
-    runner_up = ordered[1] if scores.shape[0] > 1 else np.zeros(scores.shape[1])
-    return ordered[0] - runner_up

@@ -1,6 +1,6 @@
 """The scenario table: which desiderata the exact minimizers keep when each assumption fails."""
 
-from identlam.models.exact_scenarios import SCENARIOS, format_table, scenario_table
+from identlam.exact.scenarios import SCENARIOS, format_table, scenario_table
 
 # (scenario, entropy) -> (n_minimizers, identified, broken in every minimizer, broken in some)
 EXPECTED = {

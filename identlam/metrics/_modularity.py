@@ -26,16 +26,9 @@ from typing import Any
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.metrics.dci import split_indices
-from identlam.metrics.discretize import (
-    constant_columns,
-    discretize,
-    factor_labels,
-    mutual_info_matrix,
-    occupied_levels,
-)
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import as_2d, check_same_length
+from identlam.metrics._shared import factor_labels, factor_mi_matrix, split_indices
+from identlam.metrics._result import MetricResult
+from identlam.metrics._validation import as_2d, check_same_length
 
 
 def modularity_from_mi(mi: np.ndarray) -> tuple[float, np.ndarray]:
@@ -53,8 +46,8 @@ def modularity_from_mi(mi: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def modularity(
-    latents: Any,
     factors: Any,
+    latents: Any,
     *,
     discretizer: str = "auto",
     num_bins: int = 20,
@@ -63,16 +56,14 @@ def modularity(
     """Modularity of ``latents`` ``(N, m)`` with respect to discrete ``factors`` ``(N, k)``.
 
     Computed on all N samples. ``details``: ``mi_matrix`` ``(m, k)`` (nats; excluded factors
-    keep their zero column), ``modularity_per_latent`` ``(m,)``, ``constant_factors``.
+    keep their zero column), ``modularity_per_latent`` ``(m,)``, ``constant_factors``. Higher is
+    better.
+
+    >>> modularity([0, 0, 1, 1, 2, 2], [[0, 1], [0, 0], [1, 1], [1, 0], [2, 1], [2, 0]]).score
+    0.5
     """
-    latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
-    y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
-    check_same_length(latents=latent_labels, factors=y)
-    mi = mutual_info_matrix(latent_labels, latent_levels, y, y_levels)
-    constant = constant_columns(occupied_levels(y))
-    kept = np.setdiff1d(np.arange(y.shape[1]), constant)
-    if kept.size == 0:
-        raise IdentlamError("factors: every factor is constant; modularity is undefined")
+    mi, _, _, kept, constant, params = factor_mi_matrix(
+        factors, latents, discretizer, num_bins, factor_discretizer, "modularity")
     score, per_latent = modularity_from_mi(mi[:, kept])
     return MetricResult(
         name="modularity",
@@ -82,19 +73,14 @@ def modularity(
             "modularity_per_latent": per_latent,
             "constant_factors": constant.tolist(),
         },
-        params={
-            "estimator": "plug-in MI (nats) on discretized latents",
-            "discretizer": used,
-            "num_bins": num_bins if used != "identity" else None,
-            "factor_discretizer": factor_discretizer,
-            "n_samples": int(y.shape[0]),
-        },
+        params=params,
+        greater_is_better=True,
     )
 
 
 def explicitness(
-    latents: Any,
     factors: Any,
+    latents: Any,
     *,
     train_fraction: float = 2 / 3,
     shuffle: bool = False,
@@ -105,7 +91,12 @@ def explicitness(
     """Explicitness of ``latents`` ``(N, m)``: ``score = {"train": AUC, "test": AUC}``.
 
     Positional split as in :func:`dci.split_indices`; ``seed`` is the shuffle's seed and the
-    classifiers' ``random_state``. ``details``: ``auc_train`` / ``auc_test`` per factor.
+    classifiers' ``random_state``. ``details``: ``auc_train`` / ``auc_test`` per factor. Higher is
+    better.
+
+    >>> factors = [0, 1] * 10
+    >>> explicitness(factors, [[f + 0.1 * (i % 3)] for i, f in enumerate(factors)]).score
+    {'train': 1.0, 'test': 1.0}
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -145,6 +136,7 @@ def explicitness(
             "n_train": int(train.size),
             "n_test": int(test.size),
         },
+        greater_is_better={"train": True, "test": True},
     )
 
 

@@ -1,5 +1,5 @@
 """The population objective L_lambda(q, f), desiderata D1-D3 and assumption checks A1-A4, in
-closed form on a :class:`~identlam.models.exact_mdp.TabularMDP` (see :mod:`identlam.models.exact`).
+closed form on a :class:`~identlam.exact.mdp.TabularMDP` (see :mod:`identlam.exact`).
 
 A labelling ``q`` has shape ``(n_transitions, M)`` (rows sum to 1). FDM classes:
 
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.models.exact_mdp import TabularMDP
+from identlam.exact.mdp import TabularMDP
 
 FDM_CLASSES = ("tabular", "shared")
 ENTROPY_TERMS = ("none", "conditional", "policy", "marginal")
@@ -81,7 +81,7 @@ def reconstruction_loss(mdp: TabularMDP, q, fdm="tabular") -> float:
 
 
 def entropy_terms(mdp: TabularMDP, q) -> dict[str, float]:
-    """The three candidate regularizers of theory.md §2.3, in nats:
+    """The three candidate entropy regularizers, in nats:
     conditional H(Â|S,S'), policy H(Â|S) and marginal H(Â)."""
     q = check_labelling(mdp, q)
     joint_sc = np.zeros((mdp.n_states, q.shape[1]))  # P(s, c)
@@ -119,7 +119,7 @@ def objective(mdp: TabularMDP, q, lam: float = 0.1, entropy: str = "conditional"
 
 @dataclass(frozen=True)
 class Desiderata:
-    """theory.md §3 in closed form from P(s, a, â) (nats). A desideratum holds when its
+    """The desiderata D1-D3 in closed form from P(s, a, â) (nats). A desideratum holds when its
     violation is 0: D1 H(Â|S,S'), D2 I(Â;S|A), D3 H(A|Â)."""
 
     d1_determinism: float  # H(Â|S,S')
@@ -171,7 +171,7 @@ def connected_components(adjacency: np.ndarray) -> np.ndarray:
 
 
 def assumption_report(mdp: TabularMDP, tol: float = 1e-9) -> dict:
-    """A1-A4 (theory.md §4) on the tabular DGP, in the shape of synthetic's report.
+    """The assumptions A1-A4 on the tabular DGP, in the shape of synthetic's report.
 
     A1 (continuity): adjacent states where an action is used move alike (max displacement jump
     <= tol). A2: distinct next states for the actions used at each state (margin = smallest

@@ -23,36 +23,21 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import rankdata
 
 from identlam.errors import IdentlamError
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import as_2d, check_choice, check_same_length
+from identlam.metrics._result import MetricResult
+from identlam.metrics._shared import correlation_matrix
+from identlam.metrics._validation import as_2d, check_choice, check_same_length
 
 
-def correlation_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson correlation between the columns of ``x`` ``(N, p)`` and ``y`` ``(N, q)``.
-
-    Returns ``(p, q)``; pairs involving a constant column are 0.
-    """
-    return np.clip(_unit_rows(x) @ _unit_rows(y).T, -1.0, 1.0)
-
-
-def _unit_rows(a: np.ndarray) -> np.ndarray:
-    """Columns of ``a`` centred and scaled to unit norm, as contiguous rows ``(d, N)``."""
-    rows = np.ascontiguousarray(a.T)  # per-variable reductions then run over contiguous memory
-    constant = rows.max(axis=1) == rows.min(axis=1)
-    rows -= rows.mean(axis=1, keepdims=True)
-    norm = np.sqrt(np.einsum("ij,ij->i", rows, rows))
-    # Exactly constant columns can keep rounding residue after centring; force them to 0.
-    rows[constant] = 0.0
-    rows /= np.where(constant, 1.0, norm)[:, None]
-    return rows
-
-
-def mcc(latents: Any, factors: Any, *, method: str = "pearson") -> MetricResult:
+def mcc(factors: Any, latents: Any, *, method: str = "pearson") -> MetricResult:
     """MCC of ``latents`` ``(N, m)`` against the true ``factors`` ``(N, k)``, averaged over k.
 
     ``details``: ``correlation`` ``(m, k)`` signed correlation matrix, ``assignment`` ``(k,)``
     the latent matched to each factor (-1 if none), ``matched_abs_correlation`` ``(k,)``
-    (0 where unmatched or excluded), ``constant_factors``.
+    (0 where unmatched or excluded), ``constant_factors``. Higher is better.
+
+    >>> factors = [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 0.5]]
+    >>> round(mcc(factors, [[-2 * b, a + 1] for a, b in factors]).score, 6)  # permuted, rescaled
+    1.0
     """
     check_choice(method, "method", ("pearson", "spearman"))
     z = as_2d(latents, "latents", min_samples=2)
@@ -86,4 +71,5 @@ def mcc(latents: Any, factors: Any, *, method: str = "pearson") -> MetricResult:
             "method": method,
             "n_samples": int(y.shape[0]),
         },
+        greater_is_better=True,
     )

@@ -1,13 +1,13 @@
 """The identifiability theorem scenario by scenario: which desiderata the exact minimizers keep.
 
-Each scenario is a tiny DGP with one assumption of theory.md §4 switched off (or none), a code
+Each scenario is a tiny DGP with one assumption (A1-A4) switched off (or none), a code
 budget M, an FDM class and a labeller class (any labelling, or continuous ones only; see
-:mod:`identlam.models.exact_enumerate`). For each entropy variant, :func:`scenario_table`
+:mod:`identlam.exact.enumeration`). For each entropy variant, :func:`scenario_table`
 enumerates the global minimizers of L_lambda and reports how many there are, whether they are
 all, some or none of them injective relabellings of the truth, and which desiderata break in
 every minimizer and in at least one.
 
-    python -m identlam.models.exact_scenarios          # prints the table (about a second)
+    python -m identlam.exact.scenarios          # prints the table (about a second)
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Callable
 
 import numpy as np
 
-from identlam.models.exact_enumerate import minimizers
-from identlam.models.exact_mdp import (
+from identlam.exact.enumeration import minimizers
+from identlam.exact.mdp import (
     GRID_MOVES,
     TabularMDP,
     islands_mdp,
@@ -29,7 +29,7 @@ from identlam.models.exact_mdp import (
     with_duplicate_action,
     with_split_policy,
 )
-from identlam.models.exact_objective import desiderata
+from identlam.exact.objective import desiderata
 
 VARIANTS = ("conditional", "policy", "marginal")
 

@@ -1,16 +1,16 @@
 """The exact population objective of entropy-regularized LAPO on tiny enumerable MDPs.
 
-Checks the identifiability claims of theory.md (Lachapelle 2025, as reconstructed there) with
+Checks the identifiability claims for entropy-regularized LAPO (Lachapelle, 2025) with
 no SGD noise: every quantity below is a closed-form function of a finite joint distribution.
 numpy only; no randomness is drawn.
 
-Data-generating process (theory.md §1), :mod:`identlam.models.exact_mdp`
+Data-generating process, :mod:`identlam.exact.mdp`
     ``TabularMDP(p_state (n,), policy (n, K), next_state (n, K), displacement (n, K, d),
     coords (n, d), adjacency (n, n), region (n,))``; the observed data are the distinct
     transitions (s, s') on the support, ``mdp.trans_src / trans_dst / trans_weight /
     trans_disp`` of length T = ``mdp.n_transitions``. Constructors: ``torus_mdp(shape, moves)``,
     ``ring_mdp(n)`` (A1-A4 hold), ``islands_mdp`` (A3 off), ``with_duplicate_action`` (shared
-    effect, A2 off), ``with_split_policy`` (A4 off), ``two_region_mdp`` (the §2.3 example),
+    effect, A2 off), ``with_split_policy`` (A4 off), ``two_region_mdp`` (the two-region example),
     ``with_policy``. ``GRID_MOVES`` are the four unit moves in 2-D.
 
 Labellings
@@ -19,7 +19,7 @@ Labellings
     ``region_permuted_labels`` (a permutation per region: state-dependent relabelling),
     ``one_hot(codes, M)``, ``mix_codes(q, source, target, alpha)``.
 
-Objective (theory.md §2.2-2.3), :mod:`identlam.models.exact_objective`
+Objective, :mod:`identlam.exact.objective`
     ``objective(mdp, q, lam, entropy, fdm)`` = L_rec + lam * H with ``entropy`` in
     ``"none" | "conditional"`` H(Â|S,S') ``| "policy"`` H(Â|S) ``| "marginal"`` H(Â), in nats.
     The FDM predicts the displacement s' - s; its class is always explicit:
@@ -34,12 +34,12 @@ Objective (theory.md §2.2-2.3), :mod:`identlam.models.exact_objective`
     name or a given FDM array ((n, M, d) tabular, (M, d) shared), ``entropy_terms`` gives all
     three entropies.
 
-Desiderata and assumptions (theory.md §3-§4)
+Desiderata and assumptions
     ``desiderata(mdp, q)`` -> D1 H(Â|S,S'), D2 I(Â;S|A), D3 H(A|Â), H(Â|A), used codes;
     ``.broken()`` names the violated ones. ``assumption_report(mdp)`` -> A1 (adjacent states move
     alike), A2 margin, A3 components per action, A4 co-occurrence matrix.
 
-Enumeration, :mod:`identlam.models.exact_enumerate`
+Enumeration, :mod:`identlam.exact.enumeration`
     ``minimizers(mdp, n_codes, lam, entropy, fdm, continuous)`` scores every deterministic
     labelling up to code permutation (``enumerate_labellings``, ``batch_objective``) and
     returns the global minimizers. ``continuous=True`` keeps only labellings constant on the
@@ -48,12 +48,19 @@ Enumeration, :mod:`identlam.models.exact_enumerate`
     Stochastic labellings are not searched; items 12 and 15 show they never beat their
     deterministic counterparts at equal reconstruction.
 
-Scenario table, :mod:`identlam.models.exact_scenarios`
+Scenario table, :mod:`identlam.exact.scenarios`
     ``scenario_table(lam)`` runs ``minimizers`` on one tiny DGP per switched-off assumption and
     reports, per entropy variant, how many minimizers there are and which desiderata break in
-    every / some of them; ``python -m identlam.models.exact_scenarios`` prints it.
+    every / some of them; ``python -m identlam.exact.scenarios`` prints it.
 
-Theorem correspondences (theory.md §9; tests/models/test_exact*.py)
+Random families, :mod:`identlam.exact.families`
+    ``tiny_family(family_seed, actions, cells)`` turns a ``random-family`` environment into a
+    TabularMDP (states on grid centres, successors exact); ``check_family`` enumerates its
+    labellings under a shared FDM, a shared FDM with a spare code, a continuous labeller with
+    the tabular FDM, and the tabular FDM alone, and reports whether the truth is the unique
+    minimizer and by what margin; ``python -m identlam.exact.families`` prints the table.
+
+Theorem correspondences (each one a test in tests/exact/)
     9  symmetry: joint code permutation of q and f leaves L_rec and all entropies unchanged.
     10 oracle: L_rec = 0, H(Â|S,S') = 0, and L_lambda(oracle) <= every perturbation.
     11 tabular FDM: a per-state permutation ties with the oracle in L_rec, (C) and (P);
@@ -69,7 +76,7 @@ Theorem correspondences (theory.md §9; tests/models/test_exact*.py)
     marginal term) breaks D3.
 """
 
-from identlam.models.exact_enumerate import (
+from identlam.exact.enumeration import (
     Minimizers,
     batch_objective,
     canonical_labellings,
@@ -79,7 +86,8 @@ from identlam.models.exact_enumerate import (
     minimizers,
     relabels_truth,
 )
-from identlam.models.exact_mdp import (
+from identlam.exact.families import check_family, tiny_family
+from identlam.exact.mdp import (
     GRID_MOVES,
     TabularMDP,
     islands_mdp,
@@ -95,7 +103,7 @@ from identlam.models.exact_mdp import (
     with_policy,
     with_split_policy,
 )
-from identlam.models.exact_objective import (
+from identlam.exact.objective import (
     ENTROPY_TERMS,
     FDM_CLASSES,
     Desiderata,
@@ -110,10 +118,10 @@ from identlam.models.exact_objective import (
 
 __all__ = [
     "ENTROPY_TERMS", "FDM_CLASSES", "GRID_MOVES", "Desiderata", "Minimizers", "ObjectiveValue",
-    "TabularMDP", "assumption_report", "batch_objective", "canonical_labellings",
+    "TabularMDP", "assumption_report", "batch_objective", "canonical_labellings", "check_family",
     "count_canonical", "desiderata", "entropy_terms", "enumerate_labellings", "fit_fdm",
     "islands_mdp", "labels_from_actions", "linked_components", "minimizers", "mix_codes",
     "objective", "one_hot", "oracle_labels", "reconstruction_loss", "region_permuted_labels",
-    "relabels_truth", "ring_mdp", "torus_mdp", "two_region_mdp", "with_duplicate_action",
+    "relabels_truth", "ring_mdp", "torus_mdp", "tiny_family", "two_region_mdp", "with_duplicate_action",
     "with_policy", "with_split_policy",
 ]

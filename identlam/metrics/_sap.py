@@ -25,18 +25,16 @@ from typing import Any
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.metrics.dci import split_indices
-from identlam.metrics.discretize import factor_labels
-from identlam.metrics.mig import top_two_gap
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import as_2d, check_same_length
+from identlam.metrics._shared import factor_labels, split_indices, top_two_gap
+from identlam.metrics._result import MetricResult
+from identlam.metrics._validation import as_2d, check_same_length
 
 _MIN_VARIANCE = 1e-12  # dlib: latents with smaller variance score 0 in continuous mode
 
 
 def sap(
-    latents: Any,
     factors: Any,
+    latents: Any,
     *,
     continuous_factors: bool = False,
     train_fraction: float = 2 / 3,
@@ -50,7 +48,11 @@ def sap(
     ``train_fraction``, ``shuffle``, ``seed`` and ``factor_discretizer`` matter in discrete mode
     only (``seed`` is the SVMs' ``random_state`` and the shuffle's seed). ``details``:
     ``score_matrix`` ``(m, k)``, ``gap_per_factor`` ``(k,)`` (0 for excluded factors),
-    ``best_latent`` ``(k,)``, ``constant_factors``.
+    ``best_latent`` ``(k,)``, ``constant_factors``. Higher is better.
+
+    >>> factors = [[0.0], [1.0], [2.0], [3.0]]
+    >>> round(sap(factors, [[0.0, 1.0], [2.0, 1.0], [4.0, 1.0], [6.0, 1.0]], continuous_factors=True).score, 6)
+    1.0
     """
     x = as_2d(latents, "latents", min_samples=2)
     if continuous_factors:
@@ -89,6 +91,7 @@ def sap(
             "constant_factors": list(constant),
         },
         params={"continuous_factors": continuous_factors, **params},
+        greater_is_better=True,
     )
 
 

@@ -1,8 +1,8 @@
 """Exhaustive search over deterministic labellings of a tiny :class:`TabularMDP` (see
-:mod:`identlam.models.exact`).
+:mod:`identlam.exact`).
 
 Labellings are enumerated up to a joint permutation of the codes (every term of L_lambda is
-invariant under it, theory.md §9 item 9) as restricted growth strings: the first item gets code
+invariant under it) as restricted growth strings: the first item gets code
 0 and every later item either reuses a code already used or opens the next one. The number of
 such strings of length T with at most M codes is sum_{k <= M} S(T, k) (Stirling numbers of the
 second kind), e.g. 88,574 for T = 12, M = 3.
@@ -11,7 +11,7 @@ second kind), e.g. 88,574 for T = 12, M = 3.
 analogue of A1 on the model side: transitions ``(s1, s1')`` and ``(s2, s2')`` are *linked* when
 ``s1`` and ``s2`` are adjacent and their displacements differ by at most ``tol``; a continuous
 labeller with discrete values is constant on every connected component of this graph (it is
-locally constant, theory.md §2.4). A3 makes each action's transitions one component.
+locally constant). A3 makes each action's transitions one component.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.models.exact_mdp import TabularMDP, one_hot
-from identlam.models.exact_objective import (
+from identlam.exact.mdp import TabularMDP, one_hot
+from identlam.exact.objective import (
     ENTROPY_TERMS,
     FDM_CLASSES,
     connected_components,

@@ -1,5 +1,5 @@
-"""Exhaustive minimizers of the exact objective: the reconstructed main theorem (theory.md §4)
-and what breaks when each assumption is switched off (§5)."""
+"""Exhaustive minimizers of the exact objective: the main identifiability theorem (A1-A4 hold)
+and what breaks when each assumption is switched off."""
 
 import itertools
 import math
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identlam.errors import IdentlamError
-from identlam.models.exact import (
+from identlam.exact import (
     GRID_MOVES,
     batch_objective,
     canonical_labellings,

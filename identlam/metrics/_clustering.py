@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import as_labels, check_same_length
+from identlam.metrics._result import MetricResult
+from identlam.metrics._validation import as_labels, check_same_length
 
 
 def _pair(true, pred) -> tuple[np.ndarray, np.ndarray]:
@@ -29,21 +29,29 @@ def _pair(true, pred) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ami(true, pred) -> MetricResult:
-    """Adjusted mutual information (arithmetic normalisation); 1 = identical up to relabelling."""
+    """Adjusted mutual information (arithmetic normalisation); 1 = identical up to relabelling.
+
+    >>> ami([0, 0, 1, 1, 2, 2], [5, 5, 3, 3, 9, 9]).score
+    1.0
+    """
     from sklearn.metrics import adjusted_mutual_info_score
 
     t, p = _pair(true, pred)
     return MetricResult("ami", float(adjusted_mutual_info_score(t, p)), {"n_samples": t.size},
-                        {"average_method": "arithmetic"})
+                        {"average_method": "arithmetic"}, True)
 
 
 def nmi(true, pred) -> MetricResult:
-    """Normalized mutual information ``I / mean(H(true), H(pred))`` (arithmetic)."""
+    """Normalized mutual information ``I / mean(H(true), H(pred))`` (arithmetic).
+
+    >>> nmi([0, 0, 1, 1], [7, 7, 7, 7]).score  # a constant code carries nothing
+    0.0
+    """
     from sklearn.metrics import normalized_mutual_info_score
 
     t, p = _pair(true, pred)
     return MetricResult("nmi", float(normalized_mutual_info_score(t, p)), {"n_samples": t.size},
-                        {"average_method": "arithmetic"})
+                        {"average_method": "arithmetic"}, True)
 
 
 def homogeneity_completeness_v(true, pred) -> MetricResult:
@@ -52,6 +60,9 @@ def homogeneity_completeness_v(true, pred) -> MetricResult:
     For latent actions (true = actions, pred = codes): homogeneity < 1 means codes merge actions
     (D3 violated), completeness < 1 means one action is spread over several codes (D1/D2).
     Not to be confused with DCI completeness.
+
+    >>> round(homogeneity_completeness_v([0, 0, 1, 1], [0, 1, 2, 3]).score["homogeneity"], 9)  # split, not merged
+    1.0
     """
     from sklearn.metrics import homogeneity_completeness_v_measure
 
@@ -59,7 +70,8 @@ def homogeneity_completeness_v(true, pred) -> MetricResult:
     h, c, v = homogeneity_completeness_v_measure(t, p)
     return MetricResult("homogeneity_completeness_v",
                         {"homogeneity": float(h), "completeness": float(c), "v_measure": float(v)},
-                        {"n_samples": t.size}, {"beta": 1.0})
+                        {"n_samples": t.size}, {"beta": 1.0},
+                        {"homogeneity": True, "completeness": True, "v_measure": True})
 
 
 def contingency(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -89,6 +101,10 @@ def hungarian_accuracy(true, pred, *, regions=None) -> MetricResult:
     the codes (D2). Then ``score`` is ``{"global", "per_region", "gap"}``, else a float.
     ``details["matching"]`` lists (code, action) pairs in the labels' sorted order
     (``details["code_values"]``, ``details["action_values"]`` map indices back).
+
+    >>> r = hungarian_accuracy([0, 0, 1, 1], [1, 1, 0, 0], regions=[0, 1, 0, 1])
+    >>> r.score, r.better("gap")
+    ({'global': 1.0, 'per_region': 1.0, 'gap': 0.0}, False)
     """
     t, p = _pair(true, pred)
     n = t.size
@@ -103,7 +119,7 @@ def hungarian_accuracy(true, pred, *, regions=None) -> MetricResult:
     }
     global_acc = correct / n
     if regions is None:
-        return MetricResult("hungarian_accuracy", global_acc, details, {"regions": False})
+        return MetricResult("hungarian_accuracy", global_acc, details, {"regions": False}, True)
     r = as_labels(regions, "regions")
     check_same_length(true=t, regions=r)
     order = np.argsort(r, kind="stable")
@@ -116,4 +132,5 @@ def hungarian_accuracy(true, pred, *, regions=None) -> MetricResult:
     per_region = region_correct / n
     details.update(per_region_accuracy=region_acc, n_regions=len(region_acc))
     score = {"global": global_acc, "per_region": per_region, "gap": per_region - global_acc}
-    return MetricResult("hungarian_accuracy", score, details, {"regions": True})
+    return MetricResult("hungarian_accuracy", score, details, {"regions": True},
+                        {"global": True, "per_region": True, "gap": False})

@@ -1,11 +1,12 @@
-"""theory.md §9 items 9-15 on the exact population objective (closed form, no SGD)."""
+"""The theorem correspondences 9-15 listed in the identlam.exact docstring, on the exact
+population objective (closed form, no SGD)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from identlam.models.exact import (
+from identlam.exact import (
     desiderata,
     entropy_terms,
     fit_fdm,

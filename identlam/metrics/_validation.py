@@ -57,10 +57,50 @@ def as_labels(x: Any, name: str, *, min_samples: int = 1) -> np.ndarray:
     if arr.shape[0] < min_samples:
         raise IdentlamError(f"{name}: needs at least {min_samples} samples, got {arr.shape[0]}")
     if arr.ndim == 1:
-        _, labels = np.unique(arr, return_inverse=True)
-    else:
-        _, labels = np.unique(arr, axis=0, return_inverse=True)
+        return dense_labels(arr)
+    if arr.dtype.kind in "iuf":
+        return _joint_rows(arr)
+    _, labels = np.unique(arr, axis=0, return_inverse=True)
     return labels.reshape(-1).astype(np.int64)
+
+
+def dense_labels(column: np.ndarray) -> np.ndarray:
+    """Labels ``0..m-1`` of a 1-D array in sorted order of its distinct values (``np.unique``'s
+    inverse). Integer columns whose value range is at most a few times N take a linear-time path
+    through ``np.bincount`` instead of sorting."""
+    if column.dtype.kind in "iu" and column.size:
+        low = int(column.min())
+        span = int(column.max()) - low + 1
+        if span <= 4 * column.size + 1024:
+            shifted = (column - low).astype(np.int64)
+            present = np.bincount(shifted, minlength=span) > 0
+            return (np.cumsum(present) - 1)[shifted]
+    _, labels = np.unique(column, return_inverse=True)
+    return labels.reshape(-1).astype(np.int64)
+
+
+def count_distinct_rows(arr: np.ndarray) -> int:
+    """Number of distinct rows of a numeric ``(N, d)`` array, in linear time for bounded columns."""
+    return int(_joint_rows(np.asarray(arr)).max()) + 1 if len(arr) else 0
+
+
+def _joint_rows(arr: np.ndarray) -> np.ndarray:
+    """Row labels equal to ``np.unique(arr, axis=0, return_inverse=True)[1]`` without sorting rows:
+    each column becomes dense labels, and the columns are combined as digits of a mixed-radix
+    number (first column most significant, so the order of rows is lexicographic as numpy's)."""
+    joint = np.zeros(arr.shape[0], dtype=np.int64)
+    radix = 1
+    for j in range(arr.shape[1]):
+        digit = dense_labels(arr[:, j])
+        base = int(digit.max()) + 1
+        if radix * base >= 2**62:  # the number would overflow: compact what we have first
+            joint, radix = dense_labels(joint), int(dense_labels(joint).max()) + 1
+            if radix * base >= 2**62:
+                _, labels = np.unique(arr, axis=0, return_inverse=True)
+                return labels.reshape(-1).astype(np.int64)
+        joint = joint * base + digit
+        radix *= base
+    return dense_labels(joint)
 
 
 def check_same_length(**arrays: Any) -> int:

@@ -1,6 +1,6 @@
-"""Tiny enumerable MDPs for the exact population objective (see :mod:`identlam.models.exact`).
+"""Tiny enumerable MDPs for the exact population objective (see :mod:`identlam.exact`).
 
-A :class:`TabularMDP` is the data-generating process of theory.md §1 made finite: ``n`` states
+A :class:`TabularMDP` is the data-generating process of the identifiability theorem made finite: ``n`` states
 with probabilities ``p(s)``, ``K`` actions, a deterministic transition table ``T[s, a]`` and a
 behaviour policy ``pi(a|s)``. States carry integer grid coordinates (a ring is a 1-D grid) and an
 adjacency graph, so that "continuity" and "connectivity" (A1, A3) have a discrete meaning.
@@ -241,7 +241,7 @@ def with_split_policy(mdp: TabularMDP, a: int, b: int, mask) -> TabularMDP:
 
 
 def two_region_mdp(n: int = 8, p_major: float = 0.9) -> TabularMDP:
-    """theory.md §2.3: a ring of ``n`` states with moves +1 / -1; in the first half
+    """The two-region example: a ring of ``n`` states with moves +1 / -1; in the first half
     pi = (p_major, 1 - p_major), in the second half the reverse. region = half id."""
     if n < 4 or n % 2 or not 0.5 < p_major < 1:
         raise IdentlamError("two_region_mdp field 'n'/'p_major': n must be even and >= 4, p_major in (0.5, 1)")

@@ -1,4 +1,6 @@
-"""Discretizers and the plug-in mutual-information matrix behind MIG and modularity.
+"""Helpers shared by several metrics: discretizers, plug-in entropy and MI, splits, correlation.
+
+Metrics import these from here and never from one another.
 
 Conventions: arrays are ``(N, d)`` (1-D accepted as one column); every discretized column is
 int64 labels ``0..n_levels-1``; mutual information and entropy are plug-in estimates in nats.
@@ -23,13 +25,22 @@ Discretizers (``method``):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
 
 from identlam.errors import IdentlamError
-from identlam.metrics.validation import as_2d, as_labels, check_2d_shape, check_choice, check_positive_int
+from identlam.metrics._validation import (
+    as_2d,
+    as_labels,
+    check_2d_shape,
+    check_choice,
+    check_positive_int,
+    check_same_length,
+    dense_labels,
+)
 
 DISCRETIZERS = ("auto", "equal_width", "quantile", "identity")
 
@@ -71,18 +82,9 @@ def discretize(
 
 
 def _identity(column: np.ndarray, name: str) -> np.ndarray:
-    """Labels ``0..m-1`` in sorted order of the distinct values (as ``np.unique``'s inverse).
-
-    Integer columns with a value range up to a few times N take a linear-time path through
-    ``np.bincount``; anything else goes through :func:`validation.as_labels` (sorting).
-    """
-    if column.dtype.kind in "iu" and column.size:
-        low = int(column.min())
-        span = int(column.max()) - low + 1
-        if span <= 4 * column.size + 1024:
-            shifted = (column - low).astype(np.int64)
-            present = np.bincount(shifted, minlength=span) > 0
-            return (np.cumsum(present) - 1)[shifted]
+    """Labels ``0..m-1`` in sorted order of the distinct values (as ``np.unique``'s inverse)."""
+    if column.dtype.kind in "iu":
+        return dense_labels(column)
     return as_labels(column, name)
 
 
@@ -130,6 +132,31 @@ def factor_labels(
     """
     labels, levels, _ = discretize(factors, discretizer, num_bins, name="factors")
     return labels, levels
+
+
+def factor_mi_matrix(factors: Any, latents: Any, discretizer: str, num_bins: int, factor_discretizer: str,
+                     metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """The plug-in MI matrix ``(latents, factors)`` behind MIG and modularity, with what they share.
+
+    Returns ``(mi, factor labels, factor levels, kept factor indices, constant factor indices,
+    params)``; raises naming ``factors`` when every factor is constant (``metric`` is undefined).
+    """
+    latent_labels, latent_levels, used = discretize(latents, discretizer, num_bins)
+    y, y_levels = factor_labels(factors, factor_discretizer, num_bins)
+    check_same_length(latents=latent_labels, factors=y)
+    mi = mutual_info_matrix(latent_labels, latent_levels, y, y_levels)
+    constant = constant_columns(occupied_levels(y))
+    kept = np.setdiff1d(np.arange(y.shape[1]), constant)
+    if kept.size == 0:
+        raise IdentlamError(f"factors: every factor is constant (zero entropy); {metric} is undefined")
+    params = {
+        "estimator": "plug-in MI (nats) on discretized latents",
+        "discretizer": used,
+        "num_bins": num_bins if used != "identity" else None,
+        "factor_discretizer": factor_discretizer,
+        "n_samples": int(y.shape[0]),
+    }
+    return mi, y, y_levels, kept, constant, params
 
 
 def entropies(labels: np.ndarray, n_levels: np.ndarray) -> np.ndarray:
@@ -181,3 +208,75 @@ def occupied_levels(labels: np.ndarray) -> np.ndarray:
     """Number of distinct labels actually present in each column of ``labels`` ``(N, d)``."""
     return np.array([np.count_nonzero(np.bincount(row)) for row in np.ascontiguousarray(labels.T)],
                     dtype=np.int64)
+
+
+# ------------------------------------------------------------------ plug-in entropy of labels
+def is_discrete(x, flag: bool | None = None) -> bool:
+    """Dtype rule: integer, bool and string arrays are discrete unless ``flag`` says otherwise."""
+    if flag is not None:
+        return bool(flag)
+    return np.asarray(x).dtype.kind in "iubUSO"
+
+
+def plugin_entropy(labels: np.ndarray) -> float:
+    """Plug-in entropy (nats) of 1-D int labels ``0..m-1``."""
+    counts = np.bincount(labels)
+    p = counts[counts > 0] / labels.size
+    return float(-(p * np.log(p)).sum())
+
+
+def joint_labels(*labels: np.ndarray) -> np.ndarray:
+    """One int label per row for several discrete variables given as 1-D int labels."""
+    return as_labels(np.column_stack(labels), "joint")
+
+
+def _n_occupied(labels: np.ndarray) -> int:
+    return int(np.unique(labels).size)
+
+
+# ------------------------------------------------------------------ splits, gaps, correlation
+def split_indices(
+    n: int, train_fraction: float, *, shuffle: bool = False, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test row indices: the first ``ceil(n * train_fraction)`` rows train (dlib).
+
+    With ``shuffle=True`` the rows are permuted by ``np.random.default_rng(seed)`` first.
+    """
+    if not 0.0 < float(train_fraction) < 1.0:
+        raise IdentlamError(f"train_fraction: expected a number in (0, 1), got {train_fraction!r}")
+    n_train = math.ceil(n * train_fraction)
+    if n_train >= n:
+        raise IdentlamError(f"train_fraction: {train_fraction} of {n} samples leaves no test samples")
+    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    return order[:n_train], order[n_train:]
+
+
+def top_two_gap(scores: np.ndarray) -> np.ndarray:
+    """Per column of ``scores`` ``(latents, factors)``: best minus second-best latent.
+
+    With a single latent the missing runner-up counts as 0 (dlib raises IndexError there).
+    Shared by MIG (on MI) and SAP (on predictability scores).
+    """
+    ordered = np.sort(scores, axis=0)[::-1]
+    runner_up = ordered[1] if scores.shape[0] > 1 else np.zeros(scores.shape[1])
+    return ordered[0] - runner_up
+
+
+def correlation_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation between the columns of ``x`` ``(N, p)`` and ``y`` ``(N, q)``.
+
+    Returns ``(p, q)``; pairs involving a constant column are 0.
+    """
+    return np.clip(_unit_rows(x) @ _unit_rows(y).T, -1.0, 1.0)
+
+
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    """Columns of ``a`` centred and scaled to unit norm, as contiguous rows ``(d, N)``."""
+    rows = np.ascontiguousarray(a.T)  # per-variable reductions then run over contiguous memory
+    constant = rows.max(axis=1) == rows.min(axis=1)
+    rows -= rows.mean(axis=1, keepdims=True)
+    norm = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+    # Exactly constant columns can keep rounding residue after centring; force them to 0.
+    rows[constant] = 0.0
+    rows /= np.where(constant, 1.0, norm)[:, None]
+    return rows

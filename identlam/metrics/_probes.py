@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.metrics.information import is_discrete
-from identlam.metrics.result import MetricResult
-from identlam.metrics.validation import as_2d, as_labels, check_choice, check_positive_int, check_same_length
+from identlam.metrics._shared import is_discrete
+from identlam.metrics._result import MetricResult
+from identlam.metrics._validation import as_2d, as_labels, check_choice, check_positive_int, check_same_length
 
 
 def _target(target, discrete: bool | None) -> tuple[np.ndarray, bool]:
@@ -99,22 +99,35 @@ def _probe(kind, latents, target, discrete, test_size, seed, train_idx, test_idx
               "standardize": "train statistics"}
     params["model"] = ("LogisticRegression(max_iter=500)" if disc else "Ridge(alpha=1e-6)") if kind == "linear" \
         else f"MLP{'Classifier' if disc else 'Regressor'}(hidden_layer_sizes=(64, 64), max_iter=300)"
-    return MetricResult(f"{kind}_probe", scores, details, params)
+    better = {"accuracy": True, "f1_weighted": True, "majority_baseline": None, "r2": True, "mse": False}
+    return MetricResult(f"{kind}_probe", scores, details, params, {k: better[k] for k in scores})
 
 
-def linear_probe(latents, target, *, discrete: bool | None = None, test_size: float = 0.2, seed: int = 0,
+def linear_probe(target, latents, *, discrete: bool | None = None, test_size: float = 0.2, seed: int = 0,
                  train_idx=None, test_idx=None) -> MetricResult:
-    """Logistic regression (discrete target) or ridge regression (continuous) on ``latents``."""
+    """Logistic regression (discrete target) or ridge regression (continuous) on ``latents``.
+
+    >>> target = [0, 1, 2, 3] * 10
+    >>> result = linear_probe(target, [[a, (3 * a) % 4] for a in target])
+    >>> result.score["accuracy"], result.better("accuracy"), result.better("majority_baseline")
+    (1.0, True, None)
+    """
     return _probe("linear", latents, target, discrete, test_size, seed, train_idx, test_idx)
 
 
-def mlp_probe(latents, target, *, discrete: bool | None = None, test_size: float = 0.2, seed: int = 0,
+def mlp_probe(target, latents, *, discrete: bool | None = None, test_size: float = 0.2, seed: int = 0,
               train_idx=None, test_idx=None) -> MetricResult:
-    """Two hidden layers of 64 ReLU units (scikit-learn MLP, Adam, seeded) on ``latents``."""
+    """Two hidden layers of 64 ReLU units (scikit-learn MLP, Adam, seeded) on ``latents``.
+
+    >>> target = [[0.5 * i] for i in range(40)]
+    >>> result = mlp_probe(target, [[0.1 * i, 1.0] for i in range(40)])
+    >>> sorted(result.score), result.better("mse")
+    (['mse', 'r2'], False)
+    """
     return _probe("mlp", latents, target, discrete, test_size, seed, train_idx, test_idx)
 
 
-def label_budget_curve(latents, target, budgets, *, unit: str = "samples", traj=None, probe: str = "linear",
+def label_budget_curve(target, latents, budgets, *, unit: str = "samples", traj=None, probe: str = "linear",
                        discrete: bool | None = None, test_size: float = 0.2, seed: int = 0) -> MetricResult:
     """Probe score as a function of the number of labelled samples or trajectories.
 
@@ -161,4 +174,5 @@ def label_budget_curve(latents, target, budgets, *, unit: str = "samples", traj=
         curve[f"n={b}"] = scores[key]
         rows.append({"budget": b, **scores, **details})
     params = {"probe": probe, "unit": unit, "metric": key, "test_size": test_size, "seed": seed}
-    return MetricResult("label_budget_curve", curve, {"curve": rows, "n_test": int(test_idx.size)}, params)
+    return MetricResult("label_budget_curve", curve, {"curve": rows, "n_test": int(test_idx.size)}, params,
+                        {k: True for k in curve})
