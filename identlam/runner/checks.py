@@ -146,11 +146,8 @@ def check_cell(where: str, overrides: dict, preset: str, scale: str, errors: Err
 
 def check_regions(where: str, spec: Any, errors: Errors) -> None:
     from identlam.errors import IdentlamError
+    from identlam.metrics import parse_regions
 
-    try:
-        from identlam.metrics.regions import parse_regions
-    except ImportError:
-        from identlam.train.regions import parse_regions
     try:
         parse_regions(str(spec))
     except IdentlamError as err:

@@ -192,7 +192,7 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
                     progress.finish(task, errors[tid], None, done)
                     _record_failure(task, errors[tid])
             elif not any(d in waiting or d in {t["id"] for t in running.values()} for d in task["deps"]):
-                if len(running) < backend.slots * (2 if backend.slots > 1 else 1):  # a queue keeps slots busy
+                if len(running) < backend.slots:  # no queue: the submitted tasks are the running ones
                     del waiting[tid]
                     task["started"] = time.time()
                     running[backend.submit(task)] = task
@@ -207,7 +207,8 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
                 done += 1
                 if result["ok"]:
                     cell_seconds.append(result["seconds"])
-                progress.finish(task, result["error"], result["seconds"], done)
+                progress.finish(task, result["error"], result["seconds"], done,
+                                progress.status(done, running.values(), cell_seconds, backend.slots))
             else:
                 progress.note(f"{task['label']}: {'ok' if result['ok'] else 'FAILED: ' + result['error']} "
                               f"({result['seconds']:.1f} s)")
@@ -232,10 +233,20 @@ class Progress:
         self.tty = echo is print and sys.stdout.isatty()
         self.start = time.time()
 
-    def finish(self, task: dict, error: str | None, seconds: float | None, done: int) -> None:
+    def finish(self, task: dict, error: str | None, seconds: float | None, done: int, status: str = "") -> None:
         took = f" in {seconds:.1f} s" if seconds is not None else ""
-        status = "done" if error is None else f"FAILED: {error}"
-        self.note(f"[{done}/{self.total}] {task['label']} {status}{took}")
+        outcome = "done" if error is None else f"FAILED: {error}"
+        self.note(f"[{done}/{self.total}] {task['label']} {outcome}{took}" + (f" ({status})" if status else ""))
+
+    def status(self, done: int, running, seconds: list[float], slots: int) -> str:
+        """``running: a, b; ETA 1m20s`` (the ETA once a run has finished)."""
+        names = [t["label"] for t in running if t["kind"] == "cell"]
+        eta = ""
+        if seconds and done < self.total:
+            left = (self.total - done) * (sum(seconds) / len(seconds)) / max(1, min(slots, self.total - done))
+            eta = f"; ETA {_duration(left)}"
+        shown = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+        return f"running: {shown or '-'}{eta}"
 
     def note(self, text: str) -> None:
         if self.tty:
@@ -243,16 +254,9 @@ class Progress:
         self.echo(text)
 
     def line(self, done: int, running, seconds: list[float], slots: int) -> None:
-        if not self.tty:
-            return
-        names = [t["label"] for t in running]
-        eta = ""
-        if seconds:
-            left = (self.total - done) * (sum(seconds) / len(seconds)) / max(1, min(slots, self.total - done))
-            eta = f", ETA {_duration(left)}"
-        shown = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
-        sys.stdout.write(f"\r\033[K{done}/{self.total} runs done{eta}; running: {shown or '-'}")
-        sys.stdout.flush()
+        if self.tty:
+            sys.stdout.write(f"\r\033[K{done}/{self.total} runs done; {self.status(done, running, seconds, slots)}")
+            sys.stdout.flush()
 
     def close(self) -> None:
         if self.tty:
