@@ -24,8 +24,20 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_paper)
 
 
-def cmd_paper(args: argparse.Namespace) -> int:
+def check_out(out: Path) -> None:
+    """The output folder must be a folder or creatable as one (checked before anything is written)."""
     from identlam.errors import IdentlamError
+
+    if out.exists() and not out.is_dir():
+        raise IdentlamError(f"--out: '{out}' exists and is not a directory")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise IdentlamError(f"--out: cannot create '{out}': '{parent}' is not a directory")
+
+
+def cmd_paper(args: argparse.Namespace) -> int:
     from identlam.paper import build_report, load_claims, load_stores
 
     if args.claims is not None:
@@ -36,8 +48,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
         claims = []
         print(f"no claims file ({DEFAULT_CLAIMS} not found; --claims FILE): figures and tables only")
     stores = load_stores(args.results)
-    if args.out.exists() and not args.out.is_dir():
-        raise IdentlamError(f"--out: '{args.out}' exists and is not a directory")
+    check_out(args.out)
     command = "identlam paper --results " + " ".join(shlex.quote(str(d)) for d in args.results)
     command += f" --out {shlex.quote(str(args.out))}"
     if args.claims is not None:

@@ -40,6 +40,8 @@ def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
         if not d.is_dir():
             raise IdentlamError(f"--results: '{d}' is not a directory")
         table = load_results(d)  # raises the one-line error for a folder that is not a store
+        if table.empty:
+            raise IdentlamError(f"--results: '{d}' has no finished runs yet; finish them with `identlam run CONFIG --out {d}`")
         name, metrics = d.name, []
         config = d / "experiment.toml"
         if config.is_file():

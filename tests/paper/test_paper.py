@@ -6,10 +6,42 @@ import re
 from pathlib import Path
 
 import pytest
-from runner_fixtures import TINY, write_toml
 
 from identlam.cli import main
 from identlam.stats import paired_direction_test
+
+# a two-method sweep of seconds per run (tiny models, a few steps), run by the real runner
+TINY = """
+name = "tiny"
+seeds = [0, 1, 2]
+stages = ["train", "relabel", "evaluate"]
+metrics = ["ami", "used_codes", "action_probe_accuracy"]
+
+[set]
+"train.steps" = 12
+"train.batch_size" = 16
+"train.optim.warmup_steps" = 2
+"model.hidden_dim" = 16
+"model.embed_dim" = 16
+
+[data.pm]
+source = "synthetic"
+env = "pointmass"
+episodes = 12
+steps = 20  # enough transitions for the stages' default batch sizes (checked up front)
+seed = "run"
+params = { K = 2 }
+
+[methods.entropy]
+preset = "lapo-entropy"
+
+[methods.lambda0]
+preset = "lapo-entropy"
+set = { "model.entropy.weight" = 0 }
+
+[grid]
+method = ["entropy", "lambda0"]
+"""
 
 CLAIMS = """
 [[tiny]]
@@ -53,11 +85,16 @@ def store(tmp_path_factory) -> Path:
     from identlam.runner import load_experiment, run_experiment
 
     base = tmp_path_factory.mktemp("paper")
-    text = TINY.replace("seeds = [0, 1]", "seeds = [0, 1, 2]")
     out = base / "store"
-    status = run_experiment(load_experiment(write_toml(base, text)), out, workers=1, echo=lambda _: None)
+    status = run_experiment(load_experiment(write_toml(base, TINY, "tiny.toml")), out, workers=1, echo=lambda _: None)
     assert status["failed"] == {}
     return out
+
+
+def write_toml(directory: Path, text: str, name: str) -> Path:
+    path = directory / name
+    path.write_text(text)
+    return path
 
 
 def _paper(store: Path, out: Path, claims_text: str = CLAIMS, *extra: str) -> int:
