@@ -126,7 +126,8 @@ def _cell(task: dict[str, Any]) -> str | None:
         commands = [["pipeline", *_run_args(task, tmp), *evaluate]]
     else:
         commands = [["train", *_run_args(task, tmp)]]
-        commands += [[stage, str(tmp), *(evaluate if stage == "evaluate" else [])] for stage in stages[1:]]
+        commands += [[stage, str(tmp), "--threads", str(task["threads"]), *(evaluate if stage == "evaluate" else [])]
+                     for stage in stages[1:]]
     for argv in commands:
         error = _command(argv, log)
         if error is not None:
@@ -141,7 +142,7 @@ def _cell(task: dict[str, Any]) -> str | None:
 
 def _run_args(task: dict[str, Any], out: Path) -> list[str]:
     argv = ["--data", task["data_path"], "--method", task["preset"], "--scale", task["scale"],
-            "--seed", str(task["seed"]), "--out", str(out)]
+            "--seed", str(task["seed"]), "--out", str(out), "--threads", str(task["threads"])]
     for key, value in task["overrides"].items():
         argv += ["--set", f"{key}={json.dumps(value)}"]
     return argv

@@ -13,6 +13,8 @@ metrics = ["ami", "used_codes", "action_probe_accuracy"]
 [set]
 "train.steps" = 12
 "train.batch_size" = 16
+"bc.batch_size" = 16
+"decoder.batch_size" = 16
 "train.optim.warmup_steps" = 2
 "model.hidden_dim" = 16
 "model.embed_dim" = 16
