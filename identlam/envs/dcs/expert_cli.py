@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--n-envs", type=int, default=8)
     t.add_argument("--hidden", type=int, default=128, help="actor width (the part that ships)")
+    t.add_argument("--n-steps", type=int, default=512, help="PPO rollout length per environment")
     t.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     t.add_argument("--checkpoint-every", type=int, default=200_000)
     t.add_argument("--eval-episodes", type=int, default=5)
@@ -38,7 +39,7 @@ def _train(args) -> int:
 
     cfg = ExpertConfig(task=args.task, algo=args.algo, steps=args.steps, seed=args.seed, n_envs=args.n_envs,
                        device=args.device, checkpoint_every=args.checkpoint_every,
-                       eval_episodes=args.eval_episodes, hidden=args.hidden)
+                       eval_episodes=args.eval_episodes, hidden=args.hidden, n_steps=args.n_steps)
     print(json.dumps(train_expert(cfg, args.out), indent=2))
     return 0
 

@@ -35,6 +35,7 @@ class ExpertConfig:
     checkpoint_every: int = 200_000
     eval_episodes: int = 5
     hidden: int = 128  # the actor's width: it is what ships, so it stays small
+    n_steps: int = 512  # PPO rollout length per environment
 
 
 def _device(name: str) -> str:
@@ -62,7 +63,7 @@ def _new_model(cfg: ExpertConfig, env):
         env = VecNormalize(env, norm_obs=True, norm_reward=True, gamma=0.99)
         policy_kwargs = dict(net_arch=dict(pi=[cfg.hidden, cfg.hidden], vf=[256, 256]),
                              activation_fn=torch.nn.Tanh, log_std_init=-0.5)
-        return PPO("MlpPolicy", env, n_steps=512, batch_size=512, n_epochs=10, learning_rate=3e-4,
+        return PPO("MlpPolicy", env, n_steps=cfg.n_steps, batch_size=min(512, cfg.n_steps * cfg.n_envs), n_epochs=10, learning_rate=3e-4,
                    gamma=0.99, gae_lambda=0.95, clip_range=0.2, ent_coef=0.0, max_grad_norm=0.5,
                    policy_kwargs=policy_kwargs, seed=cfg.seed, device=_device(cfg.device), verbose=0)
     policy_kwargs = dict(net_arch=dict(pi=[cfg.hidden, cfg.hidden], qf=[256, 256]))
@@ -161,8 +162,9 @@ def train_expert(cfg: ExpertConfig, out: str | Path, command: str | None = None)
     """Train (or resume) an expert in ``out``; returns the summary also written to summary.json."""
     if cfg.algo not in ("ppo", "sac"):
         raise ConfigError(f"algo: {cfg.algo!r} is not one of ppo, sac")
-    if cfg.steps <= 0 or cfg.n_envs <= 0 or cfg.checkpoint_every <= 0:
-        raise ConfigError("steps, n_envs and checkpoint_every must be positive")
+    for key in ("steps", "n_envs", "checkpoint_every", "hidden", "n_steps", "eval_episodes"):
+        if getattr(cfg, key) <= 0:
+            raise ConfigError(f"{key}: {getattr(cfg, key)} is not positive")
     domain, name = parse_task(cfg.task)
     out = Path(out)
     ckpt = out / "checkpoint"
@@ -171,7 +173,7 @@ def train_expert(cfg: ExpertConfig, out: str | Path, command: str | None = None)
     config_path = out / "config.json"
     if config_path.exists():
         saved = json.loads(config_path.read_text())
-        for key in ("task", "algo", "seed", "n_envs", "hidden"):
+        for key in ("task", "algo", "seed", "n_envs", "hidden", "n_steps"):
             if saved.get(key) != getattr(cfg, key):
                 raise ConfigError(f"{key}: {getattr(cfg, key)!r} differs from {saved.get(key)!r} of the run in {out}")
     atomic_write_json(config_path, asdict(cfg))
