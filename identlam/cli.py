@@ -17,6 +17,7 @@ from identlam.errors import IdentlamError
 # Modules that contribute subcommands, in the order they appear in `identlam --help`.
 COMMAND_MODULES = (
     "identlam.data.cli",  # generate, inspect
+    "identlam.envs.cli",  # collect
     "identlam.metrics.cli",  # metrics
     "identlam.train.cli",  # presets, train, relabel, bc, decode, evaluate, pipeline
     "identlam.demo",  # demo

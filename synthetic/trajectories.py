@@ -71,8 +71,11 @@ def _check_count(name: str, value, low: int) -> int:
 
 
 def generate(env: str | Env, episodes: int, steps: int, seed: int = 0,
-             progress: Callable[[int], object] | None = None, **params) -> Iterator[Trajectory]:
+             progress: Callable[[int], object] | None = None, start: int = 0, **params) -> Iterator[Trajectory]:
     """Yield ``episodes`` trajectories of ``steps`` observations each from the behaviour policy.
+
+    The trajectories are episodes ``start .. start + episodes - 1`` of ``seed``: generating
+    episodes 0..9 in one call or as 0..4 and 5..9 (``start=5``) yields the same arrays.
 
     ``env`` is a name from ``ENVIRONMENTS`` (with ``params`` overriding its preset) or an ``Env``
     (then ``params`` must be empty). ``progress``, if given, is called after each group of yielded
@@ -88,10 +91,11 @@ def generate(env: str | Env, episodes: int, steps: int, seed: int = 0,
     episodes = _check_count("episodes", episodes, 1)
     steps = _check_count("steps", steps, 2)
     seed = _check_count("seed", seed, 0)
+    start = _check_count("start", start, 0)
     per_step = 8 * (env.family.state_dim + env.exo_dim + 2 + env.family.action_dim)
     batch = int(max(1, min(episodes, 1024, BATCH_BYTES // (per_step * steps))))
-    for lo in range(0, episodes, batch):
-        hi = min(episodes, lo + batch)
+    for lo in range(start, start + episodes, batch):
+        hi = min(start + episodes, lo + batch)
         for group in _generate_batch(env, range(lo, hi), steps, seed):
             yield from group
             if progress is not None:

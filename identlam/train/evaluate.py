@@ -11,8 +11,8 @@
   headline dict, ``details`` the matrices. State regions (per-region matching, D2 on continuous
   states) follow ``--regions`` (:mod:`identlam.train.regions`, default ``kmeans:16``), recorded
   as ``params["regions"]``. Absent for the ``bc`` baseline (no latents).
-- ``online`` (when the file's ``generator`` attribute describes a simulable synthetic
-  environment): the return of the final policy over ``eval.episodes`` episodes, the return of a
+- ``online`` (when the file's ``env_id`` is a registered environment and its ``generator``
+  attribute holds the parameters that rebuild it): the return of the final policy over ``eval.episodes`` episodes, the return of a
   uniformly random policy, and the return of a BC trained on all true actions of the same
   file (the normalizer; cached per dataset and seed), see :mod:`identlam.train.evaluate_online`.
 - ``run``: method, kind, seed, label budget, data path and fingerprint.
@@ -88,7 +88,8 @@ def _online_part(run, ds, episodes: int | None) -> dict[str, Any]:
 
     cfg = run.cfg
     if not simulable(ds):
-        return {"online_skipped": "the dataset's 'generator' attribute does not describe a synthetic environment"}
+        return {"online_skipped": f"the dataset's environment {ds.env_id!r} is not registered here "
+                                  "(identlam collect --list), or its 'generator' attribute is missing"}
     if cfg.kind != "bc" and not run.finished("decode"):
         return {"online_skipped": "no decoder (decode needs a label budget, --labels N_TRAJ)"}
     n = cfg.eval.episodes if episodes is None else int(episodes)

@@ -1,8 +1,11 @@
-"""Online evaluation in the synthetic environment that generated a dataset (part of ``evaluate``).
+"""Online evaluation in the environment that generated a dataset (part of ``evaluate``).
 
-The environment is rebuilt with ``synthetic.make_from_config`` from the file's ``generator``
-attribute. Episode ``i`` starts from ``env.reset(seed=EPISODE_SEED_BASE + i)`` and lasts at
-most ``eval.max_steps`` steps, for every run, so returns are comparable across methods.
+The environment is rebuilt through :mod:`identlam.envs` from the file's ``env_id`` and
+``generator`` attributes (``make(env_id, **generator)``), optionally with some parameters
+overridden (``identlam evaluate --env-set key=value``, recorded as ``env_overrides``). Episode
+``i`` starts from ``env.reset(seed=EPISODE_SEED_BASE + i)`` and lasts at most
+``eval.max_steps`` steps (or until the environment ends it), for every run, so returns are
+comparable across methods. The agent stacks frames as training did.
 
 Reported (LAOM's protocol, B.8): ``return_mean`` of the final policy, ``random_return_mean`` of
 a uniformly random policy (seeded), and ``bc_all_return_mean`` of a BC trained on **all** true
@@ -45,59 +48,69 @@ EPISODE_SEED_BASE = 1_000_000
 
 
 def simulable(ds) -> bool:
-    gen = ds.attrs.get("generator")
-    return isinstance(gen, dict) and str(ds.env_id).startswith("synthetic/")
+    """Whether the dataset names an environment registered here (with the parameters that rebuild it)."""
+    import identlam.envs as envs
+
+    return isinstance(ds.attrs.get("generator"), dict) and envs.is_registered(ds.env_id)
 
 
-def make_env(ds):
-    import synthetic
+def make_env(ds, overrides: dict[str, Any] | None = None):
+    """The environment that generated ``ds`` (its ``env_id`` and ``generator`` attributes), with
+    ``overrides`` replacing some of its parameters (e.g. held-out backgrounds)."""
+    import identlam.envs as envs
 
-    gen = ds.attrs["generator"]
-    config = gen["config"] if isinstance(gen.get("config"), dict) else gen  # `identlam generate` nests it
-    return synthetic.make_from_config(config)
+    return envs.make(ds.env_id, **{**ds.attrs["generator"], **(overrides or {})})
 
 
 def episode_returns(agent, env, episodes: int, max_steps: int) -> list[float]:
+    """Undiscounted returns of ``episodes`` episodes of at most ``max_steps`` steps, episode ``i``
+    reset with seed ``EPISODE_SEED_BASE + i``."""
     returns = []
     for i in range(episodes):
-        obs = env.reset(seed=EPISODE_SEED_BASE + i)
+        obs, _ = env.reset(seed=EPISODE_SEED_BASE + i)
         agent.reset(obs)
         total = 0.0
         for _ in range(max_steps):
-            obs, reward, terminated, _info = env.step(agent.act(obs))
+            obs, reward, terminated, truncated, _ = env.step(agent.act(obs))
             total += float(reward)
-            if terminated:
+            if terminated or truncated:
                 break
         returns.append(total)
     return returns
 
 
 class RandomAgent:
-    """Uniform actions: ``0..n-1`` (discrete) or ``U[-1, 1]^A`` (continuous), seeded."""
+    """The environment's ``random`` policy (uniform actions), seeded."""
 
-    def __init__(self, ds, seed: int):
-        self.ds, self.rng = ds, np.random.default_rng(seed)
+    def __init__(self, env, seed: int):
+        import identlam.envs as envs
+
+        self.policy, self.rng = envs.make_policy("random", env), np.random.default_rng(seed)
 
     def reset(self, obs) -> None:
         return None
 
     def act(self, obs):
-        if self.ds.action_space == "discrete":
-            return int(self.rng.integers(self.ds.n_actions))
-        return self.rng.uniform(-1.0, 1.0, size=self.ds.action_dim).astype(np.float32)
+        return self.policy(obs, {}, self.rng)
 
 
-def online_report(run, ds, device: torch.device, episodes: int) -> dict[str, Any]:
+def online_report(run, ds, device: torch.device, episodes: int,
+                  env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Returns of the run's final policy, a random policy and the BC-on-all-actions normalizer in
+    the dataset's environment (``env_overrides`` replacing some of its parameters)."""
     cfg = run.cfg
     if episodes < 1:
         raise DatasetError(f"--episodes must be >= 1, got {episodes}")
-    env = make_env(ds)
+    env_overrides = dict(env_overrides or {})
+    env = make_env(ds, env_overrides)
     returns = episode_returns(Agent.from_run(run, ds, device), env, episodes, cfg.eval.max_steps)
-    random_returns = episode_returns(RandomAgent(ds, derive_seed(cfg.seed, "random-policy")), env, episodes,
+    random_returns = episode_returns(RandomAgent(env, derive_seed(cfg.seed, "random-policy")), env, episodes,
                                      cfg.eval.max_steps)
-    normalizer = bc_all_normalizer(run, ds, device, episodes)
+    normalizer = bc_all_normalizer(run, ds, device, episodes, env_overrides)
     ret, rnd, ref = float(np.mean(returns)), float(np.mean(random_returns)), normalizer["return_mean"]
     return {
+        "env_id": ds.env_id,
+        "env_overrides": env_overrides,
         "episodes": episodes,
         "max_steps": cfg.eval.max_steps,
         "episode_seeds": [EPISODE_SEED_BASE, EPISODE_SEED_BASE + episodes - 1],
@@ -117,7 +130,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("IDENTLAM_CACHE", Path.home() / ".cache" / "identlam")) / "normalizers"
 
 
-def bc_all_normalizer(run, ds, device: torch.device, episodes: int) -> dict[str, Any]:
+def bc_all_normalizer(run, ds, device: torch.device, episodes: int,
+                      env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Mean return of a BC on all true actions (trained once, then read from the cache)."""
     cfg = run.cfg
     bc_used = {k: getattr(cfg.bc, k) for k in ("lr", "batch_size", "hidden_dim", "impala_scale")}  # what _train_bc_all reads
@@ -125,9 +139,12 @@ def bc_all_normalizer(run, ds, device: torch.device, episodes: int) -> dict[str,
                   "frame_stack": cfg.model.frame_stack, "impala_channels": list(cfg.model.impala_channels),
                   "impala_res_blocks": cfg.model.impala_res_blocks, "steps": cfg.eval.normalizer_steps,
                   "episodes": episodes, "max_steps": cfg.eval.max_steps}
+    extra = {}
+    if env_overrides:  # only then: caches of evaluations in the dataset's own environment stay valid
+        key_fields["env_overrides"] = extra["env_overrides"] = dict(env_overrides)
     key = hashlib.sha256(json.dumps(key_fields, sort_keys=True).encode()).hexdigest()[:24]
     path = cache_dir() / f"{key}.json"
-    record = cached_normalizer(path, key_fields, lambda: _measure_bc_all(cfg, ds, device, episodes))
+    record = cached_normalizer(path, key_fields, lambda: _measure_bc_all(cfg, ds, device, episodes, **extra))
     return {**record, "cache": str(path)}
 
 
@@ -199,11 +216,12 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _measure_bc_all(cfg, ds, device: torch.device, episodes: int) -> list[float]:
+def _measure_bc_all(cfg, ds, device: torch.device, episodes: int,
+                    env_overrides: dict[str, Any] | None = None) -> list[float]:
     """Train the BC on all true actions and return its ``episodes`` returns."""
     policy = _train_bc_all(cfg, ds, device)
     agent = Agent(policy, discrete=ds.action_space == "discrete", frame_stack=cfg.model.frame_stack, device=device)
-    return episode_returns(agent, make_env(ds), episodes, cfg.eval.max_steps)
+    return episode_returns(agent, make_env(ds, env_overrides), episodes, cfg.eval.max_steps)
 
 
 def _train_bc_all(cfg, ds, device: torch.device):

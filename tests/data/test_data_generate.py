@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+import identlam.envs as envs
 import synthetic
 from identlam.data import open_dataset
 from identlam.data.privileged import privileged
@@ -25,10 +26,11 @@ def test_generate_writes_exactly_what_synthetic_generates(cli_main, tmp_path, ca
         assert ds.env_id == "synthetic/pointmass" and ds.n_actions == 6 and ds.lengths.tolist() == [30] * 6
         attrs = ds.attrs
         assert attrs["seed"] == 3
-        gen = attrs["generator"]
-        assert gen["overrides"] == {"K": 6, "distractor": "correlated", "rho": 0.5, "noise": 0.01}
-        assert gen["episodes"] == 6 and gen["steps"] == 30 and gen["config"]["K"] == 6
-        assert synthetic.make_from_config(gen["config"]).config == gen["config"]  # the env is rebuilt from the file
+        gen = attrs["generator"]  # every parameter of the environment, the overrides among them
+        assert {k: gen[k] for k in ("K", "distractor", "rho", "noise")} == {"K": 6, "distractor": "correlated", "rho": 0.5, "noise": 0.01}
+        assert attrs["policy"] == "behaviour"
+        wanted = synthetic.make("pointmass", K=6, distractor="correlated", rho=0.5, noise=0.01).config
+        assert envs.make(ds.env_id, **gen).unwrapped.core.config == wanted  # the env is rebuilt from the file
         assert {"A1", "A2", "A3", "A4"} <= set(attrs["assumptions"])
         view = privileged(ds)
         for i, tr in enumerate(expected):
