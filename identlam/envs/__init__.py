@@ -14,6 +14,7 @@ Importing this package registers every built-in family whose dependencies are in
 :func:`register_family` and :func:`register_policy` add more (see docs/environments.md).
 """
 
+from identlam.envs import dcs as _dcs
 from identlam.envs import policies as _policies
 from identlam.envs import synthetic_env as _synthetic_env
 from identlam.envs.collect import collect, episode_seed, policy_rng
@@ -33,6 +34,7 @@ from identlam.envs.registry import (
 
 register_policy("random", _policies.random_policy)
 _synthetic_env.register()
+_dcs.register()  # only when dm_control is installed (the `dcs` extra)
 
 __all__ = [
     "EnvError", "available", "check_env_id", "collect", "describe", "episode_seed", "is_registered", "make",

@@ -124,6 +124,6 @@ def shipped_expert(task: str) -> Expert:
         have = ", ".join(experts) or "none"
         raise ConfigError(
             f"policy: no shipped expert for {task} (shipped: {have}); train one with "
-            f"`identlam expert train {task}` and pass --set expert=PATH"
+            f"`identlam expert train {task}` and pass its expert.zip as policy_kwargs={{'expert': PATH}}"
         )
     return load_expert(experts[task])
