@@ -97,7 +97,7 @@ def test_exo_matches_what_was_rendered(hard):
     sky = np.all(raw == bg.KEY_COLOR, axis=-1).reshape(-1)
     video, frame = int(info["exo"][0]), int(info["exo"][1])
     names = hard._names
-    frames = load_video("procedural", names[video], 32, 16)
+    frames = bg.upsample2(load_video("procedural", names[video], 32, 16))
     xmat = hard._dm.physics.data.cam_xmat[hard.camera_id].reshape(3, 3).copy()
     expected = bg.cube_lookup(frames[frame], hard._rays[sky] @ xmat.T)
     assert np.array_equal(obs.reshape(-1, 3)[sky], expected)

@@ -67,48 +67,58 @@ def pixel_rays(height: int, width: int, fovy_degrees: float) -> np.ndarray:
     ys = (1 - 2 * (np.arange(height) + 0.5) / height) * t
     xs = (2 * (np.arange(width) + 0.5) / width - 1) * t * width / height
     gx, gy = np.meshgrid(xs, ys)
-    return np.stack([gx.ravel(), gy.ravel(), -np.ones(height * width)], axis=1)
+    return np.stack([gx.ravel(), gy.ravel(), -np.ones(height * width)], axis=1).astype(np.float32)
+
+
+def upsample2(frames: np.ndarray) -> np.ndarray:
+    """Frames (..., H, W, 3) at twice the size, bilinear; done once per video, so that the per-step
+    lookup can take the nearest texel and still look filtered."""
+    f = frames.astype(np.float32)
+    for axis in (f.ndim - 3, f.ndim - 2):
+        g = np.moveaxis(f, axis, 0)
+        n = g.shape[0]
+        prev, nxt = g[np.r_[0, np.arange(n - 1)]], g[np.r_[np.arange(1, n), n - 1]]
+        out = np.empty((2 * n,) + g.shape[1:], np.float32)
+        out[0::2] = 0.75 * g + 0.25 * prev
+        out[1::2] = 0.75 * g + 0.25 * nxt
+        f = np.moveaxis(out, 0, axis)
+    return (f + 0.5).astype(np.uint8)
 
 
 def cube_lookup(frame: np.ndarray, directions: np.ndarray) -> np.ndarray:
     """Colours of world ``directions`` (N, 3) on a cube whose six faces all show ``frame``.
 
     Side faces keep the frame upright (world +z is up); top and bottom faces are laid flat.
-    Bilinear filtering, as GL samples the skybox.
+    Nearest texel, with ``np.where`` over whole arrays rather than per-face masks: this runs
+    every step on most pixels of the image.
     """
-    d = np.asarray(directions, np.float64)
-    a = np.abs(d)
-    major = np.argmax(a, axis=1)
-    m = a[np.arange(len(d)), major]
-    u = np.empty(len(d))
-    v = np.empty(len(d))
-    side_x, side_y, cap = major == 0, major == 1, major == 2
+    d = np.asarray(directions, np.float32)
+    dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
+    ax, ay, az = np.abs(dx), np.abs(dy), np.abs(dz)
+    on_x = (ax >= ay) & (ax >= az)
+    on_y = ~on_x & (ay >= az)
+    inv = 0.5 / np.where(on_x, ax, np.where(on_y, ay, az))
     # horizontal coordinate runs along the face's tangent cross(normal, z); vertical is -z
-    u[side_x] = -np.sign(d[side_x, 0]) * d[side_x, 1] / m[side_x]
-    v[side_x] = -d[side_x, 2] / m[side_x]
-    u[side_y] = np.sign(d[side_y, 1]) * d[side_y, 0] / m[side_y]
-    v[side_y] = -d[side_y, 2] / m[side_y]
-    u[cap] = d[cap, 0] / m[cap]
-    v[cap] = d[cap, 1] / m[cap]
+    u = np.where(on_x, -np.copysign(dy, dx), np.where(on_y, np.copysign(dx, dy), dx)) * inv + 0.5
+    v = np.where(on_x | on_y, -dz, dy) * inv + 0.5
     h, w = frame.shape[:2]
-    x = np.clip((u + 1) * 0.5 * (w - 1), 0, w - 1)
-    y = np.clip((v + 1) * 0.5 * (h - 1), 0, h - 1)
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    wx, wy = (x - x0)[:, None], (y - y0)[:, None]
-    f = frame.astype(np.float32)
-    top = f[y0, x0] * (1 - wx) + f[y0, x1] * wx
-    bottom = f[y1, x0] * (1 - wx) + f[y1, x1] * wx
-    return np.rint(top * (1 - wy) + bottom * wy).astype(np.uint8)
+    col = np.minimum((u * w).astype(np.int32), w - 1)
+    row = np.minimum((v * h).astype(np.int32), h - 1)
+    return frame.reshape(h * w, 3)[np.maximum(row, 0) * w + np.maximum(col, 0)]
+
+
+def sky_mask(rgb: np.ndarray) -> np.ndarray:
+    """Flat indices of the key-coloured pixels of ``rgb`` (H, W, 3)."""
+    r, g, b = rgb[..., 0].ravel(), rgb[..., 1].ravel(), rgb[..., 2].ravel()
+    return np.flatnonzero((r == KEY_COLOR[0]) & (g == KEY_COLOR[1]) & (b == KEY_COLOR[2]))
 
 
 def composite(rgb: np.ndarray, frame: np.ndarray, rays: np.ndarray, cam_xmat: np.ndarray) -> np.ndarray:
     """``rgb`` with its key-coloured (sky) pixels replaced by the frame seen along their rays."""
-    flat = rgb.reshape(-1, 3)
-    sky = np.flatnonzero((flat == KEY_COLOR).all(axis=1))
+    sky = sky_mask(rgb)
     if sky.size:
-        world = rays[sky] @ np.asarray(cam_xmat, np.float64).reshape(3, 3).T
-        flat[sky] = cube_lookup(frame, world)
+        world = rays[sky] @ np.asarray(cam_xmat, np.float32).reshape(3, 3).T
+        rgb.reshape(-1, 3)[sky] = cube_lookup(frame, world)
     return rgb
 
 

@@ -11,6 +11,8 @@ motion along that coordinate. Scales follow the Distracting Control Suite: angle
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # offsets are ordered (azimuth, polar, zoom, roll); this names the exo columns
@@ -18,36 +20,47 @@ CAMERA_FIELDS = ("cam_azimuth", "cam_polar", "cam_zoom", "cam_roll")
 MIN_POLAR = 0.05  # keeps the camera off the pole, where "up" is undefined
 
 
-def cart_to_sphere(v: np.ndarray) -> tuple[float, float, float]:
+def cart_to_sphere(v) -> tuple[float, float, float]:
     """(radius, azimuth, polar) of a vector; polar is measured from +z."""
-    r = float(np.linalg.norm(v))
+    x, y, z = float(v[0]), float(v[1]), float(v[2])
+    r = math.sqrt(x * x + y * y + z * z)
     if r == 0.0:
         return 0.0, 0.0, 0.0
-    return r, float(np.arctan2(v[1], v[0])), float(np.arccos(np.clip(v[2] / r, -1.0, 1.0)))
+    return r, math.atan2(y, x), math.acos(max(-1.0, min(1.0, z / r)))
 
 
 def sphere_to_cart(r: float, azimuth: float, polar: float) -> np.ndarray:
-    s = np.sin(polar)
-    return r * np.array([s * np.cos(azimuth), s * np.sin(azimuth), np.cos(polar)])
+    s = math.sin(polar)
+    return np.array([r * s * math.cos(azimuth), r * s * math.sin(azimuth), r * math.cos(polar)])
 
 
-def look_at(position: np.ndarray, target: np.ndarray, up: np.ndarray, roll: float = 0.0) -> np.ndarray:
+def _cross(a, b) -> tuple[float, float, float]:
+    # plain floats: np.cross costs ~10x more on 3-vectors, and this runs every step
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _unit(v) -> tuple[float, float, float]:
+    n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    return (v[0] / n, v[1] / n, v[2] / n)
+
+
+def look_at(position, target, up, roll: float = 0.0) -> np.ndarray:
     """MuJoCo camera frame (columns x right, y up, z backwards) at ``position`` facing ``target``.
 
     ``up`` is a hint (the default camera's own up axis), so cameras that look straight down
     (reacher) keep a well-defined frame. ``roll`` turns the image about the viewing axis.
     """
-    forward = np.asarray(target, float) - np.asarray(position, float)
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, up)
-    if np.linalg.norm(right) < 1e-8:  # up hint parallel to the view: any perpendicular works
-        right = np.cross(forward, [1.0, 0.0, 0.0] if abs(forward[0]) < 0.9 else [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    cam_up = np.cross(right, forward)
-    c, s = np.cos(roll), np.sin(roll)
-    x = c * right + s * cam_up
-    y = -s * right + c * cam_up
-    return np.stack([x, y, -forward], axis=1)
+    forward = _unit([float(t) - float(p) for t, p in zip(target, position)])
+    up = [float(u) for u in up]
+    right = _cross(forward, up)
+    if math.sqrt(sum(c * c for c in right)) < 1e-8:  # up hint parallel to the view: any perpendicular works
+        right = _cross(forward, (1.0, 0.0, 0.0) if abs(forward[0]) < 0.9 else (0.0, 1.0, 0.0))
+    right = _unit(right)
+    cam_up = _cross(right, forward)
+    c, s = math.cos(roll), math.sin(roll)
+    x = [c * r + s * u for r, u in zip(right, cam_up)]
+    y = [-s * r + c * u for r, u in zip(right, cam_up)]
+    return np.array([x, y, [-f for f in forward]]).T
 
 
 class CameraShake:

@@ -26,7 +26,7 @@ from identlam.envs.dcs.difficulty import difficulty as get_difficulty
 from identlam.envs.dcs.difficulty import ground_alpha
 from identlam.envs.dcs.render import ensure_gl_backend, make_fast, skybox_size, upload_texture
 from identlam.envs.dcs.tasks import env_id, flat_state, require_dm_control
-from identlam.envs.dcs.videos import PROCEDURAL, load_video, video_names
+from identlam.envs.dcs.videos import PROCEDURAL, load_sky_video, load_video, video_names
 from identlam.errors import ConfigError
 
 DISTRACTIONS = ("background", "camera", "color")
@@ -92,6 +92,7 @@ class DCSEnv(gym.Env):
         names = self._names
         self._player = bg.VideoPlayer(len(names), lambda i: load_video(source, names[i], size, frames),
                                       dynamic) if use_video else None
+        self._sky_video = lambda i: load_sky_video(source, names[i], size, frames)
         self._shake = CameraShake(self.level.scale, dynamic, upper_hemisphere=domain != "reacher") \
             if "camera" in active and self.level.scale > 0 else None
         self._materials = [model.id2name(i, "material") or f"mat{i}" for i in range(model.nmat)]
@@ -235,7 +236,8 @@ class DCSEnv(gym.Env):
             upload_texture(physics, self._sky)
         rgb = np.array(self._camera.render(), copy=True)
         if self.background_mode == "composite":
-            bg.composite(rgb, self._player.frame, self._rays, physics.data.cam_xmat[self.camera_id])
+            sky = self._sky_video(self._player.video_id)[self._player.index]
+            bg.composite(rgb, sky, self._rays, physics.data.cam_xmat[self.camera_id])
         self.last_frame = rgb
         return rgb
 

@@ -51,6 +51,16 @@ def load_video(source: str, name: str, size: int, frames: int = procedural.DEFAU
 
 
 @lru_cache(maxsize=16)
+def load_sky_video(source: str, name: str, size: int, frames: int = procedural.DEFAULT_FRAMES) -> np.ndarray:
+    """The video at twice its size (bilinear), for the composite background's nearest-texel lookup."""
+    from identlam.envs.dcs.background import upsample2
+
+    video = upsample2(load_video(source, name, size, frames))
+    video.setflags(write=False)
+    return video
+
+
+@lru_cache(maxsize=16)
 def _load(source: str, name: str, size: int, frames: int) -> np.ndarray:
     if source == PROCEDURAL:
         video = procedural.procedural_video(name, frames=frames, size=size)
