@@ -164,7 +164,7 @@ def bench(name: str, obs_kind: str, args, device, matmul: float) -> dict:
     batch_size = args.batch_size or cfg.train.batch_size
     net, batches, loss_fn = build_step(cfg, obs_shape, batch_size, device)
     net.to(device).train()
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.train.optim.lr, weight_decay=cfg.train.optim.weight_decay)
 
     def step(i: int) -> None:
         with autocast(device):

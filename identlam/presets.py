@@ -1,18 +1,18 @@
-"""Named methods as plain :class:`~identlam.config.RunConfig` values (DESIGN §4).
+"""Named methods as plain :class:`~identlam.config.RunConfig` values.
 
 ``get_preset(name, scale="cpu", obs_kind=None)`` returns a fresh config. Two scales:
 
 - ``"cpu"`` (default): small widths, batches and step counts that train in minutes on two CPU
-  cores (code_anchors.md I.3). The *method-defining* axes (bottleneck, target, K, F, past
+  cores. The *method-defining* axes (bottleneck, target, K, F, past
   frame, augmentation, supervision) are the same as at paper scale; only sizes differ.
 - ``"paper"``: the values of the original papers' configs, each with its source in a comment
-  (LAPO: ``schmidtdominik/LAPO`` config.yaml and stage scripts, code_anchors.md A.3-A.4;
-  LAOM: ``dunnolab/laom`` configs/*.yaml, code_anchors.md B.5; the LAOM paper's step counts
+  (LAPO: ``schmidtdominik/LAPO`` config.yaml and stage scripts;
+  LAOM: ``dunnolab/laom`` configs/*.yaml; the LAOM paper's step counts
   follow from 10 epochs over 5k trajectories x 1000 steps at batch 512, about 9.7k steps per
   epoch).
 
 ``obs_kind`` ("vector" | "image") adapts the encoder (MLP or IMPALA) and turns image-only
-switches (augmentations) off for vectors; None leaves ``encoder="auto"``, which picks by the
+switches (augmentations) off for vectors; None leaves ``model.encoder="auto"``, which picks by the
 observation shape at build time.
 
 Presets that need true actions (``laom-sup``, ``bc``, ``idm``) set a default label budget
@@ -24,7 +24,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from identlam.config import BCConfig, DecoderConfig, EvalConfig, LAMConfig, RunConfig, TrainConfig
+from identlam.config import (BCConfig, DecoderConfig, EntropyConfig, EvalConfig, FSQConfig, LAMConfig, OptimConfig,
+                             RunConfig, TrainConfig, VQConfig, validate)
 from identlam.errors import ConfigError
 
 SCALES = ("cpu", "paper")
@@ -37,11 +38,23 @@ def _paper(scale: str) -> bool:
     return scale == "paper"
 
 
-def _cpu_run(name: str, model: LAMConfig, **train) -> RunConfig:
-    """CPU scale: IMPALA (16,32,32)x1 with 1 res block, widths 256, batch 128 (I.3)."""
-    return RunConfig(method=name, model=model, train=TrainConfig(**train),
-                     bc=BCConfig(steps=2000, batch_size=128, lr=3e-4, hidden_dim=256, impala_scale=2),
-                     decoder=DecoderConfig(steps=1000, batch_size=128, lr=3e-4, hidden_dim=256),
+def _train(steps: int, batch_size: int, **optim) -> TrainConfig:
+    return TrainConfig(steps=steps, batch_size=batch_size, optim=OptimConfig(**optim))
+
+
+def _bc(steps: int, batch_size: int, lr: float, **rest) -> BCConfig:
+    return BCConfig(steps=steps, batch_size=batch_size, optim=OptimConfig(lr=lr), **rest)
+
+
+def _decoder(steps: int, batch_size: int, lr: float, **rest) -> DecoderConfig:
+    return DecoderConfig(steps=steps, batch_size=batch_size, optim=OptimConfig(lr=lr), **rest)
+
+
+def _cpu_run(name: str, model: LAMConfig, train: TrainConfig) -> RunConfig:
+    """CPU scale: BC and decoder of width 256 at batch 128, 10 online episodes."""
+    return RunConfig(method=name, model=model, train=train,
+                     bc=_bc(2000, 128, lr=3e-4, hidden_dim=256, impala_scale=2),
+                     decoder=_decoder(1000, 128, lr=3e-4, hidden_dim=256),
                      eval=EvalConfig(episodes=10))
 
 
@@ -51,82 +64,82 @@ def _cpu_run(name: str, model: LAMConfig, **train) -> RunConfig:
 
 def lapo(scale: str = "cpu") -> RunConfig:
     """LAPO as released: EMA-VQ 2 codebooks x 4 positions x 16 dims, 64 codes, pixel FDM, past frame."""
-    vq = dict(bottleneck="vq", vq_codebook_size=64, vq_num_codebooks=2, vq_num_latents=4, vq_code_dim=16,
-              vq_shared_codebook=True, vq_decay=0.999, vq_commitment=0.05,  # LAPO config.yaml (A.3)
-              past_frame=True, future_k=1, frame_stack=1, target="observation")  # IDM on (t-1, t, t+1) (A.3)
+    vq = VQConfig(codebook_size=64, num_codebooks=2, num_latents=4, code_dim=16, shared_codebook=True,
+                  decay=0.999, commitment=0.05)  # LAPO config.yaml
+    axes = dict(bottleneck="vq", vq=vq, past_frame=True, future_k=1, frame_stack=1,
+                fdm_target="observation")  # IDM on (t-1, t, t+1), LAPO config.yaml
     if _paper(scale):
-        model = LAMConfig(**vq, impala_scale=4, impala_res_blocks=2, embed_dim=256,  # idm_impala_scale=4, fc 256 (A.3)
+        model = LAMConfig(**axes, impala_scale=4, impala_res_blocks=2, embed_dim=256,  # idm_impala_scale=4, fc 256
                           hidden_dim=256)
-        train = TrainConfig(steps=50_000, batch_size=128, lr=3e-4, weight_decay=0.01,  # stage 1: AdamW 3e-4, bs 128, 50k (A.4)
-                            warmup_steps=50, schedule="linear", grad_clip=2.0)  # warm-up to step 50, linear decay, clip 2 (A.4)
-        run = RunConfig(method="lapo", model=model, train=train,
-                        bc=BCConfig(steps=60_000, batch_size=128, lr=2e-4, impala_scale=4),  # stage 2 (A.4)
-                        decoder=DecoderConfig(steps=1000, batch_size=128, lr=3e-4, hidden_dim=128),  # probe (128,128) (A.4)
-                        eval=EvalConfig(episodes=25))
-        return run
-    model = LAMConfig(**vq, impala_scale=1, impala_res_blocks=1, embed_dim=128, hidden_dim=256)
-    return _cpu_run("lapo", model, steps=2000, batch_size=128, lr=3e-4, weight_decay=0.01, warmup_steps=50,
-                    schedule="linear", grad_clip=2.0)
+        train = _train(50_000, 128, lr=3e-4, weight_decay=0.01,  # LAPO stage 1: AdamW 3e-4, bs 128, 50k updates
+                       warmup_steps=50, schedule="linear", grad_clip=2.0)  # warm-up to step 50, linear decay, clip 2
+        return RunConfig(method="lapo", model=model, train=train,
+                         bc=_bc(60_000, 128, lr=2e-4, impala_scale=4),  # LAPO stage 2
+                         decoder=_decoder(1000, 128, lr=3e-4, hidden_dim=128),  # LAPO's (128, 128) probe
+                         eval=EvalConfig(episodes=25))
+    model = LAMConfig(**axes, impala_scale=1, impala_res_blocks=1, embed_dim=128, hidden_dim=256)
+    return _cpu_run("lapo", model, _train(2000, 128, lr=3e-4, weight_decay=0.01, warmup_steps=50,
+                                          schedule="linear", grad_clip=2.0))
 
 
 def lapo_entropy(scale: str = "cpu") -> RunConfig:
     """Entropy-regularized LAPO: categorical softmax IDM over M codes, exact expectation, entropy penalty.
 
     Not VQ: the IDM emits logits, the FDM is evaluated for every code embedding and the
-    reconstruction is averaged under q exactly (theory.md §2.2-2.3). M = 8 = 2K for K = 4
-    actions leaves room to split (theory.md §8). predict_delta: predicting o_{t+1} - o_t lifted
-    AMI from 0.29 to 0.63 in the measurements of issue 4.
+    reconstruction is averaged under q exactly. M = 8 = 2K for K = 4 actions leaves room for a
+    code to split. predict_delta: predicting o_{t+1} - o_t instead of o_{t+1} lifted AMI on
+    PointMass from 0.29 to 0.63.
 
     CPU scale carries the identification recipe of docs/identification.md: deterministic
     annealing (the conditional entropy starts as a bonus of 3 lambda and becomes the penalty lambda
     at half of training), the symmetric FDM start (``fdm_zero_init``), the gated IDM (64 factored
     products of the state and future embeddings, ``idm_fusion="gated"``) on a linear vector
-    encoder (``mlp_layers=0``; images keep IMPALA), heads of width 64 and batch 256. Entropy weights are in the units of the reconstruction error: lambda = 0.0024 is 0.1 times
-    the variance of a PointMass observation change (about 0.024); scale both weights with the
+    encoder (``mlp_layers=0``; images keep IMPALA), heads of width 64 and batch 256. Entropy
+    weights are in the units of the reconstruction error: lambda = 0.0024 is 0.1 times the
+    variance of a PointMass observation change (about 0.024); scale both weights with the
     variance of ``o_{t+1} - o_t`` on other data. The paper scale keeps the plain penalty (the
     recipe is not measured there).
     """
-    cat = dict(bottleneck="categorical", n_codes=8, latent_dim=16, entropy="conditional", entropy_weight=0.1,
-               entropy_warmup_steps=0, target="observation", predict_delta=True, past_frame=False,
-               future_k=1, frame_stack=1)
+    axes = dict(bottleneck="categorical", latent_dim=16, fdm_target="observation", predict_delta=True,
+                past_frame=False, future_k=1, frame_stack=1)
     if _paper(scale):
-        model = LAMConfig(**{**cat, "n_codes": 64}, impala_scale=4, impala_res_blocks=2, embed_dim=256,  # LAPO sizes (A.3)
-                          hidden_dim=256)
-        train = TrainConfig(steps=50_000, batch_size=128, lr=3e-4, weight_decay=0.01, warmup_steps=50,
-                            schedule="linear", grad_clip=2.0)  # LAPO stage 1 optimisation (A.4)
+        model = LAMConfig(**axes, n_codes=64, entropy=EntropyConfig(kind="conditional", weight=0.1),
+                          impala_scale=4, impala_res_blocks=2, embed_dim=256, hidden_dim=256)  # LAPO sizes
+        train = _train(50_000, 128, lr=3e-4, weight_decay=0.01, warmup_steps=50,
+                       schedule="linear", grad_clip=2.0)  # LAPO stage 1 optimisation
         return RunConfig(method="lapo-entropy", model=model, train=train,
-                         bc=BCConfig(steps=60_000, batch_size=128, lr=2e-4, impala_scale=4),
+                         bc=_bc(60_000, 128, lr=2e-4, impala_scale=4),
                          eval=EvalConfig(episodes=25))
-    recipe = dict(entropy_weight=0.0024, entropy_bonus=0.0072, entropy_anneal_end=0.5,  # docs/identification.md
-                  fdm_zero_init=True, idm_fusion="gated", idm_factors=64, mlp_layers=0)
-    model = LAMConfig(**{**cat, **recipe}, impala_scale=1, impala_res_blocks=1, embed_dim=64, hidden_dim=64)
-    return _cpu_run("lapo-entropy", model, steps=3000, batch_size=256, lr=1e-3, warmup_steps=100,
-                    schedule="cosine", grad_clip=2.0)
+    recipe = EntropyConfig(kind="conditional", weight=0.0024, bonus=0.0072, anneal_end=0.5)  # docs/identification.md
+    model = LAMConfig(**axes, n_codes=8, entropy=recipe, fdm_zero_init=True, idm_fusion="gated", idm_factors=64,
+                      mlp_layers=0, impala_scale=1, impala_res_blocks=1, embed_dim=64, hidden_dim=64)
+    return _cpu_run("lapo-entropy", model, _train(3000, 256, lr=1e-3, warmup_steps=100, schedule="cosine",
+                                                  grad_clip=2.0))
 
 
 def lapo_fsq(scale: str = "cpu") -> RunConfig:
     """LAPO with FSQ instead of VQ (LAOM's IDMFSQ reference model); levels (8,5,5,5) = 1000 codes."""
     run = lapo(scale)
     run.method = "lapo-fsq"
-    run.model = dataclasses.replace(run.model, bottleneck="fsq", fsq_levels=(8, 5, 5, 5),  # FSQ paper's 1000-code set
-                                    latent_dim=128)  # = LAPO's la_dim (A.3)
+    run.model = dataclasses.replace(run.model, bottleneck="fsq", fsq=FSQConfig(levels=(8, 5, 5, 5)),  # FSQ paper's 1000-code set
+                                    latent_dim=128)  # = LAPO's la_dim
     return run
 
 
 def lapo_continuous(scale: str = "cpu") -> RunConfig:
     """LAOM's LAPO baseline: no quantization, IDM on (t, t+k) with K = 10, F = 3, pixel FDM.
 
-    As ``train_lapo.py`` / configs/lapo.yaml of the LAOM repository (code_anchors.md B.3, B.5).
+    As ``train_lapo.py`` / configs/lapo.yaml of the LAOM repository.
     """
-    base = dict(bottleneck="none", target="observation", predict_delta=False, past_frame=False,
-                future_k=10, frame_stack=3, augment=False)  # configs/lapo.yaml (B.5)
+    axes = dict(bottleneck="none", fdm_target="observation", predict_delta=False, past_frame=False,
+                future_k=10, frame_stack=3, augment=False)  # LAOM configs/lapo.yaml
     if _paper(scale):
-        model = LAMConfig(**base, latent_dim=8192, impala_scale=6, impala_res_blocks=2, embed_dim=0,  # B.5
+        model = LAMConfig(**axes, latent_dim=8192, impala_scale=6, impala_res_blocks=2, embed_dim=0,  # configs/lapo.yaml
                           hidden_dim=1024)
         return _laom_paper_run("lapo-continuous", model)
-    model = LAMConfig(**base, latent_dim=128, impala_scale=1, impala_res_blocks=1, embed_dim=0, hidden_dim=256)
-    return _cpu_run("lapo-continuous", model, steps=2000, batch_size=128, lr=3e-4, warmup_steps=100,
-                    schedule="linear", grad_clip=0.0)
+    model = LAMConfig(**axes, latent_dim=128, impala_scale=1, impala_res_blocks=1, embed_dim=0, hidden_dim=256)
+    return _cpu_run("lapo-continuous", model, _train(2000, 128, lr=3e-4, warmup_steps=100, schedule="linear",
+                                                     grad_clip=0.0))
 
 
 # ----------------------------------------------------------------------------------------
@@ -134,22 +147,21 @@ def lapo_continuous(scale: str = "cpu") -> RunConfig:
 
 
 def _laom_model(scale: str, **extra) -> LAMConfig:
-    base = dict(bottleneck="none", target="latent", target_ema_tau=1e-3, detach_fdm_input=True,  # B.4-B.5
-                future_k=10, frame_stack=3, past_frame=False, augment=True,  # K = 10, F = 3, use_aug (B.5)
+    axes = dict(bottleneck="none", fdm_target="latent", target_ema_tau=1e-3, detach_fdm_input=True,  # LAOM configs/laom.yaml
+                future_k=10, frame_stack=3, past_frame=False, augment=True,  # K = 10, F = 3, use_aug
                 augment_ops=("shift", "rotate", "perspective"), **extra)
     if _paper(scale):
-        return LAMConfig(**base, latent_dim=8192, hidden_dim=1024, impala_scale=6, impala_res_blocks=2,  # B.5
-                         embed_dim=0)  # the flat conv features, 192 x 8 x 8 (B.3)
-    return LAMConfig(**base, latent_dim=128, hidden_dim=256, impala_scale=1, impala_res_blocks=1, embed_dim=0)
+        return LAMConfig(**axes, latent_dim=8192, hidden_dim=1024, impala_scale=6, impala_res_blocks=2,  # configs/laom.yaml
+                         embed_dim=0)  # the flat conv features, 192 x 8 x 8
+    return LAMConfig(**axes, latent_dim=128, hidden_dim=256, impala_scale=1, impala_res_blocks=1, embed_dim=0)
 
 
 def _laom_paper_run(name: str, model: LAMConfig, labels: int = 0) -> RunConfig:
-    train = TrainConfig(steps=96_700, batch_size=512, lr=1e-4, weight_decay=0.0,  # 10 epochs, bs 512, lr 1e-4 (B.5)
-                        warmup_steps=29_000, schedule="linear", grad_clip=0.0)  # 3 warm-up epochs, no clip (B.4)
+    train = _train(96_700, 512, lr=1e-4, weight_decay=0.0,  # 10 epochs, bs 512, lr 1e-4 (LAOM configs/laom.yaml)
+                   warmup_steps=29_000, schedule="linear", grad_clip=0.0)  # 3 warm-up epochs, no clipping
     return RunConfig(method=name, labels=labels, model=model, train=train,
-                     bc=BCConfig(steps=96_700, batch_size=512, lr=1e-4, impala_scale=32, augment=False),  # BC (B.5)
-                     decoder=DecoderConfig(steps=2500, batch_size=512, lr=3e-4, hidden_dim=256,  # decoder (B.4)
-                                           use_observation=False),
+                     bc=_bc(96_700, 512, lr=1e-4, impala_scale=32, augment=False),  # LAOM's BC
+                     decoder=_decoder(2500, 512, lr=3e-4, hidden_dim=256, use_observation=False),  # LAOM's decoder
                      eval=EvalConfig(episodes=25))
 
 
@@ -157,18 +169,17 @@ def laom(scale: str = "cpu") -> RunConfig:
     """LAOM: continuous latent, latent temporal consistency against an EMA encoder, augmentations."""
     if _paper(scale):
         return _laom_paper_run("laom", _laom_model(scale))
-    return _cpu_run("laom", _laom_model(scale), steps=2000, batch_size=128, lr=3e-4, warmup_steps=100,
-                    schedule="linear", grad_clip=0.0)
+    return _cpu_run("laom", _laom_model(scale), _train(2000, 128, lr=3e-4, warmup_steps=100, schedule="linear",
+                                                       grad_clip=0.0))
 
 
 def laom_sup(scale: str = "cpu") -> RunConfig:
     """LAOM + supervision: a Linear(latent -> action) head on a labelled batch each step, coef 1e-3."""
     if _paper(scale):
-        model = _laom_model(scale, label_coef=1e-3, label_batch_size=128)  # labeled_loss_coef, +128 labelled (B.5)
-        return _laom_paper_run("laom-sup", model, labels=128)  # 128 trajectories = 2.5% of 5k (B.8)
+        model = _laom_model(scale, label_coef=1e-3, label_batch_size=128)  # labeled_loss_coef, +128 labelled
+        return _laom_paper_run("laom-sup", model, labels=128)  # 128 trajectories = 2.5% of 5k
     model = _laom_model(scale, label_coef=1e-3, label_batch_size=32)
-    run = _cpu_run("laom-sup", model, steps=2000, batch_size=128, lr=3e-4, warmup_steps=100,
-                   schedule="linear", grad_clip=0.0)
+    run = _cpu_run("laom-sup", model, _train(2000, 128, lr=3e-4, warmup_steps=100, schedule="linear", grad_clip=0.0))
     run.labels = 4
     return run
 
@@ -189,20 +200,20 @@ def idm(scale: str = "cpu") -> RunConfig:
     """LAOM's IDM baseline: an IDM trained on labels (head on the latent), then BC on its labels.
 
     The LatentActionModel's supervision head (``label_coef``) is the IDM's action output;
-    its trainer optimizes only ``label_loss``. K = 1, no augmentations (configs/idm.yaml, B.5).
+    its trainer optimizes only ``label_loss``. K = 1, no augmentations (LAOM configs/idm.yaml).
     """
     if _paper(scale):
-        model = LAMConfig(bottleneck="none", target="latent", future_k=1, frame_stack=3, augment=False,
-                          latent_dim=1024, hidden_dim=1024, impala_scale=12, impala_res_blocks=2,  # encoder_scale 12 (B.5)
+        model = LAMConfig(bottleneck="none", fdm_target="latent", future_k=1, frame_stack=3, augment=False,
+                          latent_dim=1024, hidden_dim=1024, impala_scale=12, impala_res_blocks=2,  # encoder_scale 12
                           embed_dim=0, label_coef=1.0, label_batch_size=512)
         run = _laom_paper_run("idm", model, labels=128)
-        run.train = dataclasses.replace(run.train, steps=10_000, warmup_steps=3_000)  # 10k updates (B.5)
+        run.train.steps = 10_000  # 10k updates (LAOM configs/idm.yaml)
+        run.train.optim.warmup_steps = 3_000
     else:
-        model = LAMConfig(bottleneck="none", target="latent", future_k=1, frame_stack=3, augment=False,
+        model = LAMConfig(bottleneck="none", fdm_target="latent", future_k=1, frame_stack=3, augment=False,
                           latent_dim=128, hidden_dim=256, impala_scale=1, impala_res_blocks=1, embed_dim=0,
                           label_coef=1.0, label_batch_size=128)
-        run = _cpu_run("idm", model, steps=2000, batch_size=128, lr=3e-4, warmup_steps=100, schedule="linear",
-                       grad_clip=0.0)
+        run = _cpu_run("idm", model, _train(2000, 128, lr=3e-4, warmup_steps=100, schedule="linear", grad_clip=0.0))
         run.labels = 4
     run.kind = "idm"
     return run
@@ -216,19 +227,18 @@ PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
 
 
 def get_preset(name: str, scale: str = "cpu", obs_kind: str | None = None) -> RunConfig:
-    """A fresh RunConfig for preset ``name`` at ``scale``, adapted to ``obs_kind`` when given."""
+    """A fresh, validated RunConfig for preset ``name`` at ``scale``, adapted to ``obs_kind`` when given."""
     if name not in PRESETS:
         raise ConfigError(f"method '{name}' is unknown: expected one of {', '.join(PRESET_NAMES)}")
     run = PRESETS[name](scale)
-    if obs_kind is None:
-        return run
-    if obs_kind not in OBS_KINDS:
-        raise ConfigError(f"obs_kind: expected vector or image, got {obs_kind!r}")
-    if obs_kind == "vector":
-        run.model = dataclasses.replace(run.model, encoder="mlp", augment=False)
-    else:
-        run.model = dataclasses.replace(run.model, encoder="impala")
-    return run
+    if obs_kind is not None:
+        if obs_kind not in OBS_KINDS:
+            raise ConfigError(f"obs_kind: expected vector or image, got {obs_kind!r}")
+        if obs_kind == "vector":
+            run.model = dataclasses.replace(run.model, encoder="mlp", augment=False)
+        else:
+            run.model = dataclasses.replace(run.model, encoder="impala")
+    return validate(run)
 
 
 def describe(name: str) -> str:
@@ -237,7 +247,7 @@ def describe(name: str) -> str:
         raise ConfigError(f"method '{name}' is unknown: expected one of {', '.join(PRESET_NAMES)}")
     doc = " ".join(PRESETS[name].__doc__.split())
     m = get_preset(name).model
-    axes = (f"bottleneck={m.bottleneck}, target={m.target}, K={m.future_k}, F={m.frame_stack}, "
+    axes = (f"bottleneck={m.bottleneck}, fdm_target={m.fdm_target}, K={m.future_k}, F={m.frame_stack}, "
             f"past_frame={m.past_frame}, augment={m.augment}, label_coef={m.label_coef}")
     return (f"{name}: {doc} Axes: {axes}. CPU scale by default; scale='paper' gives the original "
             f"configuration (see identlam/presets.py for each value's source).")

@@ -13,7 +13,7 @@ B="$OUT/b_k$K"
 B_SEEDS="${B_SEEDS:-0 1 2 3 4}"
 L0_SEEDS="${L0_SEEDS:-0 1 2 3 4}"
 # lambda = 0: every entropy term off (penalty, warm-up, annealed bonus).
-LAMBDA0="--set model.entropy_weight=0 --set model.entropy_bonus=0 --set model.entropy_warmup_steps=0"
+LAMBDA0="--set model.entropy.weight=0 --set model.entropy.bonus=0 --set model.entropy.warmup_steps=0"
 [ -f "$DATA" ] || $IDENTLAM generate pointmass --out "$DATA" --episodes 100 --steps 100 --seed 0 --set K=$K --quiet
 JOBLIST="$OUT/claim_b_k$K.jobs"
 : > "$JOBLIST"

@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 K=4
 B="$OUT/b_k$K"
-LAMBDA0="--set model.entropy_weight=0 --set model.entropy_bonus=0 --set model.entropy_warmup_steps=0"
+LAMBDA0="--set model.entropy.weight=0 --set model.entropy.bonus=0 --set model.entropy.warmup_steps=0"
 [ -f "$OUT/b_pointmass_k$K.h5" ] || $IDENTLAM generate pointmass --out "$OUT/b_pointmass_k$K.h5" --episodes 100 --steps 100 --seed 0 --set K=$K --quiet
 [ -f "$OUT/c_islands.h5" ] || $IDENTLAM generate pointmass-islands --out "$OUT/c_islands.h5" --episodes 100 --steps 100 --seed 0 --quiet
 JOBLIST="$OUT/bcd.jobs"

@@ -18,6 +18,6 @@ run() {  # NAME SEED DATA [--set k=v ...]
 for s in "${@:-0 1 2 3 4}"; do
   for seed in $s; do run "recipe_s$seed" "$seed" "data/pm4_s$seed.h5"; done
 done
-run lambda0 0 data/pm4_s0.h5 --set model.entropy_weight=0 --set model.entropy_bonus=0
-run no_annealing 0 data/pm4_s0.h5 --set model.entropy_bonus=0
+run lambda0 0 data/pm4_s0.h5 --set model.entropy.weight=0 --set model.entropy.bonus=0
+run no_annealing 0 data/pm4_s0.h5 --set model.entropy.bonus=0
 run no_symmetric_start 0 data/pm4_s0.h5 --set model.fdm_zero_init=false

@@ -1,4 +1,4 @@
-"""Latent action models (DESIGN §4): one :class:`LatentActionModel` whose axes are switches.
+"""Latent action models: one :class:`LatentActionModel` whose axes are switches.
 
 ``LatentActionModel(cfg.model, obs_shape, action_space, n_actions=None, action_dim=None)``
 with ``loss(batch, step, total_steps) -> LossOutput(loss, logs)`` and

@@ -6,7 +6,7 @@ applied with a single ``kornia.geometry.transform.warp_perspective`` call (borde
 LAOM's replicate/edge padding). The model calls this once per view (o_t, o_{t+1}, o_{t+k},
 o_{t-1}), so views are augmented independently, and only in training.
 
-Magnitudes follow LAOM's augmenter at 64 px (code_anchors.md B.6) scaled to the image size:
+Magnitudes follow LAOM's augmenter at 64 px (LAOM's augmentation module) scaled to the image size:
 shift up to 14/64 of the width, rotation up to 90 degrees, perspective distortion 0.5.
 LAOM picks one of 8 fixed pipelines per sub-batch; we draw every op per image instead, which
 covers the same compositions (up to order) without looping over sub-batches.

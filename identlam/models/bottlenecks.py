@@ -72,8 +72,8 @@ class VQBottleneck(nn.Module):
 
     def __init__(self, cfg: LAMConfig):
         super().__init__()
-        self.n, self.l, self.d, self.m = cfg.vq_num_codebooks, cfg.vq_num_latents, cfg.vq_code_dim, cfg.vq_codebook_size
-        self.shared = cfg.vq_shared_codebook
+        self.n, self.l, self.d, self.m = cfg.vq.num_codebooks, cfg.vq.num_latents, cfg.vq.code_dim, cfg.vq.codebook_size
+        self.shared = cfg.vq.shared_codebook
         self.in_dim = self.out_dim = self.latent_dim_out = self.n * self.d * self.l
         n_tokens = self.n * self.l
         if n_tokens * math.log2(self.m) >= 63:
@@ -81,8 +81,8 @@ class VQBottleneck(nn.Module):
         self.n_codes_out = self.m ** n_tokens
         heads = self.n if self.shared else n_tokens
         self.vq = VectorQuantize(dim=self.d * heads, codebook_dim=self.d, codebook_size=self.m, heads=heads,
-                                 separate_codebook_per_head=True, decay=cfg.vq_decay,
-                                 commitment_weight=cfg.vq_commitment, rotation_trick=False)
+                                 separate_codebook_per_head=True, decay=cfg.vq.decay,
+                                 commitment_weight=cfg.vq.commitment, rotation_trick=False)
         self.register_buffer("radix", self.m ** torch.arange(n_tokens, dtype=torch.int64))
 
     def tokens_layout(self, x: torch.Tensor) -> torch.Tensor:
@@ -129,10 +129,10 @@ class FSQBottleneck(nn.Module):
     def __init__(self, cfg: LAMConfig):
         super().__init__()
         self.in_dim = self.out_dim = self.latent_dim_out = cfg.latent_dim
-        if any(level < 3 for level in cfg.fsq_levels):
-            raise ConfigError(f"model.fsq_levels: every level must be >= 3, got {list(cfg.fsq_levels)}")
-        self.fsq = FSQ(levels=list(cfg.fsq_levels), dim=cfg.latent_dim)
-        self.n_codes_out = int(math.prod(cfg.fsq_levels))
+        if any(level < 3 for level in cfg.fsq.levels):
+            raise ConfigError(f"model.fsq_levels: every level must be >= 3, got {list(cfg.fsq.levels)}")
+        self.fsq = FSQ(levels=list(cfg.fsq.levels), dim=cfg.latent_dim)
+        self.n_codes_out = int(math.prod(cfg.fsq.levels))
         self.register_buffer("usage", torch.full((self.n_codes_out,), 1.0 / self.n_codes_out))
 
     def forward(self, raw: torch.Tensor) -> Bottled:
@@ -155,7 +155,7 @@ def entropy(p: torch.Tensor, dim: int = -1) -> torch.Tensor:
 class CategoricalBottleneck(nn.Module):
     """Softmax over ``n_codes`` with a learned code-embedding table (entropy-regularized LAPO).
 
-    The IDM emits logits ``(B, M)``; ``q = softmax(logits / temperature)``. The FDM is evaluated
+    The IDM emits logits ``(B, M)``; ``q = softmax(logits)``. The FDM is evaluated
     for every code embedding ``e_a`` (``(M, latent_dim)``), and the model takes the exact
     expectation ``sum_a q(a|.) loss(f(o, e_a))``: no sampling, no straight-through.
     ``z`` is the expected code embedding ``q @ E`` ``(B, latent_dim)``; ``codes = argmax q``.
@@ -174,8 +174,8 @@ class CategoricalBottleneck(nn.Module):
         self.policy = nn.Sequential(nn.Linear(state_dim, cfg.hidden_dim), nn.ReLU6(), nn.Linear(cfg.hidden_dim, cfg.n_codes))
         self.register_buffer("usage", torch.full((cfg.n_codes,), 1.0 / cfg.n_codes))
 
-    def forward(self, logits: torch.Tensor, temperature: float = 1.0) -> Bottled:
-        probs = torch.softmax(logits.float() / temperature, dim=-1)
+    def forward(self, logits: torch.Tensor) -> Bottled:
+        probs = torch.softmax(logits.float(), dim=-1)
         codes = probs.argmax(-1)
         z = probs @ self.embedding.float()
         mean_q = probs.mean(0)
@@ -199,16 +199,3 @@ class CategoricalBottleneck(nn.Module):
         fit = -(probs.detach() * log_pi).sum(-1).mean()
         h_policy = -(probs * log_pi.detach()).sum(-1).mean()
         return fit, h_policy
-
-
-def make_bottleneck(cfg: LAMConfig, state_dim: int) -> nn.Module:
-    """The bottleneck named by ``cfg.bottleneck``; ``state_dim`` sizes the latent-policy head."""
-    if cfg.bottleneck == "none":
-        return ContinuousBottleneck(cfg)
-    if cfg.bottleneck == "vq":
-        return VQBottleneck(cfg)
-    if cfg.bottleneck == "fsq":
-        return FSQBottleneck(cfg)
-    if cfg.bottleneck == "categorical":
-        return CategoricalBottleneck(cfg, state_dim)
-    raise ConfigError(f"model.bottleneck: expected none, vq, fsq or categorical, got {cfg.bottleneck!r}")

@@ -5,7 +5,7 @@ encoders already normalized to [-1, 1] as NCHW float ``(B, C*F, H, W)`` (the mod
 the uint8 ``(B, H, W, C*F)`` batches). Every encoder has an ``out_dim`` attribute: the size of
 the embedding ``e(o)`` it returns, shape ``(B, out_dim)``.
 
-Design choices (DESIGN §4, code_anchors.md A.3/B.3):
+Design choices (following the LAPO and LAOM encoders):
 - IMPALA blocks downsample with a **stride-2 3x3 conv** (LAOM) rather than conv + max-pool
   (LAPO): LAOM reports the same quality and it is cheaper on CPU.
 - Linear/conv layers get orthogonal weights and zero biases (LAOM's init); activations are

@@ -1,4 +1,4 @@
-"""The one LatentActionModel: IDM -> bottleneck -> FDM, every axis a switch (DESIGN §4).
+"""The one LatentActionModel: IDM -> bottleneck -> FDM, every axis a switch.
 
 One training step (``loss``) reads top to bottom:
 
@@ -32,11 +32,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from identlam.config import LAMConfig
+from identlam.config import LAMConfig, validate
 from identlam.errors import ConfigError, IdentlamError
 from identlam.models import inputs
 from identlam.models.augment import Augmenter
-from identlam.models.bottlenecks import CategoricalBottleneck, entropy, make_bottleneck
+from identlam.models.bottlenecks import CategoricalBottleneck, entropy
+from identlam.models.factory import BuildContext, make_bottleneck
 from identlam.models.code_surgery import symmetric_start
 from identlam.models.encoders import ConditionedMLP, make_encoder, make_fusion, orthogonal_init
 from identlam.models.pixel_fdm import PixelFDM, per_code_mse, per_sample_mse
@@ -92,7 +93,7 @@ class LatentActionModel(nn.Module):
         embed = self.encoder.out_dim
         n_state = 2 if cfg.past_frame else 1
         state_dim = n_state * embed
-        self.bottleneck = make_bottleneck(cfg, state_dim)
+        self.bottleneck = make_bottleneck(cfg, BuildContext(state_dim=state_dim))
         self.categorical = isinstance(self.bottleneck, CategoricalBottleneck)
         # removes the embeddings' common mode, which otherwise dominates the first logits (all
         # samples then drift to one code); running statistics serve label() in eval mode
@@ -101,7 +102,7 @@ class LatentActionModel(nn.Module):
         self.idm_norm = nn.BatchNorm1d(fused, affine=False) if cfg.idm_input_norm else nn.Identity()
         self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
         latent = self.bottleneck.out_dim
-        if cfg.target == "latent":
+        if cfg.fdm_target == "latent":
             self.fdm = ConditionedMLP(state_dim, latent, cfg.hidden_dim, embed, HEAD_LAYERS)
         elif self.is_image:
             h, w, c = self.batch_shape
@@ -123,7 +124,7 @@ class LatentActionModel(nn.Module):
         orthogonal_init(self)
         if cfg.fdm_zero_init:  # identification recipe (docs/identification.md): every code starts with the same prediction
             symmetric_start(self.fdm)
-        if cfg.target == "latent":
+        if cfg.fdm_target == "latent":
             self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         self.augmenter = Augmenter(cfg.augment_ops) if (cfg.augment and self.is_image) else None
 
@@ -148,7 +149,7 @@ class LatentActionModel(nn.Module):
             views = {k: self.augmenter(v, gen) for k, v in sorted(views.items())}
         return views
 
-    def _idm(self, views: dict[str, torch.Tensor], future_key: str, temperature: float = 1.0):
+    def _idm(self, views: dict[str, torch.Tensor], future_key: str):
         """Encode the views in one pass; returns ``(state, e_t, bottled)``.
 
         The state is ``[e_{t-1}, e_t]`` with ``past_frame``, else ``e_t``; the IDM sees
@@ -159,7 +160,7 @@ class LatentActionModel(nn.Module):
         state = torch.cat(embeddings[:-1], dim=-1)
         e_t = embeddings[-2]
         raw = self.idm(None, self.idm_norm(self.idm_fusion(state, embeddings[-1])))
-        bottled = self.bottleneck(raw, temperature) if self.categorical else self.bottleneck(raw)
+        bottled = self.bottleneck(raw)
         return state, e_t, bottled
 
     def _obs_keys(self) -> tuple[str, ...]:
@@ -169,17 +170,17 @@ class LatentActionModel(nn.Module):
     def loss(self, batch: dict, step: int, total_steps: int = 1) -> LossOutput:
         cfg = self.cfg
         raw = inputs.check_batch(batch, self._obs_keys(), self.batch_shape, self.is_image, cfg.future_k)
-        coef = coefficients(cfg, step, total_steps) if self.categorical else {"temperature": 1.0}
+        coef = coefficients(cfg.entropy, step, total_steps) if self.categorical else {}
         if cfg.idm_input_norm and self.training and raw["obs_t"].shape[0] < 2:
             raise IdentlamError("batch key 'obs_t': model.idm_input_norm needs at least 2 samples per training batch")
-        if cfg.target == "latent" and self.training:
+        if cfg.fdm_target == "latent" and self.training:
             self.update_target()
         views = self._views(raw, step, salt=0)
-        state, e_t, bottled = self._idm(views, "obs_future", coef["temperature"])
+        state, e_t, bottled = self._idm(views, "obs_future")
         logs: dict[str, float] = dict(bottled.logs)
 
         # prediction target and the FDM's conditioning
-        if cfg.target == "latent":
+        if cfg.fdm_target == "latent":
             with torch.no_grad():
                 encoder = self.target_encoder if cfg.target_ema_tau > 0 else self.encoder
                 target = encoder(views["obs_next"]).float()
@@ -204,8 +205,7 @@ class LatentActionModel(nn.Module):
             objective = total.detach()
             total = total + fit  # keeps pi(a|s) at the minimizer of the H(A^|S) bound; touches pi only
             logs.update(h_conditional=_f(h_cond), h_policy=_f(h_policy), h_marginal=_f(h_marg),
-                        policy_fit=_f(fit), **{f"w_{k}": float(v) for k, v in coef.items() if k != "temperature"},
-                        temperature=float(coef["temperature"]))
+                        policy_fit=_f(fit), **{f"w_{k}": float(v) for k, v in coef.items()})
         else:
             pred = self.fdm(fdm_state, bottled.fdm_latent)
             rec = per_sample_mse(pred, target).mean()
@@ -262,7 +262,7 @@ class LatentActionModel(nn.Module):
     def update_target(self) -> None:
         """EMA step of the target encoder: ``target <- (1 - tau) * target + tau * online``."""
         tau = self.cfg.target_ema_tau
-        if self.cfg.target != "latent" or tau <= 0:
+        if self.cfg.fdm_target != "latent" or tau <= 0:
             return
         for t, o in zip(self.target_encoder.parameters(), self.encoder.parameters()):
             t.lerp_(o, tau)
@@ -274,8 +274,8 @@ class LatentActionModel(nn.Module):
         """Latent actions for transitions ``(o_t, o_{t+1})`` (k = 1), without augmentation.
 
         Returns ``(z, codes, probs)``: ``z`` float32 ``(B, latent_dim_out)`` (VQ/FSQ: the
-        pre-quantization latent; categorical: the expected code embedding ``q @ E`` at
-        temperature 1); ``codes`` int64 ``(B,)`` or None; ``probs`` ``(B, n_codes)`` for the
+        pre-quantization latent; categorical: the expected code embedding ``q @ E``);
+        ``codes`` int64 ``(B,)`` or None; ``probs`` ``(B, n_codes)`` for the
         categorical bottleneck, else None. ``obs_past`` is required when ``past_frame``.
         """
         keys = ("obs_t", "obs_next") + (("obs_past",) if self.cfg.past_frame else ())
@@ -342,16 +342,4 @@ def _check_config(cfg: LAMConfig, action_space: str, n_actions, action_dim) -> N
             raise ConfigError(f"action_dim: a continuous action space needs action_dim >= 1, got {action_dim!r}")
     else:
         raise ConfigError(f"action_space: expected discrete or continuous, got {action_space!r}")
-    if cfg.target not in ("observation", "latent"):
-        raise ConfigError(f"model.target: expected observation or latent, got {cfg.target!r}")
-    for name in ("frame_stack", "future_k", "hidden_dim", "latent_dim"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(f"model.{name}: must be >= 1, got {getattr(cfg, name)}")
-    if cfg.mlp_layers < 0:
-        raise ConfigError(f"model.mlp_layers: must be >= 0 (0 = a linear encoder), got {cfg.mlp_layers}")
-    if cfg.target_ema_tau < 0 or cfg.target_ema_tau > 1:
-        raise ConfigError(f"model.target_ema_tau: must lie in [0, 1], got {cfg.target_ema_tau}")
-    if cfg.normalize_target and cfg.target != "observation":
-        raise ConfigError(f"model.normalize_target: applies to observation targets only, got model.target={cfg.target!r}")
-    if cfg.label_coef < 0:
-        raise ConfigError(f"model.label_coef: must be >= 0, got {cfg.label_coef}")
+    validate(cfg, "model")

@@ -17,11 +17,14 @@ REGIONS_HELP = ("state regions of the offline report: kmeans:K (default kmeans:1
 def register(subparsers) -> None:
     p = subparsers.add_parser("presets", help="list the methods, or print one as a config JSON",
                               description="Without NAME: one line per preset. With NAME: its config as JSON, "
-                                          "to save, edit and pass back with `identlam train --config FILE`.")
+                                          "to save, edit and pass back with `identlam train --config FILE`; "
+                                          "with --fields: every dotted key, its value, meaning and admissible values.")
     p.add_argument("name", nargs="?", help="preset to print")
     p.add_argument("--scale", default="cpu", choices=("cpu", "paper"), help="CPU-scale defaults or the papers' sizes")
     p.add_argument("--obs", default=None, choices=("vector", "image"), help="adapt the encoder to this observation kind")
     p.add_argument("--json", action="store_true", help="list as JSON ({name: description})")
+    p.add_argument("--fields", action="store_true",
+                   help="with NAME: one line per field (dotted key = value  # meaning (admissible values))")
     p.set_defaults(func=cmd_presets)
 
     p = subparsers.add_parser("train", help="stage 1: train the latent action model (or a baseline) into RUN",
@@ -63,7 +66,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="run seed")
     p.add_argument("--device", default=None, help="auto (CUDA + bf16 when present), cpu, cuda, cuda:N")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field, e.g. --set model.entropy_weight=0.3 (repeatable)")
+                   help="override a config field, e.g. --set model.entropy.weight=0.3 (repeatable; `identlam presets NAME --fields` lists the keys)")
 
 
 def _create_run(args):
@@ -76,11 +79,12 @@ def _create_run(args):
 
 
 def cmd_presets(args) -> int:
-    from identlam.config import to_dict
+    from identlam.config import describe_fields, to_dict
     from identlam.presets import PRESET_NAMES, PRESETS, get_preset
 
     if args.name is not None:
-        print(json.dumps(to_dict(get_preset(args.name, args.scale, args.obs)), indent=2))
+        cfg = get_preset(args.name, args.scale, args.obs)
+        print(describe_fields(cfg) if args.fields else json.dumps(to_dict(cfg), indent=2))
         return 0
     lines = {name: _first_sentence(PRESETS[name].__doc__ or "") for name in PRESET_NAMES}
     if args.json:

@@ -134,7 +134,7 @@ def bc_all_normalizer(run, ds, device: torch.device, episodes: int,
                       env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Mean return of a BC on all true actions (trained once, then read from the cache)."""
     cfg = run.cfg
-    bc_used = {k: getattr(cfg.bc, k) for k in ("lr", "batch_size", "hidden_dim", "impala_scale")}  # what _train_bc_all reads
+    bc_used = {"lr": cfg.bc.optim.lr, **{k: getattr(cfg.bc, k) for k in ("batch_size", "hidden_dim", "impala_scale")}}  # what _train_bc_all reads
     key_fields = {"data_sha256": run.data_fingerprint["sha256"], "seed": cfg.seed, "bc": bc_used,
                   "frame_stack": cfg.model.frame_stack, "impala_channels": list(cfg.model.impala_channels),
                   "impala_res_blocks": cfg.model.impala_res_blocks, "steps": cfg.eval.normalizer_steps,
@@ -234,7 +234,7 @@ def _train_bc_all(cfg, ds, device: torch.device):
     rng = np.random.default_rng(derive_seed(cfg.seed, "bc-all-batches"))
     if cfg.eval.normalizer_steps < 1:
         raise ConfigError(f"config key 'eval.normalizer_steps': must be >= 1, got {cfg.eval.normalizer_steps}")
-    schedule = Schedule(steps=cfg.eval.normalizer_steps, lr=cfg.bc.lr, checkpoint_every=cfg.eval.normalizer_steps,
+    schedule = Schedule(steps=cfg.eval.normalizer_steps, lr=cfg.bc.optim.lr, checkpoint_every=cfg.eval.normalizer_steps,
                         log_every=cfg.train.log_every)
 
     def step_fn(step: int):

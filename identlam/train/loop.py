@@ -119,7 +119,6 @@ def fit(
     checkpoint_path: str | Path,
     log: RunLog,
     stop_at: int | None = None,
-    on_step_end: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) ``schedule.steps`` updates of every trainable parameter in ``modules``.
 
@@ -175,8 +174,6 @@ def fit(
             optimizer.step()
             lr = scheduler.get_last_lr()[0]
             scheduler.step()
-            if on_step_end is not None:
-                on_step_end(step, schedule.steps)
             done = step + 1
             bar.update(1)
             if done % schedule.log_every == 0 or done == end:

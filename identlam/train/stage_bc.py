@@ -3,7 +3,7 @@
 Targets come from ``RUN/latents.npz`` (k = 1). With a discrete bottleneck whose code set is
 small enough the policy is a classifier over codes (cross-entropy); otherwise it regresses the
 continuous latent ``z`` (MSE), as LAOM does and as LAPO does with its pre-quantization latent
-(``bc.target``: auto | codes | latent); a regressed ``z`` is standardized per dimension first.
+(``bc.policy_target``: auto | codes | latent); a regressed ``z`` is standardized per dimension first.
 For the ``idm`` baseline the targets are the IDM's
 predicted actions, so this stage is BC on them. It trains on the training trajectories only
 (``identlam.train.batches``); no action reaches it.
@@ -11,6 +11,7 @@ predicted actions, so this stage is BC on them. It trains on the training trajec
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -33,11 +34,11 @@ def bc_target(setting: str, latents: dict[str, np.ndarray]) -> str:
     if setting == "auto":
         return "codes" if has_codes and n_codes <= MAX_CLASSIFIER_CODES else "latent"
     if setting == "codes" and not has_codes:
-        raise ConfigError("config key 'bc.target': 'codes' needs a discrete bottleneck; this run's latents have no codes")
+        raise ConfigError("config key 'bc.policy_target': 'codes' needs a discrete bottleneck; this run's latents have no codes")
     if setting == "codes" and n_codes > MAX_CLASSIFIER_CODES:
-        raise ConfigError(f"config key 'bc.target': {n_codes} codes are too many for a classifier; use 'latent'")
+        raise ConfigError(f"config key 'bc.policy_target': {n_codes} codes are too many for a classifier; use 'latent'")
     if setting not in ("codes", "latent"):
-        raise ConfigError(f"config key 'bc.target': expected auto, codes or latent, got {setting!r}")
+        raise ConfigError(f"config key 'bc.policy_target': expected auto, codes or latent, got {setting!r}")
     return setting
 
 
@@ -66,7 +67,7 @@ def run_bc(run) -> None:
     ds = run.open_dataset()
     device = resolve_device(cfg.device)
     configure_determinism(device)
-    target = bc_target(cfg.bc.target, latents)
+    target = bc_target(cfg.bc.policy_target, latents)
     train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
     # Targets stay in host memory (one row per transition can be large); a batch moves per step.
     meta = {"target": target}
@@ -85,7 +86,7 @@ def run_bc(run) -> None:
     augmenter = Augmenter(cfg.model.augment_ops) if cfg.bc.augment and ds.obs_kind == "image" else None
     augment_gen = torch.Generator(device=device)
     rng = np.random.default_rng(derive_seed(cfg.seed, "bc-batches"))
-    schedule = Schedule(steps=cfg.bc.steps, lr=cfg.bc.lr, checkpoint_every=cfg.train.checkpoint_every,
+    schedule = Schedule(steps=cfg.bc.steps, **dataclasses.asdict(cfg.bc.optim), checkpoint_every=cfg.train.checkpoint_every,
                         log_every=cfg.train.log_every)
     schedule.validate("bc")
 

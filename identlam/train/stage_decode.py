@@ -10,6 +10,7 @@ the identity (``decoder.pt`` records that).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -42,7 +43,7 @@ def run_decode(run) -> None:
     discrete = ds.action_space == "discrete"
     decoder = build_decoder(cfg, ds, int(meta["out_dim"]), derive_seed(cfg.seed, "decoder")).to(device)
     rng = np.random.default_rng(derive_seed(cfg.seed, "decoder-batches"))
-    schedule = Schedule(steps=cfg.decoder.steps, lr=cfg.decoder.lr, checkpoint_every=cfg.train.checkpoint_every,
+    schedule = Schedule(steps=cfg.decoder.steps, **dataclasses.asdict(cfg.decoder.optim), checkpoint_every=cfg.train.checkpoint_every,
                         log_every=cfg.train.log_every)
     schedule.validate("decoder")
 

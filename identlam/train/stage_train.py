@@ -15,6 +15,7 @@ candidate 0 continued, so R is an ablation switch that changes nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -34,8 +35,7 @@ PROBE_WINDOWS = 1024  # unlabeled windows on which restart candidates are compar
 
 def train_schedule(cfg) -> Schedule:
     t = cfg.train
-    schedule = Schedule(steps=t.steps, lr=t.lr, weight_decay=t.weight_decay, warmup_steps=t.warmup_steps,
-                        schedule=t.schedule, grad_clip=t.grad_clip, checkpoint_every=t.checkpoint_every,
+    schedule = Schedule(steps=t.steps, **dataclasses.asdict(t.optim), checkpoint_every=t.checkpoint_every,
                         log_every=t.log_every)
     schedule.validate("train")
     return schedule
@@ -101,17 +101,11 @@ def _train_lam(run, ds, device: torch.device) -> None:
     lam, rng = candidate(chosen)
     with seeded_torch(derive_seed(cfg.seed, "torch", chosen), device):
         fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device, stage="train",
-            checkpoint_path=final_ckpt, log=run.log, on_step_end=_step_hook(lam))
+            checkpoint_path=final_ckpt, log=run.log)
     meta = {"latent_dim_out": lam.latent_dim_out, "n_codes_out": lam.n_codes_out, "restart": chosen,
             "train_trajectories": len(train_traj)}
     save_artifact(run.output("train"), "lam", {"lam": lam}, meta)
     shutil.rmtree(run.path / "checkpoints", ignore_errors=True)
-
-
-def _step_hook(lam):
-    """``lam.on_step_end(step, total_steps)`` when the model defines it (label-free code maintenance)."""
-    hook = getattr(lam, "on_step_end", None)
-    return hook if callable(hook) else None
 
 
 def _select_restart(run, cfg, device, windows, schedule, candidate, make_step) -> int:
@@ -126,7 +120,7 @@ def _select_restart(run, cfg, device, windows, schedule, candidate, make_step) -
         with seeded_torch(derive_seed(cfg.seed, "torch", r), device):
             fit({"lam": lam}, make_step(lam, rng), schedule=schedule, rng=rng, device=device,
                 stage=f"train/restart{r}", checkpoint_path=run.checkpoint(f"restart{r}"), log=run.log,
-                stop_at=cfg.train.restart_steps, on_step_end=_step_hook(lam))
+                stop_at=cfg.train.restart_steps)
         scores.append(label_free_objective(lam, probe, cfg.train.restart_steps, schedule.steps,
                                            cfg.train.batch_size, device))
     chosen = int(np.argmin(scores))

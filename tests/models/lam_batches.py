@@ -6,17 +6,22 @@ import dataclasses
 
 import torch
 
-from identlam.config import LAMConfig
+from identlam.config import FSQConfig, LAMConfig, VQConfig
 
 OBS_KEYS = ("obs_t", "obs_next", "obs_future", "obs_past")
 
 
 def tiny_config(**overrides) -> LAMConfig:
-    """A LAMConfig small enough for sub-second tests."""
-    base = dict(hidden_dim=32, embed_dim=16, latent_dim=8, n_codes=4, impala_channels=(4, 8), impala_res_blocks=1,
-                vq_codebook_size=8, vq_num_codebooks=2, vq_num_latents=2, vq_code_dim=4, fsq_levels=(3, 3))
-    base.update(overrides)
-    return dataclasses.replace(LAMConfig(), **base)
+    """A LAMConfig small enough for sub-second tests.
+
+    A sub-config (``vq``, ``fsq``, ``entropy``) may be given as a dict of the fields to change.
+    """
+    cfg = LAMConfig(hidden_dim=32, embed_dim=16, latent_dim=8, n_codes=4, impala_channels=(4, 8), impala_res_blocks=1,
+                    vq=VQConfig(codebook_size=8, num_codebooks=2, num_latents=2, code_dim=4), fsq=FSQConfig(levels=(3, 3)))
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            overrides[key] = dataclasses.replace(getattr(cfg, key), **value)
+    return dataclasses.replace(cfg, **overrides)
 
 
 def make_batch(obs_shape, frame_stack=1, future_k=1, batch_size=6, seed=0, labels=False, n_actions=4,

@@ -41,7 +41,7 @@ def test_rotation_and_perspective_keep_shape_and_range_and_follow_the_generator(
 
 
 def test_views_are_augmented_independently_in_training_only():
-    cfg = tiny_config(bottleneck="none", target="latent", augment=True)
+    cfg = tiny_config(bottleneck="none", fdm_target="latent", augment=True)
     lam = LatentActionModel(cfg, IMG, "discrete", n_actions=3, seed=0)
     batch = make_batch(IMG)
     same = {k: batch["obs_t"] for k in ("obs_t", "obs_next", "obs_future")}
@@ -54,7 +54,7 @@ def test_views_are_augmented_independently_in_training_only():
     assert torch.equal(plain["obs_t"], plain["obs_next"])
     # label() never augments: identical to a model without augmentations
     lam.train()
-    twin = LatentActionModel(tiny_config(bottleneck="none", target="latent"), IMG, "discrete", n_actions=3, seed=0)
+    twin = LatentActionModel(tiny_config(bottleneck="none", fdm_target="latent"), IMG, "discrete", n_actions=3, seed=0)
     torch.testing.assert_close(lam.label(batch["obs_t"], batch["obs_next"])[0],
                                twin.label(batch["obs_t"], batch["obs_next"])[0])
     assert lam.loss(batch, 5, 10).logs["loss"] != pytest.approx(twin.loss(batch, 5, 10).logs["loss"])

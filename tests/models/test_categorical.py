@@ -15,7 +15,7 @@ from lam_batches import make_batch, tiny_config
 
 @pytest.mark.parametrize("obs_shape,target", [((5,), "observation"), ((5,), "latent"), ((12, 12, 3), "observation")])
 def test_reconstruction_is_the_exact_expectation_over_codes(obs_shape, target):
-    cfg = tiny_config(bottleneck="categorical", target=target, entropy="none", predict_delta=True)
+    cfg = tiny_config(bottleneck="categorical", fdm_target=target, entropy=dict(kind="none"), predict_delta=True)
     lam = LatentActionModel(cfg, obs_shape, "discrete", n_actions=3, seed=1)
     batch = make_batch(obs_shape, batch_size=4, seed=2)
     rec = lam.loss(batch, 0, 10).logs["rec_loss"]
@@ -50,7 +50,7 @@ def test_entropy_terms_match_hand_computation(rows, temperature):
     cfg = tiny_config(bottleneck="categorical", n_codes=4)
     bn = CategoricalBottleneck(cfg, state_dim=3)
     logits = torch.tensor(rows, dtype=torch.float32)
-    out = bn(logits, temperature)
+    out = bn(logits / temperature)  # the logits at any scale
     x = np.asarray(rows) / temperature
     q = np.exp(x - x.max(1, keepdims=True))
     q /= q.sum(1, keepdims=True)
@@ -98,8 +98,9 @@ def test_entropy_penalty_gradient_reaches_the_idm_and_its_sign_follows_the_weigh
     obs_shape = (5,)
     batch = make_batch(obs_shape, batch_size=8, seed=3)
 
-    def idm_grad(weight):
-        cfg = tiny_config(bottleneck="categorical", entropy=term, entropy_weight=weight)
+    def idm_grad(weight):  # a negative weight is a bonus: the annealing schedule's start
+        ent = dict(kind=term, weight=weight) if weight >= 0 else dict(kind=term, weight=0.0, bonus=-weight, anneal_end=1.0)
+        cfg = tiny_config(bottleneck="categorical", entropy=ent)
         lam = LatentActionModel(cfg, obs_shape, "discrete", n_actions=3, seed=0)
         out = lam.loss(batch, 0, 10)
         out.loss.backward()
@@ -116,7 +117,7 @@ def test_entropy_penalty_gradient_reaches_the_idm_and_its_sign_follows_the_weigh
 
 
 def test_gradient_descent_on_conditional_entropy_lowers_it():
-    cfg = tiny_config(bottleneck="categorical", entropy="conditional", entropy_weight=1.0)
+    cfg = tiny_config(bottleneck="categorical", entropy=dict(kind="conditional", weight=1.0))
     lam = LatentActionModel(cfg, (5,), "discrete", n_actions=3)
     batch = make_batch((5,), batch_size=16, seed=4)
     h = lam.loss(batch, 0, 10).logs["h_conditional"]
@@ -126,15 +127,3 @@ def test_gradient_descent_on_conditional_entropy_lowers_it():
         opt.step()
         opt.zero_grad()
     assert lam.loss(batch, 0, 10).logs["h_conditional"] < h - 0.05
-
-
-def test_temperature_divides_the_logits(monkeypatch):
-    import identlam.models.lam as lam_module
-    cfg = tiny_config(bottleneck="categorical")
-    lam = LatentActionModel(cfg, (5,), "discrete", n_actions=3)
-    batch = make_batch((5,), batch_size=8)
-    hot = lam.loss(batch, 0, 10).logs["h_conditional"]
-    monkeypatch.setattr(lam_module, "coefficients",
-                        lambda c, s, t: {"conditional": 0.0, "policy": 0.0, "marginal": 0.0, "temperature": 0.1})
-    cold = lam.loss(batch, 0, 10)
-    assert cold.logs["temperature"] == 0.1 and cold.logs["h_conditional"] < hot

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from identlam.config import LAMConfig
+from identlam.config import EntropyConfig, LAMConfig
 from identlam.models import LatentActionModel
 
 torch.set_num_threads(1)
 
-RECIPE = dict(hidden_dim=16, embed_dim=8, n_codes=6, predict_delta=True, entropy="conditional",
-              entropy_weight=0.5, entropy_bonus=1.5, entropy_anneal_end=0.5, fdm_zero_init=True)
+RECIPE = dict(hidden_dim=16, embed_dim=8, n_codes=6, predict_delta=True, fdm_zero_init=True,
+              entropy=EntropyConfig(kind="conditional", weight=0.5, bonus=1.5, anneal_end=0.5))
 
 
 def batch(seed: int, n: int = 64) -> dict:
@@ -30,7 +30,7 @@ def test_the_model_weights_the_entropy_by_the_annealed_schedule():
 @pytest.mark.parametrize("step, direction", [(0, +1), (99, -1)])
 def test_bonus_spreads_and_penalty_sharpens_the_idm(step, direction):
     """One SGD step at the bonus (step 0) raises H(Â|S,S'); at the penalty (end) it lowers it."""
-    cfg = LAMConfig(**{**RECIPE, "entropy_weight": 5.0, "entropy_bonus": 5.0})
+    cfg = LAMConfig(**{**RECIPE, "entropy": EntropyConfig(kind="conditional", weight=5.0, bonus=5.0, anneal_end=0.5)})
     lam = LatentActionModel(cfg, (4,), "discrete", n_actions=3, seed=1)
     data = batch(1)
     before = lam.loss(data, step, 100)
@@ -99,6 +99,6 @@ def test_the_gated_idm_beats_the_concatenating_idm(pointmass, recipe_result, tmp
 
 @pytest.mark.slow
 def test_the_annealed_entropy_term_beats_no_entropy_term(pointmass, recipe_result, tmp_path):
-    score, _ = _train_and_score(pointmass, tmp_path / "run", "model.entropy_weight=0", "model.entropy_bonus=0")
+    score, _ = _train_and_score(pointmass, tmp_path / "run", "model.entropy.weight=0", "model.entropy.bonus=0")
     # Measured 0.9548 (4 codes) against 1.0000.
     assert score < recipe_result[0] - 0.01

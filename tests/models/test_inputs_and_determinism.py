@@ -58,7 +58,7 @@ def test_bad_image_batches_and_labels_raise():
 
 
 @pytest.mark.parametrize("kw,needle", [
-    (dict(bottleneck="gumbel"), "model.bottleneck"), (dict(target="pixels"), "model.target"),
+    (dict(bottleneck="gumbel"), "model.bottleneck"), (dict(fdm_target="pixels"), "model.fdm_target"),
     (dict(encoder="resnet"), "model.encoder"), (dict(augment=True, augment_ops=("blur",)), "model.augment_ops"),
     (dict(n_codes=1), "model.n_codes"), (dict(target_ema_tau=2.0), "model.target_ema_tau"),
 ])
@@ -86,7 +86,7 @@ def _train(seed, steps=3, obs_shape=VEC, **kw):
 
 
 @pytest.mark.parametrize("kw", [dict(bottleneck="categorical"), dict(bottleneck="vq"),
-                                dict(bottleneck="none", target="latent", augment=True, frame_stack=2, future_k=3)])
+                                dict(bottleneck="none", fdm_target="latent", augment=True, frame_stack=2, future_k=3)])
 def test_same_seed_same_training_different_seed_different(kw):
     obs_shape = IMG if kw.get("augment") else VEC
     state = torch.get_rng_state()
@@ -104,7 +104,7 @@ def test_same_seed_same_training_different_seed_different(kw):
 @pytest.mark.parametrize("target", ["observation", "latent"])
 def test_bf16_autocast_runs_every_axis(bottleneck, target):
     # CPU autocast stands in for the trainer's CUDA bf16 autocast: same casting rules for Linear/conv
-    cfg = tiny_config(bottleneck=bottleneck, target=target, label_coef=0.1, augment=True, past_frame=True)
+    cfg = tiny_config(bottleneck=bottleneck, fdm_target=target, label_coef=0.1, augment=True, past_frame=True)
     lam = LatentActionModel(cfg, IMG, "discrete", n_actions=3, seed=0)
     batch = make_batch(IMG, labels=True, n_actions=3)
     with torch.autocast("cpu", dtype=torch.bfloat16):

@@ -10,7 +10,7 @@ OBS = (5,)
 
 
 def _laom(**kw):
-    cfg = tiny_config(bottleneck="none", target="latent", **kw)
+    cfg = tiny_config(bottleneck="none", fdm_target="latent", **kw)
     return LatentActionModel(cfg, OBS, "discrete", n_actions=3, seed=0)
 
 
@@ -48,7 +48,7 @@ def test_tau_zero_uses_the_stop_gradient_online_encoder():
 @pytest.mark.parametrize("bottleneck", ["none", "categorical"])
 def test_detach_switch_stops_encoder_gradient_through_the_fdm_input(bottleneck):
     def encoder_grad(detach):
-        cfg = tiny_config(bottleneck=bottleneck, target="latent", detach_fdm_input=detach, target_ema_tau=0.0)
+        cfg = tiny_config(bottleneck=bottleneck, fdm_target="latent", detach_fdm_input=detach, target_ema_tau=0.0)
         lam = LatentActionModel(cfg, OBS, "discrete", n_actions=3, seed=0)
         width = lam.bottleneck.in_dim
         lam.idm.forward = lambda x, c: torch.zeros(c.shape[0], width)  # cut the IDM path to the encoder
@@ -63,7 +63,7 @@ def test_detach_switch_stops_encoder_gradient_through_the_fdm_input(bottleneck):
 @pytest.mark.parametrize("action_space", ["discrete", "continuous"])
 def test_supervision_head_learns_only_from_the_label_split(action_space):
     kw = dict(n_actions=3) if action_space == "discrete" else dict(action_dim=2)
-    cfg = tiny_config(bottleneck="none", target="latent", label_coef=0.5)
+    cfg = tiny_config(bottleneck="none", fdm_target="latent", label_coef=0.5)
     lam = LatentActionModel(cfg, OBS, action_space, **kw, seed=0)
     lam.loss(make_batch(OBS), 0, 10).loss.backward()
     assert lam.action_head.weight.grad is None  # no labels, no gradient

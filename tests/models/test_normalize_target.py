@@ -77,5 +77,5 @@ def test_statistics_are_saved_with_the_model_and_labels_do_not_move_them():
 
 def test_latent_target_is_rejected_naming_the_field():
     with pytest.raises(ConfigError) as e:
-        _lam(target="latent")
+        _lam(fdm_target="latent")
     assert "model.normalize_target" in str(e.value) and "\n" not in str(e.value)

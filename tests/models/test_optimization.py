@@ -22,7 +22,7 @@ def _toy_batch(rng: np.random.Generator, n: int) -> dict:
 @pytest.mark.parametrize("bottleneck", ["categorical", "none"])
 def test_loss_drops_and_codes_track_actions(bottleneck):
     cfg = tiny_config(bottleneck=bottleneck, n_codes=4, hidden_dim=32, embed_dim=32, latent_dim=8,
-                      predict_delta=True, entropy="conditional", entropy_weight=0.01)
+                      predict_delta=True, entropy=dict(kind="conditional", weight=0.01))
     lam = LatentActionModel(cfg, (2,), "discrete", n_actions=4, seed=0)
     opt = torch.optim.Adam(lam.parameters(), lr=3e-3)
     rng = np.random.default_rng(0)

@@ -43,7 +43,7 @@ def test_every_preset_runs_loss_label_backward(name, obs_shape):
 
 def test_lapo_entropy_is_categorical_with_entropy_not_vq():
     m = get_preset("lapo-entropy").model
-    assert m.bottleneck == "categorical" and m.entropy != "none" and m.entropy_weight > 0
+    assert m.bottleneck == "categorical" and m.entropy.kind != "none" and m.entropy.weight > 0
     assert get_preset("lapo").model.bottleneck == "vq"
     assert get_preset("lapo-fsq").model.bottleneck == "fsq"
     assert get_preset("lapo-continuous").model.bottleneck == "none"
@@ -52,7 +52,7 @@ def test_lapo_entropy_is_categorical_with_entropy_not_vq():
 def test_lapo_entropy_cpu_carries_the_identification_recipe():
     # docs/identification.md: each switch below moved AMI on PointMass K=4; the README states them
     m = get_preset("lapo-entropy").model
-    assert (m.entropy_bonus, m.entropy_weight, m.entropy_anneal_end) == (0.0072, 0.0024, 0.5)
+    assert (m.entropy.bonus, m.entropy.weight, m.entropy.anneal_end) == (0.0072, 0.0024, 0.5)
     assert m.fdm_zero_init and m.predict_delta
     assert (m.idm_fusion, m.idm_factors, m.mlp_layers) == ("gated", 64, 0)
     assert get_preset("lapo-entropy", scale="paper").model.idm_fusion == "concat"  # not measured there
@@ -62,14 +62,14 @@ def test_paper_scale_values():
     laom = get_preset("laom", scale="paper")
     m = laom.model
     assert (m.frame_stack, m.future_k, m.latent_dim, m.hidden_dim, m.impala_scale) == (3, 10, 8192, 1024, 6)
-    assert m.target == "latent" and m.target_ema_tau == 1e-3 and m.detach_fdm_input and m.augment
+    assert m.fdm_target == "latent" and m.target_ema_tau == 1e-3 and m.detach_fdm_input and m.augment
     assert laom.train.batch_size == 512
     assert get_preset("laom-sup", scale="paper").model.label_coef == 1e-3
     lapo = get_preset("lapo", scale="paper")
     lm = lapo.model
-    assert (lm.vq_num_codebooks, lm.vq_num_latents, lm.vq_code_dim, lm.vq_codebook_size) == (2, 4, 16, 64)
-    assert (lm.vq_commitment, lm.vq_decay, lm.impala_scale, lm.past_frame) == (0.05, 0.999, 4, True)
-    assert (lapo.train.lr, lapo.train.batch_size, lapo.train.steps) == (3e-4, 128, 50_000)
+    assert (lm.vq.num_codebooks, lm.vq.num_latents, lm.vq.code_dim, lm.vq.codebook_size) == (2, 4, 16, 64)
+    assert (lm.vq.commitment, lm.vq.decay, lm.impala_scale, lm.past_frame) == (0.05, 0.999, 4, True)
+    assert (lapo.train.optim.lr, lapo.train.batch_size, lapo.train.steps) == (3e-4, 128, 50_000)
 
 
 def test_kinds_and_label_budgets():

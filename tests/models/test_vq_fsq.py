@@ -11,8 +11,8 @@ N, L, D, M = 2, 3, 2, 5
 
 
 def _vq(shared: bool) -> VQBottleneck:
-    cfg = tiny_config(bottleneck="vq", vq_num_codebooks=N, vq_num_latents=L, vq_code_dim=D, vq_codebook_size=M,
-                      vq_shared_codebook=shared)
+    cfg = tiny_config(bottleneck="vq", vq=dict(num_codebooks=N, num_latents=L, code_dim=D, codebook_size=M,
+                                                     shared_codebook=shared))
     return VQBottleneck(cfg)
 
 
@@ -82,7 +82,7 @@ def test_label_does_not_move_the_vq_codebook_and_training_does():
 
 
 def test_fsq_codes_and_gradient():
-    cfg = tiny_config(bottleneck="fsq", fsq_levels=(3, 5), latent_dim=6)
+    cfg = tiny_config(bottleneck="fsq", fsq=dict(levels=(3, 5)), latent_dim=6)
     fsq = FSQBottleneck(cfg)
     raw = torch.randn(10, 6, requires_grad=True)
     out = fsq(raw)
@@ -97,5 +97,6 @@ def test_fsq_codes_and_gradient():
 
 def test_fsq_rejects_levels_below_three():
     from identlam.errors import ConfigError
-    with pytest.raises(ConfigError, match="fsq_levels"):
-        FSQBottleneck(tiny_config(bottleneck="fsq", fsq_levels=(2, 5)))
+    from identlam.config import validate
+    with pytest.raises(ConfigError, match=r"model\.fsq\.levels"):
+        validate(tiny_config(bottleneck="fsq", fsq=dict(levels=(2, 5))), "model")

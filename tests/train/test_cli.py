@@ -33,15 +33,15 @@ def test_presets_lists_every_method_with_one_line(capsys):
 def test_preset_json_round_trips_through_config(tmp_path, capsys, vector_data):
     assert main(["presets", "lapo-entropy", "--obs", "vector"]) == 0
     cfg = json.loads(capsys.readouterr().out)
-    cfg["model"]["entropy_weight"] = 0.25
+    cfg["model"]["entropy"]["weight"] = 0.25
     cfg["train"]["steps"] = 8
     (tmp_path / "mine.json").write_text(json.dumps(cfg))
     out = tmp_path / "run"
     assert main(["train", "--data", str(vector_data), "--config", str(tmp_path / "mine.json"), "--out", str(out),
                  "--set", "train.batch_size=16", "--set", "model.hidden_dim=16", "--set", "model.embed_dim=8",
-                 "--set", "train.warmup_steps=2"]) == 0
+                 "--set", "train.optim.warmup_steps=2"]) == 0
     saved = json.loads((out / "config.json").read_text())
-    assert saved["config"]["model"]["entropy_weight"] == 0.25 and saved["config"]["train"]["steps"] == 8
+    assert saved["config"]["model"]["entropy"]["weight"] == 0.25 and saved["config"]["train"]["steps"] == 8
     assert saved["config"]["train"]["batch_size"] == 16
     assert saved["data"]["path"] == str(vector_data.resolve()) and len(saved["data"]["sha256"]) == 64
     assert (out / "model.pt").is_file()
@@ -108,6 +108,6 @@ def test_stage_order_and_changed_data_errors(tmp_path, capsys, vector_data):
 
 def test_a_diverging_run_reports_one_line(tmp_path, capsys, vector_data):
     line = _error_line(capsys, ["train", "--data", str(vector_data), "--method", "lapo-continuous", "--out",
-                                str(tmp_path / "run"), *SETS, "--set", "train.lr=1e30", "--set", "train.grad_clip=0",
-                                "--set", "train.warmup_steps=0", "--set", "train.checkpoint_every=1"])
+                                str(tmp_path / "run"), *SETS, "--set", "train.optim.lr=1e30", "--set", "train.optim.grad_clip=0",
+                                "--set", "train.optim.warmup_steps=0", "--set", "train.checkpoint_every=1"])
     assert line.startswith("identlam train: error: train diverged at step ") and "last good checkpoint" in line

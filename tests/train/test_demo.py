@@ -9,7 +9,7 @@ import pytest
 from identlam.cli import main
 from identlam.demo import DEMO_EPISODES, DEMO_STEPS, run_demo
 
-TINY_DEMO = ["--steps", "12", "--set", "train.batch_size=32", "--set", "train.warmup_steps=2",
+TINY_DEMO = ["--steps", "12", "--set", "train.batch_size=32", "--set", "train.optim.warmup_steps=2",
              "--set", "bc.steps=5", "--set", "decoder.steps=5", "--set", "eval.episodes=1",
              "--set", "eval.max_steps=5", "--set", "eval.normalizer_steps=5"]
 

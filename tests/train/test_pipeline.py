@@ -66,7 +66,7 @@ def test_the_normalizer_is_trained_once_per_dataset_and_seed(finished_run, tmp_p
         raise AssertionError("the BC-on-all-actions normalizer was trained again")
 
     monkeypatch.setattr("identlam.train.evaluate_online._train_bc_all", no_training)
-    other = _run(tmp_path, vector_data, name="other", extra=["model.entropy_weight=0.3", "bc.steps=19"])
+    other = _run(tmp_path, vector_data, name="other", extra=["model.entropy.weight=0.3", "bc.steps=19"])
     report = run_pipeline(other)["online"]
     assert report["bc_all_return_mean"] == first["bc_all_return_mean"]
     assert report["bc_all_cache"] == first["bc_all_cache"]

@@ -44,7 +44,7 @@ def poisoned_copy(src: Path, dst: Path, keep: np.ndarray, seed: int) -> Path:
 
 
 TINY = [
-    "train.steps=30", "train.batch_size=32", "train.warmup_steps=5", "train.checkpoint_every=10",
+    "train.steps=30", "train.batch_size=32", "train.optim.warmup_steps=5", "train.checkpoint_every=10",
     "train.log_every=5", "model.hidden_dim=32", "model.embed_dim=16", "model.latent_dim=8",
     "bc.steps=20", "bc.batch_size=32", "bc.hidden_dim=32", "decoder.steps=20", "decoder.batch_size=32",
     "decoder.hidden_dim=32", "eval.holdout_fraction=0.34", "eval.episodes=2", "eval.max_steps=10",
