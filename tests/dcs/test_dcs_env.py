@@ -157,6 +157,20 @@ def test_bad_parameters_name_the_field(bad, field):
         make(**bad)
 
 
+@pytest.mark.parametrize("name, mode, state_dim", [
+    ("walker-run", "composite", 24), ("hopper-hop", "composite", 15), ("humanoid-walk", "texture", 67),
+    ("quadruped-run", "texture", 78), ("reacher-easy", "composite", 6), ("finger-spin", "texture", 9),
+])
+def test_every_domain_renders_its_distractions(name, mode, state_dim):
+    domain, task = name.split("-")
+    env = make(domain=domain, task=task, difficulty="medium")
+    assert env.background_mode == mode and env.camera_id == (2 if domain == "quadruped" else 0)
+    frames, exo, states = rollout(env, 0, steps=2)
+    assert states.shape == (3, state_dim) and exo.shape[1] == len(env.exo_fields())
+    assert np.abs(np.diff(frames.astype(int), axis=0)).mean() > 0.5
+    env.close()
+
+
 def test_suite_task_list_matches_dm_control():
     from dm_control import suite
 
