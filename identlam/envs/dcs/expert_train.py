@@ -179,6 +179,9 @@ def train_expert(cfg: ExpertConfig, out: str | Path, command: str | None = None)
     atomic_write_json(config_path, asdict(cfg))
     env = _vec_env(cfg, domain, name)
     model = _load_checkpoint(cfg, ckpt, env) if (ckpt / "model.zip").exists() else _new_model(cfg, env)
+    from stable_baselines3.common.logger import Logger
+
+    model.set_logger(Logger(folder=None, output_formats=[]))  # SB3's default leaves a folder in /tmp per learn()
     start = int(model.num_timesteps)
     progress = _Progress(cfg.steps, start)
     t0 = time.time()
