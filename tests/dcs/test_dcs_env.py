@@ -55,6 +55,8 @@ def test_ground_truth_layout_and_laom_state_order(hard):
     physics = hard._dm.physics
     # cheetah: position (8) then velocity (9), alphabetical as LAOM's flattened dict
     assert info["state"].shape == (17,)
+    names = hard.state_fields()
+    assert len(names) == 17 and names[0] == "position_0" and names[8] == "velocity_0"
     assert np.allclose(info["state"][:8], physics.data.qpos[1:])
     assert np.allclose(info["state"][8:], physics.data.qvel)
     assert 0 <= info["exo"][0] < 60 and 0 <= info["exo"][1] < 16

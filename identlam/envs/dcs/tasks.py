@@ -133,7 +133,3 @@ def flat_state(observation: "OrderedDict[str, np.ndarray]") -> np.ndarray:
     parts = [np.asarray(observation[key], dtype=np.float32).ravel() for key in sorted(observation)]
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
-
-def state_keys(observation_spec) -> list[tuple[str, int]]:
-    """(key, size) in the order :func:`flat_state` concatenates them."""
-    return [(key, int(np.prod(observation_spec[key].shape, dtype=int))) for key in sorted(observation_spec)]
