@@ -17,14 +17,14 @@ def register(subparsers) -> None:
         "trajectories, with their true actions, states and distractors, to one HDF5 file.",
     )
     p.add_argument("env_id", metavar="ENV_ID", nargs="?", help="environment id, e.g. synthetic/pointmass")
-    p.add_argument("--out", type=Path, help="output file (.h5); written atomically")
-    p.add_argument("--episodes", type=int, default=100, help="number of trajectories (default 100)")
-    p.add_argument("--steps", type=int, default=100, help="steps per trajectory, at most (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="seed: episode i depends on (seed, i) only")
-    p.add_argument("--policy", default="behaviour", help="data-generating policy: behaviour, random, expert, ... "
+    p.add_argument("--out", type=Path, metavar="F.h5", help="output file (.h5); written atomically")
+    p.add_argument("--episodes", type=int, default=100, metavar="N", help="number of trajectories (default 100)")
+    p.add_argument("--steps", type=int, default=100, metavar="T", help="steps per trajectory, at most (default 100)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed: episode i depends on (seed, i) only")
+    p.add_argument("--policy", default="behaviour", metavar="NAME", help="data-generating policy: behaviour, random, expert, ... "
                    "(default behaviour)")
-    p.add_argument("--workers", type=int, default=1, help="processes producing episodes; the file is the same")
-    p.add_argument("--difficulty", help="shorthand for --set difficulty=D")
+    p.add_argument("--workers", type=int, default=1, metavar="W", help="processes producing episodes; the file is the same")
+    p.add_argument("--difficulty", metavar="D", help="shorthand for --set difficulty=D")
     add_set_argument(p, "environment parameter, e.g. K=4, obs=image (repeatable)")
     p.add_argument("--list", action="store_true", help="list the registered environment ids and exit")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")

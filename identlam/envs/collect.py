@@ -115,35 +115,40 @@ def collect(env_id: str, params: dict[str, Any], policy: str, episodes: int, ste
 
     _check_counts(episodes=(episodes, 1), steps=(steps, 2), seed=(seed, 0), workers=(workers, 1))
     policy_kwargs = dict(policy_kwargs or {})
-    env = make(env_id, **params)
-    make_policy(policy, env, **policy_kwargs)  # an unknown policy fails before any work
-    attrs = {**dataset_attrs(env, seed), "seed": int(seed), "policy": policy}
     out = Path(out)
+    env = make(env_id, **params)
+    lengths: list[int] = []
     bar = Progress(episodes, f"collect {env_id}", "episodes",
                    enabled=progress and episodes * steps >= PROGRESS_MIN_STEPS)
-    start = time.perf_counter()
-    with bar:
-        if workers == 1:
-            stream = trajectories(env, policy, policy_kwargs, 0, episodes, steps, seed)
-        else:
-            chunk = _chunk_size(env, episodes, steps, workers)
-            stream = _in_workers(env_id, params, policy, policy_kwargs, episodes, steps, seed, workers, chunk)
-        write_dataset(out, stream, attrs, compression=compression, on_trajectory=lambda i, T: bar.update(1))
-    seconds = time.perf_counter() - start
-    env.close()
-    return summarize(out, attrs, env.observation_space, episodes, steps, seconds)
+
+    def written(index: int, length: int) -> None:
+        lengths.append(length)
+        bar.update(1)
+
+    try:
+        make_policy(policy, env, **policy_kwargs)  # an unknown policy fails before any work
+        attrs = {**dataset_attrs(env, seed), "seed": int(seed), "policy": policy}
+        start = time.perf_counter()
+        with bar:
+            if workers == 1:
+                stream = trajectories(env, policy, policy_kwargs, 0, episodes, steps, seed)
+            else:
+                chunk = _chunk_size(env, episodes, steps, workers)
+                stream = _in_workers(env_id, params, policy, policy_kwargs, episodes, steps, seed, workers, chunk)
+            write_dataset(out, stream, attrs, compression=compression, on_trajectory=written)
+        seconds = time.perf_counter() - start
+    finally:
+        env.close()
+    return summarize(out, attrs, env.observation_space, lengths, steps, seconds)
 
 
-def summarize(out: Path, attrs: dict[str, Any], obs_space, episodes: int, steps: int,
+def summarize(out: Path, attrs: dict[str, Any], obs_space, lengths: list[int], steps: int,
               seconds: float) -> dict[str, Any]:
-    from identlam.data.reader import open_dataset
-
-    with open_dataset(out, in_memory=False) as ds:
-        transitions = int(np.sum(ds.lengths - 1))
-        lengths = ds.lengths
+    """What ``collect`` returns: the file, its environment and size, the rate, the assumptions."""
+    transitions = int(np.sum(np.asarray(lengths) - 1))
     report = attrs.get("assumptions") or {}
     return {
-        "file": str(out), "env_id": attrs["env_id"], "policy": attrs["policy"], "episodes": episodes,
+        "file": str(out), "env_id": attrs["env_id"], "policy": attrs["policy"], "episodes": len(lengths),
         "steps": steps, "mean_length": float(np.mean(lengths)), "transitions": transitions,
         "obs_shape": list(obs_space.shape), "obs_dtype": str(obs_space.dtype), "action_space": attrs["action_space"],
         "size_bytes": out.stat().st_size, "seconds": seconds,

@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--episodes", type=int, default=None, help="online episodes (default: eval.episodes of the config)")
     p.add_argument("--regions", default=None, metavar="SPEC", help=REGIONS_HELP)
+    p.add_argument("--env-set", dest="env_overrides", action="append", default=None, metavar="KEY=VALUE",
+                   help="online evaluation in the dataset's environment with this parameter changed, e.g. "
+                        "--env-set background=moving (repeatable; recorded in metrics.json)")
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser("pipeline", help="all stages: train, relabel, bc, decode, evaluate (rerun resumes)",
@@ -129,8 +132,13 @@ def cmd_evaluate(args) -> int:
     from identlam.train.evaluate import run_evaluate
     from identlam.train.rundir import RunDir
 
+    env_overrides = None
+    if args.env_overrides is not None:
+        from identlam.envs.cli import parse_overrides
+
+        env_overrides = parse_overrides(args.env_overrides, "--env-set")
     run = RunDir(args.run)
-    _summarize(run_evaluate(run, args.episodes, regions=args.regions), run)
+    _summarize(run_evaluate(run, args.episodes, regions=args.regions, env_overrides=env_overrides), run)
     return 0
 
 

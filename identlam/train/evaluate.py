@@ -33,20 +33,27 @@ from identlam.train.device import resolve_device
 from identlam.train.regions import DEFAULT_REGIONS, RegionSpec, check_state_dim, parse_regions
 
 
-def run_evaluate(run, episodes: int | None = None, regions: str | None = None) -> dict[str, Any]:
+def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
+                 env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``RUN/metrics.json`` and return its contents.
 
     A no-op when it exists, unless ``episodes`` asks for a different number of online episodes
-    (the online part is redone) or ``regions`` for different state regions (the offline part is
-    redone; see :mod:`identlam.train.regions`); the other part is kept. ``None`` keeps what the
-    report holds, or takes the defaults (``eval.episodes``, ``kmeans:16``) for a new report.
+    or ``env_overrides`` for different environment parameters (the online part is redone) or
+    ``regions`` for different state regions (the offline part is redone; see
+    :mod:`identlam.train.regions`); the other part is kept. ``None`` keeps what the report
+    holds, or takes the defaults (``eval.episodes``, no overrides, ``kmeans:16``) for a new report.
     """
     spec = parse_regions(regions) if regions is not None else None  # a bad spec fails before any work
     previous = json.loads(run.output("evaluate").read_text()) if run.finished("evaluate") else None
     redo_offline = redo_online = True
     if previous is not None:
-        done = (previous.get("online") or {}).get("episodes")
-        redo_online = episodes is not None and done is not None and done != int(episodes)
+        online = previous.get("online") or {}
+        done = online.get("episodes")
+        redo_online = False
+        if done is not None:  # what the report holds stays unless asked otherwise
+            episodes = done if episodes is None else int(episodes)
+            env_overrides = online.get("env_overrides", {}) if env_overrides is None else env_overrides
+            redo_online = episodes != done or env_overrides != online.get("env_overrides", {})
         redo_offline = spec is not None and previous.get("offline") is not None and regions_of(previous) != str(spec)
         if not (redo_online or redo_offline):
             return previous
@@ -73,7 +80,7 @@ def run_evaluate(run, episodes: int | None = None, regions: str | None = None) -
         if "online_skipped" in previous:
             report["online_skipped"] = previous["online_skipped"]
     else:
-        report.update(_online_part(run, ds, episodes))
+        report.update(_online_part(run, ds, episodes, env_overrides))
     atomic_write_json(run.output("evaluate"), report)
     return report
 
@@ -83,7 +90,7 @@ def regions_of(report: dict[str, Any]) -> str:
     return ((report.get("offline") or {}).get("params") or {}).get("regions", DEFAULT_REGIONS)
 
 
-def _online_part(run, ds, episodes: int | None) -> dict[str, Any]:
+def _online_part(run, ds, episodes: int | None, env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from identlam.train.evaluate_online import online_report, simulable
 
     cfg = run.cfg
@@ -93,7 +100,7 @@ def _online_part(run, ds, episodes: int | None) -> dict[str, Any]:
     if cfg.kind != "bc" and not run.finished("decode"):
         return {"online_skipped": "no decoder (decode needs a label budget, --labels N_TRAJ)"}
     n = cfg.eval.episodes if episodes is None else int(episodes)
-    return {"online": online_report(run, ds, resolve_device(cfg.device), n)}
+    return {"online": online_report(run, ds, resolve_device(cfg.device), n, env_overrides)}
 
 
 def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str = DEFAULT_REGIONS) -> dict[str, Any]:

@@ -117,3 +117,16 @@ def test_a_family_with_a_missing_dependency_names_its_extra():
     assert not registered and "needs/thing" not in envs.available()
     with pytest.raises(envs.EnvError, match=r"needs the 'needs' extra \(no_such_module_xyz is not importable\)"):
         envs.make("needs/thing")
+
+
+def test_synthetic_stays_numpy_and_scipy_only():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, synthetic; list(synthetic.generate('pointmass-image', episodes=1, steps=3)); "
+            "synthetic.make('linear').assumptions(seed=0); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'gymnasium', 'identlam', 'torch', 'h5py'}))")
+    root = Path(synthetic.__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.strip() == "[]"
