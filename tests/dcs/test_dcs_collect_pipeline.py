@@ -62,3 +62,7 @@ def test_tiny_pipeline_on_dcs_data_evaluates_online(collected, tmp_path, capsys)
     online = json.loads((out / "metrics.json").read_text())["online"]
     assert online["env_id"] == "dcs/cheetah-run" and online["episodes"] == 1
     assert np.isfinite(online["return_mean"]) and "bc_all_return_mean" in online
+    # held-out backgrounds: the same run evaluated on the eval split's videos
+    assert main(["evaluate", str(out), "--episodes", "2", "--env-set", "background_split=eval"]) == 0
+    online = json.loads((out / "metrics.json").read_text())["online"]
+    assert online["env_overrides"] == {"background_split": "eval"} and online["episodes"] == 2
