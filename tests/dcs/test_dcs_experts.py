@@ -55,7 +55,7 @@ def test_shipped_experts_beat_random_actions():
 
     expert = load_expert(shipped_experts()["cheetah-run"])
     returns = evaluate_expert(expert, "cheetah-run", episodes=1, seed=3)
-    assert returns[0] > 150  # random actions score about 5-30 on cheetah-run
+    assert returns[0] > 150  # uniform random actions score 2-6 on cheetah-run
 
 
 @needs_dm_control
