@@ -10,6 +10,13 @@
    memory as one numpy array; the ratio is printed. Peak memory while reading lazily is measured
    in a fresh process (its VmHWM), so nothing else inflates it.
 3. Storage options (compression, chunk size) on a smaller file, as ratios against the default.
+4. Opening files of 1k, 10k and 30k trajectories (``--open-sizes``; vector observations, 100
+   steps each): CPU seconds per 10k trajectories of ``open_dataset`` loading into memory and
+   reading lazily, and of ``identlam inspect``'s summary, each in a fresh process, as ratios
+   against two baselines measured in that process on the same file: listing the groups once
+   (``list(f.keys())``) and opening and closing every HDF5 dataset of the file once through
+   h5py's low-level API (the least any validation that looks at every field can cost). Peak
+   memory added by the open, and the write cost per 10k trajectories, beside them.
 
 Sources are measured in interleaved rounds and compared by median windows per CPU second of
 this process (user + system): the machine is shared, and wall-clock rates swing with other
@@ -187,21 +194,102 @@ def bench_storage(tmp: Path) -> None:
            for label, r in rates.items()])
 
 
+OPEN_STEPS = 100
+GOAL_CPU_PER_10K = 1.0
+
+
+def open_worker(spec: str) -> None:
+    """In a fresh process: baselines, then one open (``memory``, ``lazy`` or ``inspect``) of a
+    file; prints JSON with CPU seconds and memory."""
+    import h5py
+
+    from identlam.data import open_dataset
+    from identlam.data.summary import summarize
+
+    path, mode = spec.rsplit(":", 1)
+    with h5py.File(path, "r") as f:
+        c0 = time.process_time()
+        names = list(f.keys())
+        listing = time.process_time() - c0
+        c0 = time.process_time()
+        for name in names:
+            gid = h5py.h5g.open(f.id, name.encode())
+            for field in gid:
+                h5py.h5d.open(gid, field)
+        floor = time.process_time() - c0
+    base_rss = peak_rss_mib()
+    c0 = time.process_time()
+    ds = open_dataset(path, in_memory={"memory": True, "lazy": False, "inspect": False}[mode])
+    if mode == "inspect":
+        summarize(ds)
+    cpu = time.process_time() - c0
+    peak = peak_rss_mib()
+    ds.close()
+    print(json.dumps({"cpu": cpu, "listing": listing, "floor": floor, "added_mib": peak - base_rss, "n": len(names)}))
+
+
+def bench_open(tmp: Path, sizes: list[int]) -> None:
+    from identlam.data import write_dataset
+
+    rng = np.random.default_rng(0)
+    T = OPEN_STEPS
+    traj = {"obs": rng.normal(size=(T, 8)).astype(np.float32), "actions": rng.integers(0, 4, T),
+            "states": rng.normal(size=(T, 4)).astype(np.float32), "exo": rng.normal(size=(T, 2)).astype(np.float32),
+            "rewards": rng.normal(size=T).astype(np.float32)}
+    attrs = {"env_id": "bench/vector", "action_space": "discrete", "n_actions": 4, "obs_kind": "vector"}
+    rows, opens, floors = [], [], []
+    for n in sizes:
+        path = tmp / f"open{n}.h5"
+        c0 = time.process_time()
+        write_dataset(path, (traj for _ in range(n)), attrs)
+        write_cpu = time.process_time() - c0
+        size_mib = path.stat().st_size / 2**20
+        for mode in ("memory", "lazy", "inspect"):
+            out = subprocess.run([sys.executable, __file__, "--open-worker", f"{path}:{mode}"],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            per10k = r["cpu"] * 1e4 / n
+            floors.append(r["floor"] * 1e4 / n)
+            if mode != "inspect":
+                opens.append(per10k)
+            rows.append([f"{n:,}", f"{size_mib:.0f}", mode, f"{per10k:.2f}", f"{r['cpu'] / r['listing']:,.0f}",
+                         f"{r['cpu'] / r['floor']:.2f}", f"{r['added_mib']:.0f}",
+                         f"{write_cpu * 1e4 / n:.2f}" if mode == "memory" else ""])
+        path.unlink()
+    table(f"opening a file of vector trajectories ({OPEN_STEPS} steps, 5 fields); goal: at most "
+          f"{GOAL_CPU_PER_10K:g} CPU s per 10k trajectories, lazy peak memory flat in file size",
+          ["trajectories", "MiB", "open", "CPU s/10k", "x group listing", "x open+close every dataset",
+           "peak +MiB", "write CPU s/10k"], rows)
+    print(f"  goal {'met' if max(opens) <= GOAL_CPU_PER_10K else 'not met'}: opening costs {min(opens):.2f}-{max(opens):.2f} "
+          f"CPU s per 10k trajectories; opening and closing every dataset alone costs {min(floors):.2f}-{max(floors):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-gib", type=float, default=1.0, help="size of the large image file (default 1.0)")
     parser.add_argument("--tmp", default=None, help="directory for the temporary files")
+    parser.add_argument("--open-sizes", default="1000,10000,30000",
+                        help="trajectory counts of the open benchmark (default 1000,10000,30000)")
+    parser.add_argument("--only", choices=("generation", "large", "storage", "open"), default=None,
+                        help="run one part only")
     parser.add_argument("--read-worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--open-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.read_worker:
         read_worker(args.read_worker)
         return
+    if args.open_worker:
+        open_worker(args.open_worker)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="identlam-bench-", dir=args.tmp))
     start = time.perf_counter()
     try:
-        bench_generation(tmp)
-        bench_large_file(tmp, args.size_gib)
-        bench_storage(tmp)
+        parts = {"generation": lambda: bench_generation(tmp), "large": lambda: bench_large_file(tmp, args.size_gib),
+                 "storage": lambda: bench_storage(tmp),
+                 "open": lambda: bench_open(tmp, [int(s) for s in args.open_sizes.split(",")])}
+        for name, run in parts.items():
+            if args.only in (None, name):
+                run()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\ntotal {time.perf_counter() - start:.0f} s wall")

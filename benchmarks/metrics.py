@@ -1,18 +1,22 @@
-"""Benchmark: identlam's disentanglement metrics against straightforward per-pair loops.
+"""Benchmark: how identlam's metrics and its identifiability report scale with N.
 
-For N in ``--sizes`` (default 10k and 100k) this times MIG, DCI and MCC as identlam computes them
-and as a straightforward loop computes them in the same process (the loops are written below:
-disentanglement_lib's per-pair ``mutual_info_score`` for MIG, its per-factor GBT loop for DCI, a
-per-pair ``scipy.stats.pearsonr``/``spearmanr`` loop for MCC), checks that both give the same
-value, and reports time, peak traced memory (``tracemalloc``: numpy and Python allocations) and
-time per sample, whose ratio between the two sizes shows how the cost scales with N. It also
-times the full ``identlam.metrics.desiderata`` report on the same data.
+Three parts, each timed in one process against a baseline measured in the same process:
 
-DCI's cost is the gradient-boosted trees, identical in both versions; at large N identlam offers
-``max_train_samples`` (a seeded subsample of the train split). The dlib-exact loop at 100k takes
-several minutes on a laptop core, so it runs only with ``--dci-full``.
+1. MIG and MCC against straightforward per-pair loops (disentanglement_lib's per-pair
+   ``mutual_info_score`` for MIG, a per-pair ``scipy.stats.pearsonr``/``spearmanr`` loop for MCC)
+   at ``--sizes`` (default 10k, 100k): both values must agree; time per sample at the larger N
+   over that at the smaller N shows how the cost grows (1.0 = linear).
+2. DCI with ``importance="hist"`` (histogram gradient boosting) against ``importance="exact"``
+   (disentanglement_lib's GradientBoostingClassifier) at ``--dci-sizes`` (default 1k, 10k, 100k):
+   time of each, exact/hist time ratio and the score differences. The exact variant above 10k
+   samples takes many minutes, so it runs there only with ``--dci-full``.
+3. The full identifiability report (``identlam.metrics.desiderata`` with codes, latents, code
+   probabilities, next states and distractors; continuous and gridded states) at
+   ``--report-sizes`` (default 10k, 100k, 1M): time, and time per sample relative to the
+   smallest size.
 
-Usage: ``python benchmarks/metrics.py [--sizes 10000 100000] [--repeat 3] [--dci-full]``
+Usage: ``python benchmarks/metrics.py [--sizes ...] [--dci-sizes ...] [--report-sizes ...]
+[--dci-full] [--repeat 3] [--skip loops,dci,report]``
 """
 
 from __future__ import annotations
@@ -26,14 +30,11 @@ from typing import Any, Callable
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import pearsonr, spearmanr
-from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.metrics import mutual_info_score
 
-from identlam.metrics.dci import dci
-from identlam.metrics.mcc import mcc
-from identlam.metrics.mig import mig
+from identlam.metrics import dci, desiderata, mcc, mig
 
-DCI_SUBSAMPLE = 10_000
+EXACT_DCI_LIMIT = 10_000  # above this, exact DCI only with --dci-full
 
 
 # ------------------------------------------------------------------------------------- the data
@@ -71,25 +72,6 @@ def loop_mig(latents: np.ndarray, factors: np.ndarray, num_bins: int = 20) -> fl
     return float(np.mean(gaps))
 
 
-def loop_dci(latents: np.ndarray, factors: np.ndarray, seed: int = 0) -> dict[str, float]:
-    """disentanglement_lib's DCI: one default GBT per factor, then the entropy formulas."""
-    from scipy.stats import entropy
-
-    n_train = math.ceil(len(latents) * 2 / 3)
-    x_train, x_test = latents[:n_train], latents[n_train:]
-    r = np.zeros((latents.shape[1], factors.shape[1]))
-    acc = []
-    for j in range(factors.shape[1]):
-        model = GradientBoostingClassifier(random_state=seed).fit(x_train, factors[:n_train, j])
-        r[:, j] = np.abs(model.feature_importances_)
-        acc.append(np.mean(model.predict(x_test) == factors[n_train:, j]))
-    d_per = 1 - entropy(r.T + 1e-11, base=r.shape[1])
-    c_per = 1 - entropy(r + 1e-11, base=r.shape[0])
-    return {"disentanglement": float(np.sum(d_per * r.sum(1) / r.sum())),
-            "completeness": float(np.sum(c_per * r.sum(0) / r.sum())),
-            "informativeness_test": float(np.mean(acc))}
-
-
 def loop_mcc(latents: np.ndarray, factors: np.ndarray, method: str) -> float:
     """Per-pair correlation loop, Hungarian matching, mean over the true factors."""
     corr = spearmanr if method == "spearman" else pearsonr
@@ -101,23 +83,20 @@ def loop_mcc(latents: np.ndarray, factors: np.ndarray, method: str) -> float:
 
 # ---------------------------------------------------------------------------------- measurement
 def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """Best wall time of ``repeat`` calls (s), peak traced memory of one more call (MiB), value.
-
-    ``repeat=0`` times the traced call itself (for the slow DCI runs; tracing adds little there,
-    since the trees are built in compiled code).
-    """
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+    """Best wall time of ``repeat`` calls (s), peak traced memory of one more call (MiB), value."""
+    best = min(timed(fn)[0] for _ in range(max(1, repeat)))
     tracemalloc.start()
-    start = time.perf_counter()
     value = fn()
-    elapsed = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return (elapsed if repeat == 0 else best), peak, value
+    return best, peak, value
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall time of one untraced call (s) and its value."""
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
 
 
 def scalar(value: Any) -> float:
@@ -126,47 +105,66 @@ def scalar(value: Any) -> float:
     return float(score["disentanglement"]) if isinstance(score, dict) else float(score)
 
 
-def run(sizes: list[int], repeat: int, dci_full: bool) -> list[dict[str, Any]]:
+def run_loops(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+    print(f"\n1. MIG and MCC against per-pair loops; sizes {sizes}")
+    print(HEADER)
     rows = []
     for n in sizes:
         data = make_data(n)
         z, f, y, m = data["latents"], data["factors"], data["sources"], data["mixed"]
-        cases: list[tuple[str, Callable[[], Any], Callable[[], Any] | None, int]] = [
-            ("MIG (20 bins)", lambda: mig(z, f, discretizer="equal_width"), lambda: loop_mig(z, f), repeat),
-            ("MCC pearson", lambda: mcc(m, y), lambda: loop_mcc(m, y, "pearson"), repeat),
-            ("MCC spearman", lambda: mcc(m, y, method="spearman"), lambda: loop_mcc(m, y, "spearman"), repeat),
+        cases = [
+            ("MIG (20 bins)", lambda: mig(f, z, discretizer="equal_width"), lambda: loop_mig(z, f)),
+            ("MCC pearson", lambda: mcc(y, m), lambda: loop_mcc(m, y, "pearson")),
+            ("MCC spearman", lambda: mcc(y, m, method="spearman"), lambda: loop_mcc(m, y, "spearman")),
         ]
-        if n <= DCI_SUBSAMPLE * 3 // 2:
-            cases.append(("DCI (dlib-exact)", lambda: dci(z, f), lambda: loop_dci(z, f), 0))
-        else:
-            cases.append((f"DCI (fit on {DCI_SUBSAMPLE // 1000}k)",
-                          lambda: dci(z, f, max_train_samples=DCI_SUBSAMPLE),
-                          (lambda: loop_dci(z, f)) if dci_full else None, 0))
-        for name, ours, loop, reps in cases:
-            t, mem, value = measure(ours, reps)
-            row = {"metric": name, "n": n, "time": t, "mem": mem, "score": scalar(value)}
-            if loop is not None:
-                lt, lmem, lvalue = measure(loop, reps)
-                row.update(loop_time=lt, loop_mem=lmem, loop_score=scalar(lvalue))
+        for name, ours, loop in cases:
+            t, mem, value = measure(ours, repeat)
+            lt, lmem, lvalue = measure(loop, repeat)
+            row = {"metric": name, "n": n, "time": t, "mem": mem, "score": scalar(value), "loop_time": lt,
+                   "loop_mem": lmem, "loop_score": scalar(lvalue)}
             rows.append(row)
             print_row(row, flush=True)
-        desiderata = _desiderata()
-        if desiderata is not None:
-            t, mem, value = measure(lambda: desiderata(
-                z, data["actions"], data["states"], codes=data["codes"],
-                next_states=data["next_states"], exo=data["exo"], seed=0), 0)
-            row = {"metric": "desiderata (full)", "n": n, "time": t, "mem": mem, "report": value}
-            rows.append(row)
-            print_row(row, flush=True)
+    print_scaling(rows, sizes)
     return rows
 
 
-def _desiderata():
-    try:
-        from identlam.metrics.desiderata import desiderata
-    except ImportError:
-        return None
-    return desiderata
+def run_dci(sizes: list[int], full: bool) -> None:
+    print(f"\n2. DCI: importance='hist' against 'exact' (disentanglement_lib); sizes {sizes}")
+    print(f"{'N':>8}{'hist s':>9}{'exact s':>9}{'exact/hist':>11}{'D hist':>8}{'D exact':>8}"
+          f"{'C hist':>8}{'C exact':>8}{'I hist':>8}{'I exact':>8}")
+    for n in sizes:
+        data = make_data(n)
+        f, z = data["factors"], data["latents"]
+        t_hist, hist = timed(lambda: dci(f, z, importance="hist"))
+        if n <= EXACT_DCI_LIMIT or full:
+            t_exact, exact = timed(lambda: dci(f, z, importance="exact"))
+        else:
+            t_exact, exact = None, None
+        h, e = hist.score, (exact.score if exact is not None else {})
+        cells = [f"{n:>8}", f"{t_hist:>9.2f}", f"{t_exact:>9.2f}" if exact else f"{'-':>9}",
+                 f"{t_exact / t_hist:>10.1f}x" if exact else f"{'-':>11}"]
+        for key in ("disentanglement", "completeness", "informativeness_test"):
+            cells += [f"{h[key]:>8.3f}", f"{e[key]:>8.3f}" if exact else f"{'-':>8}"]
+        print("".join(cells), flush=True)
+
+
+def run_report(sizes: list[int]) -> None:
+    print(f"\n3. The full identifiability report (desiderata); sizes {sizes}")
+    print(f"{'states':<12}{'N':>9}{'seconds':>10}{'us/sample':>11}{'per-sample vs first N':>23}")
+    for kind in ("continuous", "grid 10x10"):
+        first = None
+        for n in sizes:
+            data = make_data(n)
+            states, nxt = data["states"], data["next_states"]
+            if kind != "continuous":
+                states, nxt = np.floor(states * 10), np.floor(np.clip(nxt, 0, 0.999) * 10)
+            probs = np.full((n, 4), 0.02)
+            probs[np.arange(n), data["codes"]] = 0.94
+            t, _ = timed(lambda: desiderata(data["actions"], states, data["latents"], codes=data["codes"],
+                                            next_states=nxt, exo=data["exo"], probs=probs, seed=0))
+            per = t / n
+            first = first or per
+            print(f"{kind:<12}{n:>9}{t:>10.2f}{1e6 * per:>11.2f}{per / first:>22.2f}x", flush=True)
 
 
 HEADER = (f"{'metric':<22}{'N':>8}{'ours s':>9}{'loop s':>9}{'speed-up':>9}{'ours MiB':>10}"
@@ -174,14 +172,10 @@ HEADER = (f"{'metric':<22}{'N':>8}{'ours s':>9}{'loop s':>9}{'speed-up':>9}{'our
 
 
 def print_row(row: dict[str, Any], flush: bool = False) -> None:
-    loop_t = row.get("loop_time")
-    cells = [f"{row['metric']:<22}", f"{row['n']:>8}", f"{row['time']:>9.3f}",
-             f"{loop_t:>9.3f}" if loop_t is not None else f"{'-':>9}",
-             f"{loop_t / row['time']:>8.1f}x" if loop_t is not None else f"{'-':>9}",
-             f"{row['mem']:>10.1f}",
-             f"{row['loop_mem']:>10.1f}" if loop_t is not None else f"{'-':>10}",
-             f"{1e6 * row['time'] / row['n']:>10.2f}",
-             f"{abs(row['score'] - row['loop_score']):>11.1e}" if loop_t is not None else f"{'-':>11}"]
+    loop_t = row["loop_time"]
+    cells = [f"{row['metric']:<22}", f"{row['n']:>8}", f"{row['time']:>9.3f}", f"{loop_t:>9.3f}",
+             f"{loop_t / row['time']:>8.1f}x", f"{row['mem']:>10.1f}", f"{row['loop_mem']:>10.1f}",
+             f"{1e6 * row['time'] / row['n']:>10.2f}", f"{abs(row['score'] - row['loop_score']):>11.1e}"]
     print("".join(cells), flush=flush)
 
 
@@ -190,35 +184,32 @@ def print_scaling(rows: list[dict[str, Any]], sizes: list[int]) -> None:
     sizes = sorted(sizes)
     if len(sizes) < 2:
         return
-    print("\nScaling: time per sample at the larger N / at the smaller N (1.0 = linear in N)")
-    by_key = {(r["metric"].split(" (")[0] if r["metric"].startswith("DCI") else r["metric"], r["n"]): r
-              for r in rows}
+    print("Scaling: time per sample at the larger N / at the smaller N (1.0 = linear in N)")
+    by_key = {(r["metric"], r["n"]): r for r in rows}
     for small, large in zip(sizes, sizes[1:]):
         for metric in dict.fromkeys(k[0] for k in by_key):
-            a, b = by_key.get((metric, small)), by_key.get((metric, large))
-            if a is None or b is None:
-                continue
+            a, b = by_key[(metric, small)], by_key[(metric, large)]
             ours = (b["time"] / large) / (a["time"] / small)
-            loop = ("" if "loop_time" not in a or "loop_time" not in b else
-                    f"   loop: {(b['loop_time'] / large) / (a['loop_time'] / small):5.2f}")
-            note = "   (fit on a fixed-size subsample at the larger N)" if metric == "DCI" else ""
-            print(f"  {small:>8} -> {large:<8} {metric:<20} ours: {ours:5.2f}{loop}{note}")
+            loop = (b["loop_time"] / large) / (a["loop_time"] / small)
+            print(f"  {small:>8} -> {large:<8} {metric:<20} ours: {ours:5.2f}   loop: {loop:5.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--repeat", type=int, default=5, help="timing repeats (best of) for MIG/MCC")
-    parser.add_argument("--dci-full", action="store_true", help="also run dlib-exact DCI at large N")
+    parser.add_argument("--dci-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--report-sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best of) for MIG/MCC")
+    parser.add_argument("--dci-full", action="store_true", help="also run exact DCI above 10k samples")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: loops, dci, report")
     args = parser.parse_args()
-    print(f"identlam disentanglement metrics vs per-pair loops; sizes {args.sizes}")
-    print(HEADER)
-    rows = run(args.sizes, args.repeat, args.dci_full)
-    print_scaling(rows, args.sizes)
-    for row in rows:
-        if row["metric"] == "desiderata (full)":
-            score = {k: round(v, 4) for k, v in row["report"].score.items()}
-            print(f"\ndesiderata score at N={row['n']}: {score}")
+    skip = set(filter(None, args.skip.split(",")))
+    if "loops" not in skip:
+        run_loops(args.sizes, args.repeat)
+    if "dci" not in skip:
+        run_dci(args.dci_sizes, args.dci_full)
+    if "report" not in skip:
+        run_report(args.report_sizes)
 
 
 if __name__ == "__main__":

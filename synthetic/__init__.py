@@ -1,8 +1,9 @@
 """Controlled synthetic MDPs with known actions, states and exogenous distractors.
 
 Stand-alone (numpy and scipy only). Families: ``pointmass`` (PointMass-K on the torus, with
-warp/twist/islands/walls/duplicate/split/jump/noise switches), ``linear`` (s' = As + Bu) and
-``grid`` (N×N lattice). Distractors, observation maps (identity, linear, mlp, image) and
+warp/twist/islands/walls/duplicate/split/jump/noise switches), ``random`` (environments drawn
+from a seed, inside the identifiability theorem; preset ``random-family``), ``linear``
+(s' = As + Bu) and ``grid`` (N×N lattice). Distractors, observation maps (identity, linear, mlp, image) and
 behaviour policies attach to every family. ``ENVIRONMENTS`` lists the named presets::
 
     import synthetic
@@ -10,7 +11,8 @@ behaviour policies attach to every family. ``ENVIRONMENTS`` lists the named pres
     env.spec, env.config                      # description; full JSON-able parameters
     env = synthetic.make_from_config(env.config)
     for traj in synthetic.generate("pointmass-islands", episodes=10, steps=100, seed=0): ...
-    env.assumptions(seed=0).to_dict()         # measured A1-A4 (theory.md §4)
+    env.assumptions(seed=0).to_dict()         # measured A1-A4 (see docs/synthetic.md)
+    synthetic.make("random-family", family_seed=3)   # a family named by its seed
 """
 
 from synthetic.env import Env

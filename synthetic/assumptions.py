@@ -1,4 +1,9 @@
-"""Numerical checks of the identifiability assumptions A1–A4 (theory.md §4) on an environment.
+"""Numerical checks of the identifiability assumptions A1–A4 on an environment.
+
+A1 continuity of ``s ↦ T(s, a)``; A2 injectivity in the action (different actions lead to
+different next states); A3 connected supports (the states where each action is taken form one
+connected set); A4 co-occurrence (every pair of actions is taken in some common state). What
+each buys is in docs/synthetic.md, "The assumptions A1–A4 and what they buy".
 
 Every number is measured by evaluating the environment's transition and policy on samples; no
 check reads a switch. Conventions: distances use the family's state metric (minimal image on a
@@ -83,11 +88,12 @@ def check(env, seed: int = 0, n_pairs: int = 20000, n_support: int = 3000, max_l
     c["A4"] = _cooccurrence(env, rng, n_support, tol_cooccurrence)
     c["scope"] = _scope(env, rng)
     if fam.discrete_states:
-        note = "discrete state space: the theorem needs a continuous, connected support (theory.md §5 U2c)"
+        note = ("discrete state space: the theorem needs a continuous, connected support; every state "
+                "is its own component, so a code may change meaning from state to state")
         for k in ("A1", "A3"):
             c[k]["in_scope"], c[k]["note"] = False, note
     if fam.action_space == "continuous":
-        note = "continuous actions: outside the theorem (a finite codebook cannot be injective, theory.md §1)"
+        note = "continuous actions: outside the theorem (a finite codebook cannot be injective)"
         for k in ("A2", "A3", "A4"):
             c[k]["in_scope"], c[k]["note"] = False, note
     return report
@@ -245,9 +251,10 @@ def _scope(env, rng):
         exo_det = bool(np.array_equal(outs[0], outs[1]))
     notes = []
     if not state_det:
-        notes.append("stochastic state transitions: outside the DGP (theory.md §5 U5)")
+        notes.append("stochastic state transitions: outside the DGP (codes get spent on the noise)")
     if not exo_det:
-        notes.append("stochastic exogenous variables enter the observation: outside the DGP (theory.md §5 U5)")
+        notes.append(("stochastic exogenous variables enter the observation: outside the DGP "
+                     "(codes get spent on the distractor)"))
     if fam.discrete_states:
         notes.append("discrete states: no identifiability guarantee")
     if fam.action_space == "continuous":

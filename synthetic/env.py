@@ -13,17 +13,18 @@ import numpy as np
 
 from synthetic.distractors import exo_processes
 from synthetic.errors import SyntheticError
-from synthetic.observations import VectorMap
+from synthetic.observations import SmoothMap, VectorMap
 from synthetic.params import COMMON, DISCRETE_POLICY, resolve
 from synthetic.policy import DiscretePolicy, GaussianPolicy
 from synthetic.render import Renderer
 
 
 def _families() -> dict[str, tuple[type, dict]]:
-    from synthetic import grid, linear, pointmass
+    from synthetic import grid, linear, pointmass, random_family
 
     return {
         "pointmass": (pointmass.PointMass, pointmass.SCHEMA),
+        "random": (random_family.RandomFamily, random_family.SCHEMA),
         "grid": (grid.Grid, grid.SCHEMA),
         "linear": (linear.Linear, linear.SCHEMA),
     }
@@ -47,8 +48,11 @@ class Env:
         p = resolve(family, schema, params)
         cls = _families()[family][0]
         _check_combinations(p, cls)
-        seeds = np.random.SeedSequence(p["map_seed"]).spawn(4)
+        seeds = np.random.SeedSequence(cls.structure_seed(p)).spawn(4)
         self.family = cls(p, np.random.default_rng(seeds[0]))
+        if p["obs"] == "image" and not self.family.can_render:
+            raise SyntheticError(f"parameter 'obs': this '{cls.name}' environment has no 2-D picture; "
+                                 "use identity|linear|mlp|smooth")
         pol = DiscretePolicy if cls.action_space == "discrete" else GaussianPolicy
         self.policy = pol(self.family, p, np.random.default_rng(seeds[1]))
         self.processes = exo_processes(p, self.family)
@@ -63,6 +67,10 @@ class Env:
             bg_col = self.exo_layout.get("background", [None])[0]
             self.obs_map = Renderer(self.family, p["image_size"], n_sprites, p["background"], bg_col,
                                     np.random.default_rng(seeds[3]))
+        elif p["obs"] == "smooth":
+            self.obs_map = SmoothMap(self.family.periodic, self.family.state_dim, self.exo_dim, p["embed_periodic"],
+                                     p["mlp_layers"], p["obs_dim"] or None, self.family.default_obs_dim,
+                                     np.random.default_rng(seeds[2]))
         else:
             self.obs_map = VectorMap(p["obs"], self.family.periodic, self.family.state_dim, self.exo_dim,
                                      p["embed_periodic"], p["mlp_layers"], np.random.default_rng(seeds[2]))
@@ -162,7 +170,8 @@ class Env:
         return out[0] if single else out
 
     def assumptions(self, seed: int = 0, **options):
-        """Measure A1–A4 (theory.md §4) on this environment: an AssumptionReport."""
+        """Measure the identifiability assumptions A1–A4 (continuity, injectivity in the action,
+        connected supports, co-occurrence; see docs/synthetic.md) on this environment."""
         from synthetic.assumptions import check
 
         return check(self, seed=seed, **options)
@@ -203,7 +212,7 @@ def _check_combinations(p: dict, cls: type) -> None:
     if p["background"] != "none" and p["obs"] != "image":
         raise SyntheticError("parameter 'background': needs obs=image")
     if p["obs"] == "image" and not cls.can_render:
-        raise SyntheticError(f"parameter 'obs': family '{cls.name}' has no 2-D picture; use identity|linear|mlp")
+        raise SyntheticError(f"parameter 'obs': family '{cls.name}' has no 2-D picture; use identity|linear|mlp|smooth")
     if p["obs"] == "image" and p["distractor"] != "none" and p["distractor_dim"] % 2:
         raise SyntheticError("parameter 'distractor_dim': image observations draw one sprite per 2 coordinates; "
                              f"use an even number, got {p['distractor_dim']}")

@@ -47,6 +47,12 @@ class Family(ABC):
     state_step = 0.05
     period: float | None = None
     can_render = True
+    default_obs_dim = 16  # obs='smooth' with obs_dim=0
+
+    @staticmethod
+    def structure_seed(p: dict[str, Any]):
+        """Seed material of the fixed random structure (family, policy features, observation map)."""
+        return p["map_seed"]
 
     def __init__(self, p: dict[str, Any], rng: np.random.Generator):
         self.p = p
@@ -106,6 +112,10 @@ class Family(ABC):
     def contains(self, s: np.ndarray) -> np.ndarray:
         """Which states lie in the state space, (n,) bool (everything by default)."""
         return np.ones(len(s), bool)
+
+    def action_preference(self) -> np.ndarray:
+        """State-independent logits the behaviour policy adds per action, (K,) (none by default)."""
+        return np.zeros(self.n_actions)
 
     def support_mask(self, s: np.ndarray) -> np.ndarray:
         """Actions the behaviour policy may take in each state, (n, K) bool (all by default)."""

@@ -4,8 +4,8 @@ States are integer cell coordinates (i, j) stored as float32. Borders either blo
 the border leaves the agent where it is, so at a corner two moves coincide and with ``stay`` every
 border cell merges a move with staying: A2 off at the borders) or wrap around. ``noise`` is the
 probability that the executed move is replaced by a uniformly random one (a slip). States are
-discrete, so the identifiability theorem (continuous, connected supports) does not apply:
-theory.md §5 U2(c). Reward: minus the (wrapped, if borders wrap) distance to the centre cell
+discrete, so the identifiability theorem does not apply: every cell is its own connected
+component, so connectivity (A3) cannot tie a code's meaning across cells. Reward: minus the (wrapped, if borders wrap) distance to the centre cell
 (N//2, N//2), divided by N.
 """
 

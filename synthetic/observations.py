@@ -2,8 +2,9 @@
 
 The map acts on the base vector ``x = [embed(state), embed(exo)]``, where ``embed`` replaces
 each periodic coordinate c by ``(cos 2πc, sin 2πc)`` (``embed_periodic=True``, the default) so
-that the observation is a continuous injective function of a torus state, as the theory needs
-(theory.md §1); otherwise coordinates are used as they are. All maps are bijections of R^D:
+that the observation is a continuous injective function of a torus state (an injective
+renderer with a continuous inverse carries continuity, injectivity and connectivity over from
+states to observations); otherwise coordinates are used as they are. All maps are bijections of R^D:
 
 - ``identity``: ``o = x``;
 - ``linear``: ``o = M x`` with ``M = U diag(σ) Vᵀ``, U, V random orthogonal, σ ∈ [0.5, 2]
@@ -89,3 +90,77 @@ class VectorMap:
                 h = np.where(x > 0, x, x / LEAK)
                 x = np.linalg.solve(w, (h - b).T).T
         return x
+
+
+class SmoothMap:
+    """``obs='smooth'``: a random C∞ embedding of the base vector into ``dim`` ≥ its size dimensions.
+
+    ``o = R_L ∘ ⋯ ∘ R_1 (A x)`` with ``A`` a (dim, base) matrix of singular values in [0.5, 2]
+    (injective) and residual blocks ``R(h) = h + B tanh(C h + b)`` whose residual is a contraction
+    (‖B‖‖C‖ = 1/2, spectral norms). Each block is therefore a smooth bijection of R^dim with a
+    smooth inverse (its fixed point) and Jacobian singular values ≥ 1/2, so the whole map is
+    injective with a full-rank Jacobian: distinct states give distinct observations, and nearby
+    observations come from nearby states.
+    """
+
+    def __init__(self, state_periodic: bool, state_dim: int, exo_dim: int, embed_periodic: bool,
+                 blocks: int, dim: int | None, default_dim: int, rng: np.random.Generator):
+        from synthetic.errors import SyntheticError
+
+        self.state_periodic = state_periodic and embed_periodic
+        self.exo_periodic = embed_periodic
+        base = state_dim * (2 if self.state_periodic else 1) + exo_dim * (2 if self.exo_periodic else 1)
+        if dim is None:  # the family's choice, widened when distractors add coordinates
+            dim = max(default_dim, base)
+        if dim < base:
+            raise SyntheticError(f"parameter 'obs_dim': obs='smooth' needs at least {base} dimensions, got {dim}")
+        self.dim, self.base_dim = dim, base
+        q, _ = np.linalg.qr(rng.standard_normal((dim, base)))
+        self.lift = (q * rng.uniform(0.5, 2.0, base)) @ well_conditioned(rng, base) / 2.0
+        self.blocks = []
+        for _ in range(blocks):
+            c = well_conditioned(rng, dim)
+            c *= 2.0 / np.linalg.norm(c, 2)  # tanh arguments of order one: a real nonlinearity
+            b = well_conditioned(rng, dim)
+            b *= 0.25 / np.linalg.norm(b, 2)
+            self.blocks.append((b, c, rng.normal(0.0, 0.5, dim)))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.dim,)
+
+    def base(self, state: np.ndarray, exo: np.ndarray) -> np.ndarray:
+        parts = [embed(state, self.state_periodic)]
+        if exo.shape[1]:
+            parts.append(embed(exo, self.exo_periodic))
+        return np.concatenate(parts, axis=1)
+
+    def __call__(self, state: np.ndarray, exo: np.ndarray) -> np.ndarray:
+        return self.forward(self.base(state, exo)).astype(np.float32)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The map on base vectors (n, base) → (n, dim), float64."""
+        h = np.asarray(x, np.float64) @ self.lift.T
+        for b, c, bias in self.blocks:
+            h = h + np.tanh(h @ c.T + bias) @ b.T
+        return h
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        """d forward / d x at base vectors x: (n, dim, base)."""
+        h = np.asarray(x, np.float64) @ self.lift.T
+        jac = np.broadcast_to(self.lift, (len(h),) + self.lift.shape).copy()
+        for b, c, bias in self.blocks:
+            z = h @ c.T + bias
+            local = np.eye(self.dim) + np.einsum("ij,nj,jk->nik", b, 1.0 - np.tanh(z) ** 2, c)
+            jac = local @ jac
+            h = h + np.tanh(z) @ b.T
+        return jac
+
+    def invert(self, obs: np.ndarray, iterations: int = 60) -> np.ndarray:
+        """The base vector of observations (n, dim): each block by its contraction fixed point."""
+        h = np.asarray(obs, np.float64)
+        for b, c, bias in reversed(self.blocks):
+            y, h = h, h.copy()
+            for _ in range(iterations):  # residual Lipschitz 1/2: the error halves every step
+                h = y - np.tanh(h @ c.T + bias) @ b.T
+        return np.linalg.lstsq(self.lift, h.T, rcond=None)[0].T

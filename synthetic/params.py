@@ -110,7 +110,7 @@ def _to_choice(name: str, value: Any, choices: tuple) -> Any:
 # Parameters every family accepts (the fixed CLI keys K, obs, distractor, rho, noise live here
 # or in each family's schema with a family-specific meaning).
 COMMON: dict[str, Param] = {
-    "obs": Param("choice", "identity", "observation map", choices=("identity", "linear", "mlp", "image")),
+    "obs": Param("choice", "identity", "observation map", choices=("identity", "linear", "mlp", "smooth", "image")),
     "distractor": Param("choice", "none", "exogenous distractor process",
                         choices=("none", "iid", "markov", "correlated")),
     "rho": Param("float", 0.5, "correlated distractor: probability that its change copies the action", 0.0, 1.0),
@@ -122,7 +122,8 @@ COMMON: dict[str, Param] = {
     "temperature": Param("float", 1.0, "behaviour policy temperature (linear: action std)", 0.0, None, low_open=True),
     "map_seed": Param("int", 0, "seed of the fixed random structure (observation map, policy features, texture)", 0, None),
     "embed_periodic": Param("bool", True, "vector observations embed periodic coordinates x as (cos 2πx, sin 2πx)"),
-    "mlp_layers": Param("int", 2, "obs='mlp': number of invertible leaky-ReLU layers", 1, 8),
+    "mlp_layers": Param("int", 2, "obs='mlp': number of invertible leaky-ReLU layers; obs='smooth': residual blocks", 1, 8),
+    "obs_dim": Param("int", 0, "obs='smooth': observation dimension (0: the family's choice, else 16, at least the embedded state and distractor)", 0, 4096),
 }
 
 # Discrete behaviour policies (pointmass, grid).

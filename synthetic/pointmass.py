@@ -1,9 +1,10 @@
-"""PointMass-K: a point on the unit torus moved by K displacement actions (DESIGN §3).
+"""PointMass-K: a point on the unit torus moved by K displacement actions (see docs/synthetic.md).
 
 ``Δ_a = δ (cos 2πa/K, sin 2πa/K)``; the next state is ``wrap(s + Δ_a(s))`` where ``Δ_a(s)`` may
 be warped (``1 + w sin 2πs_1``), twisted (rotated by ``θ(s) = (π/2) sin²(πs_0)``) or made
 discontinuous (``jump``: an extra shift of ``(jump, 0)`` where ``s_1 ≥ 0.5``). Switches that
-break one assumption of theory.md §4 each:
+break one of the assumptions A1–A4 (continuity, injectivity in the action, connected supports,
+co-occurrence; see docs/synthetic.md) each:
 
 - ``walls``: no wrap; positions are clipped to [0, 1]², so pushing into a corner is a no-op for
   two actions at once (A2 off near the walls).

@@ -1,13 +1,14 @@
 """Behaviour policies: goal-directed, state-dependent, with controllable entropy.
 
-Discrete families (pointmass, grid) use
+Discrete families (pointmass, grid, random) use
 
-    logits_a(s) = goal_weight · progress_a(s) + state_dependence · f_a(s)
+    logits_a(s) = b_a + goal_weight · progress_a(s) + state_dependence · f_a(s)
     π(·|s)      = (1 - ε) · softmax(logits / temperature) + ε · uniform,     restricted to the
                   actions the family allows in s (``split_policy``) and renormalized,
 
-where ``progress_a(s) = (d(s, goal) − d(T(s, a), goal)) / step`` is how far action a brings the
-agent towards the goal and ``f_a(s) = sin(2π k_a·s + φ_a)`` are smooth periodic features with
+where ``b_a`` is the family's fixed preference for action a (zero except in the random family,
+where unequal preferences make some actions rare), ``progress_a(s) = (d(s, goal) −
+d(T(s, a), goal)) / step`` is how far action a brings the agent towards the goal and ``f_a(s) = sin(2π k_a·s + φ_a)`` are smooth periodic features with
 seeded integer frequencies ``k_a`` (so π varies smoothly with the state). ε > 0 keeps the support
 full. The continuous (linear) family uses a Gaussian ``u = feedback · B⁺(goal − A s) + τ z``.
 """
@@ -34,13 +35,14 @@ class DiscretePolicy:
         self.freq = freq.astype(np.float64)
         self.phase = rng.uniform(0, 2 * np.pi, K)
         self.feature_scale = 1.0 / getattr(family, "size", 1.0)
+        self.preference = np.asarray(family.action_preference(), np.float64)
 
     def logits(self, s: np.ndarray) -> np.ndarray:
         """Unnormalized preferences (n, K) float64 (before temperature)."""
         fam = self.family
         s = np.asarray(s)
         n, K = len(s), fam.n_actions
-        out = np.zeros((n, K))
+        out = np.zeros((n, K)) + self.preference
         if self.goal_weight:
             goal = fam.goal(s)
             d0 = fam.distance(s, goal)

@@ -29,6 +29,8 @@ ENVIRONMENTS: dict[str, dict[str, Any]] = {
                                  doc="one action-correlated distractor point (ρ = 0.5)"),
     "pointmass-image": dict(family="pointmass", params={"obs": "image", "distractor": "markov"},
                             doc="64 px images with a random-walk distractor sprite"),
+    "random-family": dict(family="random", params={},
+                          doc="drawn from family_seed: 4-8 actions on a 2-3-D torus, smooth gains, rare actions; A1-A4 hold"),
     "linear": dict(family="linear", params={}, doc="s' = A s + B u with Gaussian continuous actions (outside the theorem)"),
     "grid": dict(family="grid", params={}, doc="8x8 grid, 4 moves, blocking borders (discrete states: outside the theorem)"),
     "grid-wrap": dict(family="grid", params={"borders": "wrap"}, doc="8x8 grid on a torus, 4 moves"),

@@ -1,7 +1,7 @@
 """Hungarian code->action matching with regions = islands (claim C), on held-out transitions.
 
 Writes ``RUN/island_matching.json`` with ``island_hungarian_global``, ``island_hungarian_per_region``
-and ``island_hungarian_gap`` from :func:`identlam.metrics.clustering.hungarian_accuracy`, where
+and ``island_hungarian_gap`` from :func:`identlam.metrics.hungarian_accuracy`, where
 the region of a transition is the island of its state (left disc: s_0 < 0.5, right disc:
 s_0 >= 0.5; pointmass-islands' discs are centred at (0.25, 0.5) and (0.75, 0.5)).
 
@@ -21,8 +21,7 @@ import numpy as np
 from identlam.data import open_dataset
 from identlam.data.privileged import privileged
 from identlam.io import atomic_write_json
-from identlam.metrics.clustering import hungarian_accuracy
-from identlam.train.regions import parse_regions
+from identlam.metrics import hungarian_accuracy, parse_regions
 
 ISLANDS = parse_regions("threshold:0:0.5")  # the same spec as `identlam evaluate --regions threshold:0:0.5`
 

@@ -33,7 +33,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from identlam.data import open_dataset
 from identlam.data.privileged import privileged
 from identlam.io import atomic_write_json
-from identlam.metrics.information import conditional_mutual_info
+from identlam.metrics import conditional_mutual_info
 
 
 def r2_given_action(x: np.ndarray, s: np.ndarray, a: np.ndarray, make_model, seed: int) -> float:

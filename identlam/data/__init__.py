@@ -1,4 +1,4 @@
-"""The identlam dataset format (DESIGN §2): write, open and validate, windows, label splits.
+"""The identlam dataset format: write, open and validate, windows, label splits.
 
 ``write_dataset`` and ``open_dataset`` are the entry points; ``Dataset.observations`` gives the
 windows training may see, ``Dataset.label_split`` the only actions training may see, and

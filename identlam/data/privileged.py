@@ -62,9 +62,16 @@ class PrivilegedView:
     def rewards(self, i: int) -> np.ndarray | None:
         return self._field("rewards", i)
 
+    def blocks(self, name: str):
+        """``(first, stop, rows)``: the field ``name`` of trajectories ``first .. stop - 1``,
+        concatenated along time, a bounded block at a time, in dataset order."""
+        return self._store.blocks(name)
+
     def transition_table(self, trajectories=None) -> TransitionTable:
         """Ground truth of every transition of ``trajectories`` (all by default), in dataset order."""
-        chosen = range(self.dataset.n_trajectories) if trajectories is None else [int(i) for i in trajectories]
+        if trajectories is None:
+            return self._whole_table()
+        chosen = [int(i) for i in trajectories]
         parts: dict[str, list[np.ndarray]] = {k: [] for k in ("actions", "states", "next_states", "exo", "next_exo", "rewards", "traj", "t")}
         has_exo, has_rewards = self._store.has("exo"), self._store.has("rewards")
         for i in chosen:
@@ -81,6 +88,29 @@ class PrivilegedView:
                 parts["rewards"].append(self._field("rewards", i)[:n])
             parts["traj"].append(np.full(n, i, dtype=np.int64))
             parts["t"].append(np.arange(n, dtype=np.int64))
+        return self._table(parts)
+
+    def _whole_table(self) -> TransitionTable:
+        """Every trajectory's ground truth, streamed in blocks: a few numpy calls per block."""
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("actions", "states", "next_states", "exo", "next_exo", "rewards", "traj", "t")}
+        lengths = self.dataset.lengths
+        for name in ("actions", "states", "exo", "rewards"):
+            if not self._store.has(name):
+                continue
+            for first, stop, rows in self._store.blocks(name):
+                moved = moved_rows(lengths[first:stop])
+                if name in ("states", "exo"):
+                    parts[name].append(rows[moved])
+                    parts[f"next_{name}"].append(rows[1:][moved[:-1]])
+                else:
+                    parts[name].append(rows[moved])
+        n = lengths - 1
+        parts["traj"].append(np.repeat(np.arange(len(lengths), dtype=np.int64), n))
+        parts["t"].append(np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n))
+        return self._table(parts)
+
+    def _table(self, parts: dict[str, list[np.ndarray]]) -> TransitionTable:
+        has_exo, has_rewards = self._store.has("exo"), self._store.has("rewards")
         ds = self.dataset
         empty = {
             "actions": np.zeros((0,) if ds.action_space == "discrete" else (0, ds.action_dim), np.int64 if ds.action_space == "discrete" else np.float32),
@@ -98,6 +128,14 @@ class PrivilegedView:
         if not has_rewards:
             out["rewards"] = None
         return TransitionTable(**out)
+
+
+def moved_rows(lengths: np.ndarray) -> np.ndarray:
+    """Mask over trajectories concatenated along time: False at each one's last step, whose
+    action moves nothing stored and which has no next state."""
+    mask = np.ones(int(lengths.sum()), bool)
+    mask[np.cumsum(lengths) - 1] = False
+    return mask
 
 
 def privileged(ds) -> PrivilegedView:

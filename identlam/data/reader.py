@@ -1,9 +1,11 @@
 """Open and validate a dataset file (identlam-1 or LAOM layout); the ``Dataset`` object.
 
-Validation is complete but bounded in memory: shapes, dtypes and attributes are checked from
-metadata, and values (NaN/inf in float fields, discrete actions in range) are scanned block by
-block (``SCAN_BYTES`` at a time), so a file far larger than memory is validated without being
-loaded. uint8 images are not scanned: every byte value is a valid pixel.
+Validation is complete but cheap and bounded in memory (``identlam.data.validate`` says which
+check runs when): names, fields, shapes and dtypes come from HDF5 metadata at a few low-level
+calls per trajectory; values (NaN, inf, magnitudes beyond ``schema.MAX_ABS``, discrete actions
+out of range) are checked in one vectorised pass over loaded arrays, in blocks of
+``SCAN_BYTES`` for a lazily read file, and as they are read for a lazy file's float
+observations. A file far larger than memory is validated without being loaded.
 
 A file without a ``format`` attribute is read as a LAOM dataset: groups ``"0"..`` with ``obs``
 (T, 64, 64, 3) uint8, ``actions`` (T, A) float32 and ``states`` (T, S) float32, file attributes
@@ -21,12 +23,14 @@ from typing import Any
 import h5py
 import numpy as np
 
-from identlam.data.schema import ALL_FIELDS, FORMAT, JSON_ATTRS, Layout, check_file_attrs, check_group, check_values
+from identlam.data.schema import FORMAT, JSON_ATTRS, Layout, check_file_attrs
 from identlam.data.store import H5Store, MemoryStore
+from identlam.data.validate import group_count, scan_groups
 from identlam.data.windows import WindowSampler
 from identlam.errors import DatasetError
 
-SCAN_BYTES = 16 << 20
+# Bytes of one field checked at a time when a lazily read file is scanned.
+SCAN_BYTES = 4 << 20
 # in_memory="auto" loads the file when its arrays take at most this many bytes (and at most a
 # quarter of the memory currently available).
 MEMORY_BUDGET = 1 << 30
@@ -56,23 +60,22 @@ def open_dataset(path: str | Path, in_memory: bool | str = "auto", memory_budget
     with f:
         try:
             attrs, layout, kind = _read_attrs(path, f)
-            names = _group_names(path, f)
-            metas, lengths = [], []
-            for name in names:
-                fields = _group_fields(f"{path}: group '{name}'", f[name])
-                lengths.append(check_group(f"{path}: group '{name}'", fields, layout))
-                metas.append(fields)
-            lengths = np.asarray(lengths, dtype=np.int64)
-            nbytes = sum(int(np.prod(s)) * np.dtype(d).itemsize for m in metas for s, d in m.values())
-            load = in_memory is True or (in_memory == "auto" and nbytes <= min(memory_budget, _available_memory() // 4))
-            if load:
-                arrays = _load_and_scan(path, f, names, metas, lengths, layout)
+            n = group_count(path, f)
+            if in_memory is True:
+                load_bytes = float("inf")
+            elif in_memory == "auto":
+                load_bytes = min(memory_budget, _available_memory() // 4)
             else:
-                _scan(path, f, names, metas, layout)
+                load_bytes = None
+            lengths, fields, arrays = scan_groups(path, f, n, layout, load_bytes, SCAN_BYTES)
         except (OSError, KeyError, RuntimeError) as e:
             # h5py's own errors on a damaged file (corrupt metadata or chunks).
             raise DatasetError(f"{path}: damaged HDF5 file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
-    store = MemoryStore(arrays, lengths) if load else H5Store(path, lengths, set(metas[0]), names)
+    if arrays is not None:
+        store = MemoryStore(arrays, lengths)
+    else:
+        check_on_read = {"obs"} if layout.obs_kind == "vector" else set()
+        store = H5Store(path, lengths, set(fields), layout, check_on_read)
     return Dataset(path, attrs, layout, kind, store)
 
 
@@ -180,63 +183,3 @@ def _read_attrs(path: Path, f: h5py.File) -> tuple[dict, Layout, str]:
     obs = first.get("obs") if isinstance(first, h5py.Group) else None
     attrs["obs_kind"] = "vector" if isinstance(obs, h5py.Dataset) and obs.ndim == 2 else "image"
     return attrs, Layout(action_space="continuous", obs_kind=attrs["obs_kind"]), "laom"
-
-
-def _group_names(path: Path, f: h5py.File) -> list[str]:
-    keys = list(f.keys())
-    if not keys:
-        raise DatasetError(f"{path}: no trajectory groups (expected groups '0', '1', ...)")
-    for key in keys:
-        if not (key.isdigit() and (key == "0" or not key.startswith("0"))):
-            raise DatasetError(f"{path}: group '{key}': unexpected name; trajectory groups are named '0', '1', ...")
-        if not isinstance(f[key], h5py.Group):
-            raise DatasetError(f"{path}: group '{key}': is a dataset, expected a group of fields")
-    numbers = sorted(int(k) for k in keys)
-    missing = sorted(set(range(len(numbers))) - set(numbers))
-    if missing:
-        raise DatasetError(
-            f"{path}: group '{missing[0]}': missing; {len(keys)} groups must be named '0'..'{len(keys) - 1}' without gaps"
-        )
-    return [str(i) for i in numbers]
-
-
-def _group_fields(where: str, group: h5py.Group) -> dict[str, tuple]:
-    fields = {}
-    for name in ALL_FIELDS:
-        if name in group:
-            item = group[name]
-            if not isinstance(item, h5py.Dataset):
-                raise DatasetError(f"{where} field '{name}': is a group, expected an array")
-            fields[name] = (item.shape, item.dtype)
-    return fields
-
-
-def _scan_fields(layout: Layout, meta: dict) -> list[str]:
-    return [name for name in meta if not (name == "obs" and layout.obs_kind == "image")]
-
-
-def _scan(path: Path, f: h5py.File, names: list[str], metas: list[dict], layout: Layout) -> None:
-    for name, meta in zip(names, metas):
-        group = f[name]
-        where = f"{path}: group '{name}'"
-        for field in _scan_fields(layout, meta):
-            dset = group[field]
-            row_bytes = max(1, int(np.prod(dset.shape[1:])) * dset.dtype.itemsize)
-            step = max(1, SCAN_BYTES // row_bytes)
-            for s in range(0, dset.shape[0], step):
-                check_values(where, field, dset[s : s + step], s, dset.shape, layout)
-
-
-def _load_and_scan(path, f, names, metas, lengths, layout) -> dict[str, np.ndarray]:
-    total = int(lengths.sum())
-    arrays = {name: np.empty((total, *shape[1:]), dtype) for name, (shape, dtype) in metas[0].items()}
-    offset = 0
-    for name, meta, T in zip(names, metas, lengths):
-        where = f"{path}: group '{name}'"
-        for field in meta:
-            part = arrays[field][offset : offset + T]
-            f[name][field].read_direct(part)
-            if field in _scan_fields(layout, meta):
-                check_values(where, field, part, 0, meta[field][0], layout)
-        offset += T
-    return arrays

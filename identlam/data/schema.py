@@ -1,4 +1,4 @@
-"""The identlam-1 dataset schema (DESIGN §2) and the checks shared by the writer and the reader.
+"""The identlam-1 dataset schema and the checks shared by the writer and the reader.
 
 A dataset is one HDF5 file. File attributes describe the environment; one group per trajectory,
 named ``"0"``, ``"1"``, ... in order, holds the per-step fields below. Action ``t`` moves
@@ -34,6 +34,10 @@ ACTION_SPACES = ("discrete", "continuous")
 OBS_KINDS = ("image", "vector")
 # File attributes stored as JSON strings and decoded on reading.
 JSON_ATTRS = ("generator", "assumptions")
+# Largest magnitude accepted in a float field. Models standardise and square these values in
+# float32, whose squares overflow past about 1.8e19 (1e30 becomes inf); simulators and sensors
+# stay many orders of magnitude below 1e9, so only broken data is refused.
+MAX_ABS = 1e9
 # LAOM's DCS attributes, kept as they are when present.
 DCS_ATTRS = ("domain_name", "task_name", "difficulty", "dynamic", "img_hw")
 
@@ -80,13 +84,15 @@ def check_group(where: str, fields: dict[str, tuple[tuple[int, ...], np.dtype]],
             raise DatasetError(f"{where} field '{name}': missing (each group needs {', '.join(REQUIRED_FIELDS)})")
     for name, (shape, dtype) in fields.items():
         exp_dtype, exp_ndim, exp_layout = layout.expected(name)
+        dtype_ok = np.dtype(dtype).name == exp_dtype
+        if dtype_ok and len(shape) == exp_ndim and all(shape[1:]):
+            continue
         what = f"{where} field '{name}': {describe(shape, dtype)}"
-        if np.dtype(dtype).name != exp_dtype:
+        if not dtype_ok:
             raise DatasetError(f"{what}: dtype must be {exp_dtype} for {_context(name, layout)}")
         if len(shape) != exp_ndim:
             raise DatasetError(f"{what}: expected {exp_layout} for {_context(name, layout)}")
-        if any(s == 0 for s in shape[1:]):
-            raise DatasetError(f"{what}: a per-step dimension is empty")
+        raise DatasetError(f"{what}: a per-step dimension is empty")
     T = int(fields["obs"][0][0])
     for name, (shape, dtype) in fields.items():
         if shape[0] != T:
@@ -153,24 +159,41 @@ def _check_across_groups(where: str, fields: dict, layout: Layout) -> None:
         )
 
 
-def check_values(where: str, name: str, block: np.ndarray, start: int, full_shape: tuple, layout: Layout) -> None:
-    """Check the values of rows ``start .. start + len(block)`` of one field: finite floats,
-    discrete actions in ``[0, n_actions)``. uint8 images cannot hold bad values and are skipped."""
-    what = f"{where} field '{name}': {describe(full_shape, block.dtype)}"
+def first_bad_row(name: str, block: np.ndarray, layout: Layout) -> int | None:
+    """Index of the first row of ``block`` holding a value ``check_values`` refuses, or None.
+    One vectorised pass; the caller builds the message for that row only."""
     if block.dtype.kind == "f":
-        finite = np.isfinite(block)
-        if not finite.all():
-            row = start + int(np.argwhere(~finite)[0][0])
-            bad = "NaN" if np.isnan(block).any() else "inf"
-            raise DatasetError(f"{what}: contains {bad} (first non-finite value at step {row})")
-    elif name == "actions" and layout.action_space == "discrete" and block.size:
-        lo, hi = int(block.min()), int(block.max())
-        if lo < 0 or hi >= layout.n_actions:
-            value = lo if lo < 0 else hi
-            row = start + int(np.argmax(block == value))
-            raise DatasetError(
-                f"{what}: value {value} at step {row} is outside [0, {layout.n_actions}) (attribute n_actions)"
-            )
+        # NaN compares False, so this one test catches NaN, inf and implausible magnitudes.
+        ok = np.abs(block) <= MAX_ABS
+        rows_ok = ok.reshape(len(block), -1).all(axis=1) if block.ndim > 1 else ok
+        return None if rows_ok.all() else int(np.argmin(rows_ok))
+    if name == "actions" and layout.action_space == "discrete" and block.size:
+        inside = (block >= 0) & (block < layout.n_actions)
+        return None if inside.all() else int(np.argmin(inside))
+    return None
+
+
+def check_values(where: str, name: str, block: np.ndarray, start: int, full_shape: tuple, layout: Layout) -> None:
+    """Check the values of rows ``start .. start + len(block)`` of one field: finite floats of
+    magnitude at most ``MAX_ABS``, discrete actions in ``[0, n_actions)``. uint8 images cannot
+    hold bad values and are skipped."""
+    row = first_bad_row(name, block, layout)
+    if row is None:
+        return
+    what = f"{where} field '{name}': {describe(full_shape, block.dtype)}"
+    values = np.asarray(block[row]).reshape(-1)
+    step = start + row
+    if block.dtype.kind == "f":
+        if not np.isfinite(values).all():
+            bad = "NaN" if np.isnan(values).any() else "inf"
+            raise DatasetError(f"{what}: contains {bad} (first non-finite value at step {step})")
+        value = float(values[np.argmax(np.abs(values))])
+        raise DatasetError(
+            f"{what}: value {value:.3g} at step {step} exceeds {MAX_ABS:.0e} in magnitude "
+            f"(float32 training would overflow on it)"
+        )
+    value = int(values[0])
+    raise DatasetError(f"{what}: value {value} at step {step} is outside [0, {layout.n_actions}) (attribute n_actions)")
 
 
 def check_file_attrs(where: str, attrs: dict) -> Layout:

@@ -1,8 +1,8 @@
 """What ``identlam inspect`` reports about a dataset: shapes, actions, distractors, assumptions.
 
 The summary is a JSON-able dict (``summarize``) with a plain-text rendering (``format_summary``).
-It reads the small privileged fields trajectory by trajectory and never the observations, so it
-runs on files far larger than memory.
+It streams the small privileged fields in blocks of trajectories (a few numpy calls per block)
+and never reads the observations, so it runs on files far larger than memory.
 
 Distractor dependence on the action is the plug-in mutual information (nats) between the action
 and the discretized change of each distractor dimension, ``I(a_t; bin(exo_{t+1,j} - exo_{t,j}))``:
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from identlam.data.privileged import privileged
+from identlam.data.privileged import moved_rows, privileged
 
 BINS = 8
 # Transitions used for the mutual-information estimate (whole trajectories, seeded choice).
@@ -38,21 +38,28 @@ def summarize(ds, seed: int = 0) -> dict[str, Any]:
         fields["rewards"], dtypes["rewards"] = [], "float32"
     order = rng.permutation(ds.n_trajectories)
     take = order[: max(1, int(np.searchsorted(np.cumsum(ds.lengths[order] - 1), MI_TRANSITIONS, side="right")))]
-    take = set(take.tolist())
-    actions_all, states_stats, exo_stats, returns = [], _Moments(), _Moments(), []
-    mi_actions, mi_changes = [], []
-    for i in range(ds.n_trajectories):
-        actions = view.actions(i)
-        actions_all.append(_action_summary_part(actions, ds))
-        states_stats.add(view.states(i))
-        if ds.exo_dim:
-            exo = view.exo(i)
-            exo_stats.add(exo)
-            if i in take:
-                mi_actions.append(actions[:-1])
-                mi_changes.append(np.diff(exo, axis=0))
-        if ds.has_rewards:
-            returns.append(float(view.rewards(i).sum(dtype=np.float64)))
+    in_take = np.zeros(ds.n_trajectories, bool)
+    in_take[take] = True
+    # Whole fields are streamed in blocks of trajectories: a few numpy calls per block, memory
+    # bounded by the block size and the MI subsample.
+    actions_all, mi_actions = [], []
+    for first, stop, block in view.blocks("actions"):
+        moved = moved_rows(ds.lengths[first:stop])  # the last action moves nothing stored
+        actions_all.append(_action_summary_part(block[moved], ds))
+        mi_actions.append(block[moved & np.repeat(in_take[first:stop], ds.lengths[first:stop])])
+    states_stats, exo_stats, returns, mi_changes = _Moments(), _Moments(), [], []
+    for _, _, block in view.blocks("states"):
+        states_stats.add(block)
+    if ds.exo_dim:
+        for first, stop, block in view.blocks("exo"):
+            exo_stats.add(block)
+            lengths = ds.lengths[first:stop]
+            keep = (moved_rows(lengths) & np.repeat(in_take[first:stop], lengths))[:-1]
+            mi_changes.append(np.diff(block, axis=0)[keep])
+    if ds.has_rewards:
+        for first, stop, block in view.blocks("rewards"):
+            starts = np.concatenate([[0], np.cumsum(ds.lengths[first:stop])[:-1]])
+            returns.extend(np.add.reduceat(block.astype(np.float64), starts).tolist())
     out: dict[str, Any] = {
         "file": str(ds.path),
         "size_bytes": ds.path.stat().st_size,
@@ -95,8 +102,7 @@ class _Moments:
         return {"dim": int(len(mean)), "mean": mean.tolist(), "std": std.tolist()}
 
 
-def _action_summary_part(actions: np.ndarray, ds) -> Any:
-    moved = actions[:-1]  # the last action moves nothing stored
+def _action_summary_part(moved: np.ndarray, ds) -> Any:
     if ds.action_space == "discrete":
         return np.bincount(moved, minlength=ds.n_actions)
     return moved
@@ -173,7 +179,7 @@ def _vec(values: list[float]) -> str:
     return " ".join(f"{v:8.3g}" for v in values)
 
 
-# What each assumption of research/theory.md §4 asks, for the table's readers.
+# What each identifiability assumption asks (docs/synthetic.md explains them), for the table's readers.
 ASSUMPTION_NAMES = {
     "A1": "continuity of the transition",
     "A2": "injectivity in the action",
@@ -188,7 +194,7 @@ def format_assumptions(report: dict | None) -> list[str]:
     if not report:
         return ["assumptions  (none recorded: not a synthetic dataset)"]
     width = max(len(v) for v in ASSUMPTION_NAMES.values())
-    lines = ["assumptions  (research/theory.md §4; measured on the environment)",
+    lines = ["assumptions  (A1-A4 of docs/synthetic.md; measured on the environment)",
              f"  {'name':<6} {'asks':<{width}} {'holds':<6} measured"]
     for name, entry in report.items():
         asks = ASSUMPTION_NAMES.get(name, "")

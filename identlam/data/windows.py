@@ -115,7 +115,7 @@ class WindowSampler:
             raise DatasetError(f"argument 'batch_size' is {batch_size}; expected an integer >= 1")
         lengths = self._store.lengths[self.trajectories] - 1
         traj = np.repeat(self.trajectories, lengths)
-        t = np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]) if len(lengths) else traj
+        t = np.arange(len(traj), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         for s in range(0, len(traj), batch_size):
             yield self.read(traj[s : s + batch_size], t[s : s + batch_size], None)
 

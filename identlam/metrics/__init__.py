@@ -1,60 +1,71 @@
-"""Identifiability metrics (DESIGN §6): plain arrays in, :class:`MetricResult` out.
+"""Identifiability metrics: plain arrays in, :class:`MetricResult` out.
 
-Shapes are ``(N, d)`` (1-D accepted for one variable); mutual information is in nats. One module
-per metric family; names are imported lazily so ``import identlam.metrics`` stays cheap.
+The contract every public metric keeps (checked for each registered metric by
+:func:`check_metric`):
+
+- arguments: the ground truth first, the representation second, as scikit-learn's
+  ``adjusted_mutual_info_score(labels_true, labels_pred)``: ``mig(factors, latents)``,
+  ``ami(actions, codes)``, ``desiderata(actions, states, latents, codes=...)``;
+- shapes ``(N, d)`` (1-D accepted for one variable); mutual information in nats;
+- the result says which direction is better (``MetricResult.greater_is_better``);
+- bad input (NaN, a length mismatch, a wrong shape) raises :class:`identlam.errors.IdentlamError`
+  with one line naming the argument.
+
+Modules are private (``identlam.metrics._mig``); the names below are the public API, imported
+lazily so ``import identlam.metrics`` stays cheap.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
-from identlam.metrics.result import MetricResult
+from identlam.metrics._result import MetricResult
 
 _LOCATIONS = {
-    "entropy": "information",
-    "mutual_info": "information",
-    "conditional_mutual_info": "information",
-    "ami": "clustering",
-    "nmi": "clustering",
-    "homogeneity_completeness_v": "clustering",
-    "hungarian_accuracy": "clustering",
-    "linear_probe": "probes",
-    "mlp_probe": "probes",
-    "mig": "mig",
-    "dci": "dci",
-    "sap": "sap",
-    "modularity": "modularity",
-    "mcc": "mcc",
-    "desiderata": "desiderata",
+    "entropy": "_information",
+    "mutual_info": "_information",
+    "conditional_mutual_info": "_information",
+    "ami": "_clustering",
+    "nmi": "_clustering",
+    "homogeneity_completeness_v": "_clustering",
+    "hungarian_accuracy": "_clustering",
+    "linear_probe": "_probes",
+    "mlp_probe": "_probes",
+    "label_budget_curve": "_probes",
+    "mig": "_mig",
+    "dci": "_dci",
+    "sap": "_sap",
+    "modularity": "_modularity",
+    "explicitness": "_modularity",
+    "mcc": "_mcc",
+    "determinism": "_desiderata",
+    "state_invariance": "_desiderata",
+    "injectivity": "_desiderata",
+    "used_codes": "_desiderata",
+    "distractor_leakage": "_desiderata",
+    "label_agreement": "_report",
+    "action_probe": "_report",
+    "desiderata": "_report",
+    "state_regions": "_regions",
+    "parse_regions": "_regions",
+    "RegionSpec": "_regions",
+    "DEFAULT_REGIONS": "_regions",
+    "REGIONS_HELP": "_regions",
+    "check_state_dim": "_regions",
+    "METRICS": "_registry",
+    "MetricSpec": "_registry",
+    "register_metric": "_registry",
+    "check_metric": "_checks",
 }
 
 __all__ = ["MetricResult", *_LOCATIONS]
 
 
-class _PublicNamesModule(types.ModuleType):
-    """Keeps each public name bound to its function once its submodule is imported.
-
-    Several metrics live in a module of the same name (``mig.py`` holds ``mig``); importing such a
-    submodule makes the import system set ``identlam.metrics.mig`` to the module, which would
-    shadow the function. This intercepts exactly that assignment.
-    """
-
-    def __setattr__(self, name: str, value) -> None:
-        if (name in _LOCATIONS and isinstance(value, types.ModuleType)
-                and value.__name__ == f"{__name__}.{_LOCATIONS[name]}"):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _PublicNamesModule
-
-
 def __getattr__(name: str):
     if name in _LOCATIONS:
-        module = importlib.import_module(f"identlam.metrics.{_LOCATIONS[name]}")
-        return getattr(module, name)
+        value = getattr(importlib.import_module(f"identlam.metrics.{_LOCATIONS[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'identlam.metrics' has no attribute '{name}'")
 
 

@@ -8,9 +8,8 @@ the run directory itself) with ``z`` and optionally ``codes`` (N,) and ``probs``
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from identlam.errors import IdentlamError
+from identlam.metrics._regions import DEFAULT_REGIONS, REGIONS_HELP
 
 SUMMARY_ORDER = (
     "d1_code_entropy_given_transition", "d1_idm_conditional_entropy", "code_entropy_given_region_action",
@@ -34,62 +33,22 @@ def register(subparsers) -> None:
     p.add_argument("--data", required=True, help="dataset file (.h5) the latents were computed on")
     p.add_argument("--out", default=None, help="write the full report as JSON here (atomic)")
     p.add_argument("--seed", type=int, default=0, help="seed for regions, splits and kNN jitter")
-    p.add_argument("--regions", type=int, default=16, help="k-means state regions for continuous states")
+    p.add_argument("--regions", default=DEFAULT_REGIONS, metavar="SPEC", help=REGIONS_HELP)
     p.add_argument("--states", choices=("auto", "discrete", "continuous"), default="auto",
-                   help="treat true states as discrete (exact plug-in) or continuous (k-means regions); "
+                   help="treat true states as discrete (exact plug-in) or continuous (state regions); "
                         "auto: discrete when whole numbers with at most N/5 distinct rows")
     p.set_defaults(func=run_metrics)
 
 
-def load_latents(path: str | Path) -> dict:
-    """Read ``z`` / ``codes`` / ``probs`` from a .npy, .npz or run directory."""
-    import numpy as np
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "latents.npz"
-    if not path.is_file():
-        raise IdentlamError(f"--latents: {path} does not exist")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise IdentlamError(f"--latents: {path} is not a .npy/.npz file ({str(exc).splitlines()[0]})") from None
-    if isinstance(loaded, np.ndarray):
-        return {"z": loaded, "codes": None, "probs": None}
-    with loaded:
-        out = {key: (loaded[key] if key in loaded.files else None) for key in ("z", "codes", "probs")}
-    if out["z"] is None and out["codes"] is None:
-        found = ", ".join(loaded.files) or "nothing"
-        raise IdentlamError(f"--latents: {path} holds neither 'z' nor 'codes' (found {found})")
-    return out
-
-
-def compute_report(latents_path, data_path, *, seed: int = 0, n_regions: int = 16, states: str = "auto"):
-    """The desiderata :class:`MetricResult` of the latents in ``latents_path`` on ``data_path``."""
-    from identlam.data import open_dataset
-    from identlam.data.privileged import privileged
-    from identlam.metrics.desiderata import desiderata
-
-    lat = load_latents(latents_path)
-    with open_dataset(data_path) as ds:
-        table = privileged(ds).transition_table()
-    n = len(table)
-    for key in ("z", "codes", "probs"):
-        if lat[key] is not None and len(lat[key]) != n:
-            raise IdentlamError(f"--latents: '{key}' has {len(lat[key])} rows but {data_path} has {n} transitions "
-                                "(one row per transition, dataset order)")
-    return desiderata(lat["z"], table.actions, table.states, codes=lat["codes"], next_states=table.next_states,
-                      exo=table.exo, probs=lat["probs"], seed=seed, n_regions=n_regions,
-                      discrete_states={"auto": None, "discrete": True, "continuous": False}[states])
-
-
 def format_summary(result) -> str:
-    """Readable table of the headline numbers, then the parts that did not apply."""
+    """Readable table of the headline numbers (with the better direction), then what did not apply."""
     score = result.score
     keys = [k for k in SUMMARY_ORDER if k in score] + sorted(set(score) - set(SUMMARY_ORDER))
     width = max(len(k) for k in keys) if keys else 0
-    lines = [f"identifiability report ({result.details['n_samples']} transitions; MI in nats)"]
-    lines += [f"  {k:<{width}}  {score[k]:.4f}" for k in keys]
+    arrow = {True: "(higher is better)", False: "(lower is better)", None: ""}
+    lines = [f"identifiability report ({result.details['n_samples']} transitions; MI in nats; "
+             f"regions {result.params.get('regions', 'given')})"]
+    lines += [f"  {k:<{width}}  {score[k]:.4f}  {arrow[result.better(k)]}".rstrip() for k in keys]
     curves = result.details["parts"].get("decoder_curves", {})
     if curves.get("budgets"):
         lines.append(f"decoder {curves['metric']} vs labelled transitions {curves['budgets']}:")
@@ -103,8 +62,13 @@ def format_summary(result) -> str:
 
 def run_metrics(args) -> int:
     from identlam.io import atomic_write_json
+    from identlam.metrics._files import check_output_path, compute_report
+    from identlam.metrics._regions import parse_regions
 
-    result = compute_report(args.latents, args.data, seed=args.seed, n_regions=args.regions, states=args.states)
+    spec = parse_regions(args.regions)  # a bad spec or output path fails before any work
+    if args.out:
+        check_output_path(args.out)
+    result = compute_report(args.latents, args.data, seed=args.seed, regions=spec, states=args.states)
     print(format_summary(result))
     if args.out:
         atomic_write_json(args.out, result.to_dict())

@@ -4,8 +4,8 @@
 with ``loss(batch, step, total_steps) -> LossOutput(loss, logs)`` and
 ``label(obs_t, obs_next) -> (z, codes, probs)``. Presets live in :mod:`identlam.presets`.
 
-The torch models load on first use, so the numpy-only :mod:`identlam.models.exact` (the exact
-objective on tiny MDPs) imports without torch.
+The torch models load on first use: importing the package alone does not import torch.
+(The numpy-only exact objective on tiny MDPs lives in :mod:`identlam.exact`.)
 """
 
 from __future__ import annotations

@@ -105,8 +105,6 @@ def make_encoder(cfg: LAMConfig, obs_shape: tuple[int, ...]) -> nn.Module:
     ``cfg.embed_dim == 0`` means the encoder's natural width: the flat conv feature map (IMPALA,
     LAOM's choice) or ``hidden_dim`` (MLP).
     """
-    if cfg.embed_dim < 0:
-        raise ConfigError(f"model.embed_dim: must be >= 0, got {cfg.embed_dim}")
     kind = cfg.encoder
     if kind == "auto":
         kind = "mlp" if len(obs_shape) == 1 else "impala"
@@ -190,7 +188,5 @@ def make_fusion(cfg: LAMConfig, state_dim: int, future_dim: int) -> GatedFusion:
     if cfg.idm_fusion == "concat":
         return GatedFusion(state_dim, future_dim, 0)
     if cfg.idm_fusion == "gated":
-        if cfg.idm_factors < 1:
-            raise ConfigError(f"model.idm_factors: gated fusion needs >= 1 factor, got {cfg.idm_factors}")
         return GatedFusion(state_dim, future_dim, cfg.idm_factors)
     raise ConfigError(f"model.idm_fusion: expected concat or gated, got {cfg.idm_fusion!r}")

@@ -51,25 +51,28 @@ def make_bottleneck(cfg, context: BuildContext):
 def _continuous(cfg, context: BuildContext):
     from identlam.models.bottlenecks import ContinuousBottleneck
 
-    return ContinuousBottleneck(cfg)
+    return ContinuousBottleneck(dim=cfg.latent_dim)
 
 
 def _vq(cfg, context: BuildContext):
     from identlam.models.bottlenecks import VQBottleneck
 
-    return VQBottleneck(cfg)
+    v = cfg.vq
+    return VQBottleneck(codebook_size=v.codebook_size, num_codebooks=v.num_codebooks, num_latents=v.num_latents,
+                        code_dim=v.code_dim, shared_codebook=v.shared_codebook, decay=v.decay, commitment=v.commitment)
 
 
 def _fsq(cfg, context: BuildContext):
     from identlam.models.bottlenecks import FSQBottleneck
 
-    return FSQBottleneck(cfg)
+    return FSQBottleneck(levels=cfg.fsq.levels, dim=cfg.latent_dim)
 
 
 def _categorical(cfg, context: BuildContext):
     from identlam.models.bottlenecks import CategoricalBottleneck
 
-    return CategoricalBottleneck(cfg, context.state_dim)
+    return CategoricalBottleneck(n_codes=cfg.n_codes, code_dim=cfg.latent_dim, state_dim=context.state_dim,
+                                 policy_hidden=cfg.hidden_dim, entropy=cfg.entropy)
 
 
 register_bottleneck("none", _continuous)

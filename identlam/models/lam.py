@@ -7,16 +7,17 @@ One training step (``loss``) reads top to bottom:
 2. encode every view with the shared encoder; the state is ``e_t`` (``[e_{t-1}, e_t]`` with
    ``past_frame``); the IDM sees ``(state, e_{t+k})``, k ~ U{1..K} drawn by the data layer,
    concatenated or, with ``idm_fusion="gated"``, also their factored products;
-3. the bottleneck turns the IDM output into the FDM's latent (none / VQ / FSQ) or into code
-   probabilities ``q`` (categorical);
+3. the bottleneck (:mod:`identlam.models.bottlenecks`, built by the factory of
+   :mod:`identlam.models.factory`) turns the IDM output into the FDM's latent (none / VQ / FSQ)
+   or into code probabilities ``q`` (categorical);
 4. the FDM predicts the target of ``o_{t+1}``: the observation itself (pixels through
    :class:`PixelFDM`, vectors through an MLP that sees the raw observation; ``predict_delta``
    predicts ``o_{t+1} - o_t``), or its embedding by an EMA copy of the encoder (``latent``; the
    FDM sees a detached state when ``detach_fdm_input``);
-5. categorical: the reconstruction is the exact expectation ``sum_a q(a|.) mse(f(., e_a))``
-   (the FDM runs once per code, batched; on images the frames are encoded once per sample and
-   only the decoder runs per code), plus the entropy terms weighted by
-   :func:`identlam.models.schedules.coefficients` (negative weight = bonus);
+5. the bottleneck computes the reconstruction error from the FDM (one latent per sample, or
+   the exact expectation ``sum_a q(a|.) mse(f(., e_a))`` over every code, batched; on images
+   the frames are encoded once per sample and only the decoder runs per code) and adds its own
+   terms (VQ's commitment; the categorical entropy terms and latent-policy fit);
 6. supervision (``label_coef > 0``): ``Linear(z -> action)`` fed only by ``batch["labels"]``.
 
 ``loss`` also advances the EMA target encoder (training mode only, before computing the
@@ -36,12 +37,11 @@ from identlam.config import LAMConfig, validate
 from identlam.errors import ConfigError, IdentlamError
 from identlam.models import inputs
 from identlam.models.augment import Augmenter
-from identlam.models.bottlenecks import CategoricalBottleneck, entropy
+from identlam.models.bottlenecks import BottleneckLoss, FDMProbe
 from identlam.models.factory import BuildContext, make_bottleneck
 from identlam.models.code_surgery import symmetric_start
 from identlam.models.encoders import ConditionedMLP, make_encoder, make_fusion, orthogonal_init
 from identlam.models.pixel_fdm import PixelFDM, per_code_mse, per_sample_mse
-from identlam.models.schedules import coefficients
 
 HEAD_LAYERS = 3  # LAOM: a first block, then two re-concatenating blocks
 
@@ -51,6 +51,20 @@ class LossOutput:
     """``loss``: scalar tensor to minimize; ``logs``: floats (losses and diagnostics)."""
 
     loss: torch.Tensor
+    logs: dict[str, float]
+
+
+@dataclass
+class LossTerms:
+    """The terms of one batch's loss: ``reconstruction`` (scalar, trains encoder, IDM, FDM and
+    the bottleneck parameters its contract names), the bottleneck's own terms, and the
+    unweighted supervision loss ``label`` (None without a label batch). ``loss`` adds the
+    reconstruction and the bottleneck's ``terms`` (the label-free objective), then its
+    ``helpers``, then ``model.label_coef * label``."""
+
+    reconstruction: torch.Tensor
+    bottleneck: BottleneckLoss
+    label: torch.Tensor | None
     logs: dict[str, float]
 
 
@@ -94,24 +108,23 @@ class LatentActionModel(nn.Module):
         n_state = 2 if cfg.past_frame else 1
         state_dim = n_state * embed
         self.bottleneck = make_bottleneck(cfg, BuildContext(state_dim=state_dim))
-        self.categorical = isinstance(self.bottleneck, CategoricalBottleneck)
         # removes the embeddings' common mode, which otherwise dominates the first logits (all
         # samples then drift to one code); running statistics serve label() in eval mode
         self.idm_fusion = make_fusion(cfg, state_dim, embed)
         fused = self.idm_fusion.out_dim
         self.idm_norm = nn.BatchNorm1d(fused, affine=False) if cfg.idm_input_norm else nn.Identity()
         self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
-        latent = self.bottleneck.out_dim
+        latent = self.bottleneck.fdm_latent_dim
         if cfg.fdm_target == "latent":
             self.fdm = ConditionedMLP(state_dim, latent, cfg.hidden_dim, embed, HEAD_LAYERS)
         elif self.is_image:
             h, w, c = self.batch_shape
             widths = tuple(ch * cfg.impala_scale for ch in cfg.impala_channels)
-            # categorical: the latent enters at the bottleneck only, so the down path runs once per
-            # sample instead of once per code (PixelFDM.predict_per_code)
+            # evaluated for every code: the latent enters at the bottleneck only, so the down path
+            # runs once per sample instead of once per code (PixelFDM.predict_per_code)
             self.fdm = PixelFDM(n_state * c, c, h, w, latent, widths,
                                 bounded=not (cfg.predict_delta or cfg.normalize_target),
-                                tile_latent=not self.categorical)
+                                tile_latent=not self.bottleneck.evaluates_every_code)
         else:
             d = self.batch_shape[0]
             self.fdm = ConditionedMLP(n_state * d, latent, cfg.hidden_dim, d, HEAD_LAYERS)
@@ -120,7 +133,7 @@ class LatentActionModel(nn.Module):
             if cfg.normalize_target else None
         if cfg.label_coef > 0:
             out = self.n_actions if self.action_space == "discrete" else self.action_dim
-            self.action_head = nn.Linear(self.bottleneck.latent_dim_out, out)
+            self.action_head = nn.Linear(self.bottleneck.latent_dim, out)
         orthogonal_init(self)
         if cfg.fdm_zero_init:  # identification recipe (docs/identification.md): every code starts with the same prediction
             symmetric_start(self.fdm)
@@ -130,11 +143,11 @@ class LatentActionModel(nn.Module):
 
     @property
     def latent_dim_out(self) -> int:
-        return self.bottleneck.latent_dim_out
+        return self.bottleneck.latent_dim
 
     @property
     def n_codes_out(self) -> int | None:
-        return self.bottleneck.n_codes_out
+        return self.bottleneck.n_codes
 
     @property
     def device(self) -> torch.device:
@@ -168,9 +181,26 @@ class LatentActionModel(nn.Module):
 
     # ------------------------------------------------------------------------------------
     def loss(self, batch: dict, step: int, total_steps: int = 1) -> LossOutput:
+        """The training loss of one batch: reconstruction, the bottleneck's terms, supervision."""
+        parts = self.loss_terms(batch, step, total_steps)
+        total = parts.reconstruction
+        for term in parts.bottleneck.terms.values():
+            total = total + term
+        objective = total.detach()
+        for term in parts.bottleneck.helpers.values():
+            total = total + term
+        if parts.label is not None:
+            total = total + self.cfg.label_coef * parts.label
+            objective = objective + self.cfg.label_coef * parts.label.detach()
+        logs = parts.logs
+        logs["objective"] = float(objective)
+        logs["loss"] = _f(total)
+        return LossOutput(loss=total, logs=logs)
+
+    def loss_terms(self, batch: dict, step: int, total_steps: int = 1) -> "LossTerms":
+        """Every term of the loss of one batch, by name (see :class:`LossTerms`)."""
         cfg = self.cfg
         raw = inputs.check_batch(batch, self._obs_keys(), self.batch_shape, self.is_image, cfg.future_k)
-        coef = coefficients(cfg.entropy, step, total_steps) if self.categorical else {}
         if cfg.idm_input_norm and self.training and raw["obs_t"].shape[0] < 2:
             raise IdentlamError("batch key 'obs_t': model.idm_input_norm needs at least 2 samples per training batch")
         if cfg.fdm_target == "latent" and self.training:
@@ -193,48 +223,30 @@ class LatentActionModel(nn.Module):
             frames = [views["obs_past"], views["obs_t"]] if cfg.past_frame else [views["obs_t"]]
             fdm_state = torch.cat(frames, dim=1 if self.is_image else -1)
 
-        # reconstruction
-        if self.categorical:
-            per_code = self._per_code_errors(fdm_state, target)  # (B, M)
-            q = bottled.probs
-            rec = (q * per_code).sum(-1).mean()
-            h_cond = entropy(q).mean()
-            h_marg = entropy(q.mean(0))
-            fit, h_policy = self.bottleneck.policy_terms(q, state)
-            total = rec + coef["conditional"] * h_cond + coef["policy"] * h_policy + coef["marginal"] * h_marg
-            objective = total.detach()
-            total = total + fit  # keeps pi(a|s) at the minimizer of the H(A^|S) bound; touches pi only
-            logs.update(h_conditional=_f(h_cond), h_policy=_f(h_policy), h_marginal=_f(h_marg),
-                        policy_fit=_f(fit), **{f"w_{k}": float(v) for k, v in coef.items()})
-        else:
-            pred = self.fdm(fdm_state, bottled.fdm_latent)
-            rec = per_sample_mse(pred, target).mean()
-            total = rec
-            if bottled.aux_loss is not None:
-                total = total + bottled.aux_loss
-            objective = total.detach()
+        probe = FDMProbe(per_sample=lambda latent: per_sample_mse(self.fdm(fdm_state, latent), target),
+                         per_code=lambda codes: self._per_code_errors(fdm_state, target, codes))
+        rec = self.bottleneck.reconstruction(bottled, probe).mean()
+        own = self.bottleneck.losses(bottled, state, step, total_steps)
+        logs.update(own.logs)
         logs["rec_loss"] = _f(rec)
 
         # supervision, from the label split only
+        label_loss = None
         if cfg.label_coef > 0 and batch.get("labels") is not None:
             label_loss = self.label_loss(batch["labels"], step)
-            total = total + cfg.label_coef * label_loss
-            objective = objective + cfg.label_coef * label_loss.detach()
             logs["label_loss"] = _f(label_loss)
 
         logs["online_norm"] = float(e_t.detach().float().norm(dim=-1).mean())
         logs["latent_norm"] = float(bottled.z.detach().float().norm(dim=-1).mean())
-        logs["objective"] = float(objective)
-        logs["loss"] = _f(total)
-        return LossOutput(loss=total, logs=logs)
+        return LossTerms(reconstruction=rec, bottleneck=own, label=label_loss, logs=logs)
 
-    def _per_code_errors(self, fdm_state: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """``(B, M)`` errors of the FDM for every code embedding, in one batched pass.
+    def _per_code_errors(self, fdm_state: torch.Tensor, target: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """``(B, M)`` errors of the FDM for every code embedding ``codes`` ``(M, d)``, in one batched pass.
 
         Pixels: the frames are encoded once per sample and only the decoder runs per code.
         """
-        b, m = fdm_state.shape[0], self.bottleneck.m
-        codes = self.bottleneck.embedding.to(fdm_state.dtype)
+        b, m = fdm_state.shape[0], codes.shape[0]
+        codes = codes.to(fdm_state.dtype)
         if isinstance(self.fdm, PixelFDM):
             return per_code_mse(self.fdm.predict_per_code(fdm_state, codes), target)
         state_rep = fdm_state.repeat_interleave(m, dim=0)  # row i*M + a: sample i, code a

@@ -9,9 +9,7 @@ import argparse
 import json
 import sys
 
-
-REGIONS_HELP = ("state regions of the offline report: kmeans:K (default kmeans:16), threshold:DIM:VALUE "
-                "(state[:, DIM] >= VALUE or not) or grid:N (N cells per state dimension)")
+from identlam.metrics import REGIONS_HELP
 
 
 def register(subparsers) -> None:
@@ -144,7 +142,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_pipeline(args) -> int:
     from identlam.train.pipeline import run_pipeline
-    from identlam.train.regions import parse_regions
+    from identlam.metrics import parse_regions
 
     if args.regions is not None:
         parse_regions(args.regions)  # a bad spec fails before training, not after

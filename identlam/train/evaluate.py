@@ -9,7 +9,7 @@
   in-sample). The label split is drawn among the training trajectories only, so no held-out
   action reached training. Its ``score`` is the
   headline dict, ``details`` the matrices. State regions (per-region matching, D2 on continuous
-  states) follow ``--regions`` (:mod:`identlam.train.regions`, default ``kmeans:16``), recorded
+  states) follow ``--regions`` (:mod:`identlam.metrics._regions`, default ``kmeans:16``), recorded
   as ``params["regions"]``. Absent for the ``bc`` baseline (no latents).
 - ``online`` (when the file's ``env_id`` is a registered environment and its ``generator``
   attribute holds the parameters that rebuild it): the return of the final policy over ``eval.episodes`` episodes, the return of a
@@ -30,7 +30,7 @@ from identlam.data.privileged import privileged
 from identlam.io import atomic_write_json
 from identlam.train.batches import split_trajectories
 from identlam.train.device import resolve_device
-from identlam.train.regions import DEFAULT_REGIONS, RegionSpec, check_state_dim, parse_regions
+from identlam.metrics import DEFAULT_REGIONS, RegionSpec, check_state_dim, parse_regions
 
 
 def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
@@ -40,7 +40,7 @@ def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
     A no-op when it exists, unless ``episodes`` asks for a different number of online episodes
     or ``env_overrides`` for different environment parameters (the online part is redone) or
     ``regions`` for different state regions (the offline part is redone; see
-    :mod:`identlam.train.regions`); the other part is kept. ``None`` keeps what the report
+    :mod:`identlam.metrics._regions`); the other part is kept. ``None`` keeps what the report
     holds, or takes the defaults (``eval.episodes``, no overrides, ``kmeans:16``) for a new report.
     """
     spec = parse_regions(regions) if regions is not None else None  # a bad spec fails before any work
@@ -106,7 +106,7 @@ def _online_part(run, ds, episodes: int | None, env_overrides: dict[str, Any] | 
 def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str = DEFAULT_REGIONS) -> dict[str, Any]:
     """The desiderata report on the transitions of ``trajectories`` (rows of latents.npz), with
     state regions from ``regions`` (a spec string or :class:`RegionSpec`), recorded in ``params``."""
-    from identlam.metrics.desiderata import desiderata
+    from identlam.metrics import desiderata
     from identlam.train.stage_relabel import load_latents
 
     spec = regions if isinstance(regions, RegionSpec) else parse_regions(regions, ds.state_dim)
@@ -114,7 +114,7 @@ def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str 
     table = privileged(ds).transition_table(trajectories)
     chosen = np.isin(latents["traj"], trajectories)
     pick = {k: (latents[k][chosen] if k in latents else None) for k in ("z", "codes", "probs")}
-    result = desiderata(pick["z"], table.actions, table.states, codes=pick["codes"], next_states=table.next_states,
+    result = desiderata(table.actions, table.states, pick["z"], codes=pick["codes"], next_states=table.next_states,
                         exo=table.exo, probs=pick["probs"], seed=run.cfg.seed,
                         **spec.desiderata_arguments(table.states))
     out = result.to_dict()

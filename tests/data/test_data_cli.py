@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import identlam
 from data_helpers import file_attrs, numpy_trajectory
 from identlam.data import write_dataset
 from identlam.data.summary import discretize, plug_in_mi
@@ -57,6 +59,9 @@ def test_inspect_text_shows_tables_and_assumptions(cli_main, distractor_file, ca
     assert "I(a;chg)" in out
     assert re.search(r"^  A3 +connected supports per action +no +components=\[2, 2, 1, 1\]$", out, re.M)
     assert re.search(r"^  A1 +continuity of the transition +yes +lipschitz=1.5$", out, re.M)
+    # Every file the output names is a page of the repository.
+    for named in re.findall(r"[\w./-]+\.md", out):
+        assert (Path(identlam.__file__).resolve().parents[1] / named).is_file(), named
 
 
 def test_inspect_continuous_vectors(cli_main, tmp_path, capsys):
@@ -108,3 +113,21 @@ def test_plug_in_mi_and_discretize():
     codes = discretize(x, bins=8)
     assert codes.min() == 0 and codes.max() == 7 and np.bincount(codes).min() > 1200  # quantile bins
     assert discretize(np.array([0.5, -1.0, 0.5, 2.0])).tolist() == [1, 0, 1, 2]  # few values: by value
+
+
+def test_inspect_summary_does_not_depend_on_the_block_size(distractor_file, monkeypatch):
+    """inspect streams fields in blocks of trajectories; blocks of one trajectory give the same
+    counts, mutual information and returns (moments up to float64 rounding)."""
+    import identlam.data.store as store
+    from identlam.data import open_dataset
+    from identlam.data.summary import summarize
+
+    path, _ = distractor_file
+    with open_dataset(path, in_memory=False) as ds:
+        whole = summarize(ds)
+        monkeypatch.setattr(store, "BLOCK_BYTES", 1)
+        tiny = summarize(ds)
+    assert whole["actions"] == tiny["actions"] and whole["distractor"]["mi_action_change_nats"] == tiny["distractor"]["mi_action_change_nats"]
+    assert whole["returns"] == tiny["returns"]
+    assert np.allclose(whole["states"]["mean"], tiny["states"]["mean"], rtol=1e-12)
+    assert np.allclose(whole["distractor"]["change_std"], tiny["distractor"]["change_std"], rtol=1e-12)

@@ -120,3 +120,27 @@ def test_nan_is_found_in_a_late_block_of_a_lazy_scan(valid_file, monkeypatch):
         _set_row(f["2"], "states", 8, np.nan)
     with pytest.raises(DatasetError, match=r"group '2' field 'states'.*step 8"):
         open_dataset(valid_file, in_memory=False)
+
+
+def test_auto_loading_that_outgrows_the_budget_reads_lazily_and_still_checks_values(tmp_path):
+    """in_memory="auto" estimates the size from group 0; when later groups are longer and the
+    arrays outgrow the budget, opening switches to lazy reading and still scans every group."""
+    rng = np.random.default_rng(5)
+    trajs = [numpy_trajectory(T, rng) for T in (2, 20, 20, 20)]
+    path = write_dataset(tmp_path / "grow.h5", trajs, file_attrs())
+    step_bytes = 6 * 5 * 3 + 8 + 3 * 4 + 2 * 4 + 4
+    budget = 4 * 2 * step_bytes + 1  # the estimate from group 0 fits, the whole file does not
+    with open_dataset(path, memory_budget=budget) as ds, open_dataset(path, in_memory=True) as mem:
+        assert not ds.in_memory and mem.in_memory
+        a = ds.observations(2, 3).sample(50, np.random.default_rng(0))
+        b = mem.observations(2, 3).sample(50, np.random.default_rng(0))
+        assert np.array_equal(a.obs_future, b.obs_future)
+    with h5py.File(path, "a") as f:
+        _set_row(f["3"], "states", 17, np.nan)
+    with pytest.raises(DatasetError, match=r"group '3' field 'states'.*NaN.*step 17"):
+        open_dataset(path, memory_budget=budget)
+    with h5py.File(path, "a") as f:
+        _set_row(f["3"], "states", 17, 0.0)
+        _set_row(f["0"], "exo", 1, np.inf)  # loaded before the switch: checked as it happens
+    with pytest.raises(DatasetError, match=r"group '0' field 'exo'.*inf.*step 1"):
+        open_dataset(path, memory_budget=budget)

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from identlam.data import open_dataset
 from identlam.data.privileged import privileged
@@ -71,3 +72,18 @@ def test_the_import_check_catches_every_spelling():
     ):
         assert privileged_imports(line), line
     assert privileged_imports("from identlam.data import open_dataset, LabelSplit") == []
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_streamed_whole_table_equals_the_per_trajectory_one(small_dataset, monkeypatch, in_memory):
+    """The whole-file table is streamed in blocks; blocks of one or two trajectories give the
+    same table as reading trajectory by trajectory."""
+    import identlam.data.store as store
+
+    monkeypatch.setattr(store, "BLOCK_BYTES", 200)
+    path, trajs = small_dataset
+    with open_dataset(path, in_memory=in_memory) as ds:
+        whole = privileged(ds).transition_table()
+        each = privileged(ds).transition_table(trajectories=range(len(trajs)))
+    for name in ("actions", "states", "next_states", "exo", "next_exo", "rewards", "traj", "t"):
+        assert np.array_equal(getattr(whole, name), getattr(each, name)), name

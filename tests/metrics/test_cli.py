@@ -105,7 +105,44 @@ def test_shifted_latents_break_determinism_and_states_flag(dataset, tmp_path):
     args = ["metrics", "--latents", str(tmp_path / "l.npz"), "--data", str(path), "--out", str(out)]
     assert identlam.cli.main(args) == 0
     assert json.loads(out.read_text())["score"]["d1_code_entropy_given_transition"] > 0.5
-    assert identlam.cli.main(args + ["--states", "continuous", "--regions", "4"]) == 0
+    assert identlam.cli.main(args + ["--states", "continuous", "--regions", "kmeans:4"]) == 0
     report = json.loads(out.read_text())
     assert report["params"]["discrete_states"] is False and report["params"]["n_regions"] == 4
     assert "d1_code_entropy_given_transition" in report["details"]["not_applicable"]
+
+
+@pytest.mark.parametrize(
+    "make_out, expected",
+    [
+        (lambda d: d, "is a directory"),
+        (lambda d: d / "missing" / "r.json", "does not exist"),
+        (lambda d: ((d / "file").write_text("x"), d / "file" / "r.json")[1], "is not a directory"),
+    ],
+)
+def test_bad_out_path_fails_before_the_report_is_computed(dataset, tmp_path, capsys, monkeypatch, make_out,
+                                                          expected):
+    import identlam.metrics._files as files
+
+    path, actions = dataset
+    np.save(tmp_path / "z.npy", np.eye(4)[actions])
+    monkeypatch.setattr(files, "compute_report", lambda *a, **k: pytest.fail("report computed before --out check"))
+    out = make_out(tmp_path)
+    assert identlam.cli.main(["metrics", "--latents", str(tmp_path / "z.npy"), "--data", str(path),
+                              "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("identlam metrics: error: --out") and expected in err and "\n" not in err
+
+
+def test_regions_take_the_evaluate_spec(dataset, tmp_path, capsys):
+    path, actions = dataset
+    np.savez(tmp_path / "l.npz", codes=actions)
+    out = tmp_path / "r.json"
+    args = ["metrics", "--latents", str(tmp_path / "l.npz"), "--data", str(path), "--out", str(out)]
+    assert identlam.cli.main(args + ["--regions", "threshold:0:2.5"]) == 0
+    report = json.loads(out.read_text())
+    assert report["params"]["regions"] == "threshold:0:2.5" and report["params"]["n_regions"] == 2
+    assert report["greater_is_better"]["hungarian_global"] is True
+    assert identlam.cli.main(args + ["--regions", "threshold:5:1"]) == 2
+    assert "DIM 5 is outside" in capsys.readouterr().err
+    assert identlam.cli.main(args + ["--regions", "16"]) == 2
+    assert "expected kmeans:K, threshold:DIM:VALUE or grid:N" in capsys.readouterr().err

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identlam.errors import IdentlamError
-from identlam.metrics.dci import dci, dci_completeness, dci_disentanglement, split_indices
+from identlam.metrics._dci import dci, dci_completeness, dci_disentanglement
+from identlam.metrics._shared import split_indices
 
 PROPERTY = settings(max_examples=5, deadline=None)
 SMALL_GBT = {"n_estimators": 10}
@@ -60,7 +61,7 @@ def small_factors(make_factors):
 
 
 def test_dlib_identity_codes(small_factors):
-    res = dci(small_factors.astype(float), small_factors)
+    res = dci(small_factors, small_factors.astype(float))
     for key in ("disentanglement", "completeness", "informativeness_test"):
         assert 0.9 <= res.score[key] <= 1.0
     assert res.details["importance_matrix"].shape == (3, 3)
@@ -71,14 +72,14 @@ def test_dlib_identity_codes(small_factors):
 def test_dlib_shuffled_codes(small_factors):
     rng = np.random.default_rng(0)
     shuffled = np.array([rng.permutation(row) for row in small_factors.astype(float)])
-    res = dci(shuffled, small_factors)
+    res = dci(small_factors, shuffled)
     assert 0.0 <= res.score["disentanglement"] <= 0.2
     assert 0.0 <= res.score["completeness"] <= 0.2
 
 
 def test_dlib_duplicated_codes(small_factors):
     x = small_factors.astype(float)
-    res = dci(np.hstack([x, x]), small_factors)
+    res = dci(small_factors, np.hstack([x, x]))
     assert 0.9 <= res.score["disentanglement"] <= 1.0
     assert res.score["completeness"] == pytest.approx(1 - np.log(2) / np.log(6), abs=0.1)
 
@@ -86,8 +87,8 @@ def test_dlib_duplicated_codes(small_factors):
 def test_constant_factor_excluded_and_reported(small_factors):
     x = small_factors.astype(float)
     f = np.column_stack([small_factors, np.zeros(600, dtype=int)])
-    res = dci(x, f, gbt_params=SMALL_GBT)
-    base = dci(x, small_factors, gbt_params=SMALL_GBT)
+    res = dci(f, x, gbt_params=SMALL_GBT)
+    base = dci(small_factors, x, gbt_params=SMALL_GBT)
     assert res.details["constant_factors"] == [3]
     assert res.details["accuracy_test"][3] is None
     assert json.loads(json.dumps(res.to_dict(), allow_nan=False))["details"]["constant_factors"] == [3]
@@ -97,23 +98,23 @@ def test_constant_factor_excluded_and_reported(small_factors):
 
 def test_single_factor_and_single_code(small_factors):
     x = small_factors.astype(float)
-    one_factor = dci(x, small_factors[:, 0], gbt_params=SMALL_GBT)
+    one_factor = dci(small_factors[:, 0], x, gbt_params=SMALL_GBT)
     assert one_factor.score["disentanglement"] == 1.0
-    one_code = dci(x[:, 0], small_factors, gbt_params=SMALL_GBT)
+    one_code = dci(small_factors, x[:, 0], gbt_params=SMALL_GBT)
     assert one_code.score["completeness"] == 1.0
     assert one_code.score["informativeness_test"] < 0.6  # the one code predicts only factor 0
 
 
 def test_seeded_and_reproducible(small_factors):
     x = small_factors + np.random.default_rng(1).normal(0, 0.5, small_factors.shape)
-    a = dci(x, small_factors, seed=3, gbt_params=SMALL_GBT, shuffle=True)
-    b = dci(x, small_factors, seed=3, gbt_params=SMALL_GBT, shuffle=True)
+    a = dci(small_factors, x, seed=3, gbt_params=SMALL_GBT, shuffle=True)
+    b = dci(small_factors, x, seed=3, gbt_params=SMALL_GBT, shuffle=True)
     assert a.score == b.score
     assert a.params["gbt_params"] == {"n_estimators": 10, "random_state": 3}
 
 
 def test_subsampled_training(small_factors):
-    res = dci(small_factors.astype(float), small_factors, max_train_samples=100, gbt_params=SMALL_GBT)
+    res = dci(small_factors, small_factors.astype(float), max_train_samples=100, gbt_params=SMALL_GBT)
     assert res.params["n_train"] == 100 and res.params["n_test"] == 200
     assert res.score["informativeness_test"] == 1.0
 
@@ -142,13 +143,13 @@ def test_split_is_positional_like_dlib():
 def test_bad_arguments_raise(kwargs, message):
     f = np.arange(20) % 2
     with pytest.raises(IdentlamError, match=message):
-        dci(f.astype(float), f, **kwargs)
+        dci(f, f.astype(float), **kwargs)
 
 
 def test_every_factor_constant_in_train_raises():
     f = np.array([0] * 8 + [1] * 4)  # the 2/3 train split sees only class 0
     with pytest.raises(IdentlamError, match="factors: every factor has a single class"):
-        dci(np.arange(12.0), f)
+        dci(f, np.arange(12.0))
 
 
 @PROPERTY
@@ -158,15 +159,15 @@ def test_monotone_maps_keep_importances_and_bounds(seed):
     f = rng.integers(0, 3, size=(200, 2))
     x = np.column_stack([f[:, 0] + rng.normal(0, 0.6, 200), f[:, 1] + rng.normal(0, 0.6, 200),
                          rng.normal(size=200)])
-    base = dci(x, f, seed=seed, gbt_params=SMALL_GBT)
+    base = dci(f, x, seed=seed, gbt_params=SMALL_GBT)
     for key in ("disentanglement", "completeness", "informativeness_train", "informativeness_test"):
         assert 0.0 <= base.score[key] <= 1.0
     # Tree splits depend on the order of values only (metrics.md §8.5): D and C are unchanged.
-    mapped = dci(np.exp(x) * 3.0 + 1.0, f, seed=seed, gbt_params=SMALL_GBT)
+    mapped = dci(f, np.exp(x) * 3.0 + 1.0, seed=seed, gbt_params=SMALL_GBT)
     np.testing.assert_allclose(mapped.details["importance_matrix"], base.details["importance_matrix"],
                                rtol=1e-10, atol=1e-12)
     # Factor permutation permutes the importance columns.
-    swapped = dci(x, f[:, ::-1], seed=seed, gbt_params=SMALL_GBT)
+    swapped = dci(f[:, ::-1], x, seed=seed, gbt_params=SMALL_GBT)
     np.testing.assert_allclose(swapped.details["importance_matrix"][:, ::-1],
                                base.details["importance_matrix"], rtol=1e-10, atol=1e-12)
 
@@ -177,8 +178,8 @@ def test_code_permutation_is_only_approximately_invariant(small_factors):
     # (metrics.md §8.1 measured 3e-4 on dlib's fixture). Documented here with a fixed seed.
     rng = np.random.default_rng(7)
     x = np.column_stack([small_factors + rng.normal(0, 0.6, small_factors.shape), rng.normal(size=600)])
-    base = dci(x, small_factors, gbt_params=SMALL_GBT)
-    permuted = dci(x[:, [3, 2, 0, 1]], small_factors, gbt_params=SMALL_GBT)
+    base = dci(small_factors, x, gbt_params=SMALL_GBT)
+    permuted = dci(small_factors, x[:, [3, 2, 0, 1]], gbt_params=SMALL_GBT)
     moved = np.abs(permuted.details["importance_matrix"] - base.details["importance_matrix"][[3, 2, 0, 1]])
     assert 0.0 < moved.max() < 0.01
     assert permuted.score["disentanglement"] == pytest.approx(base.score["disentanglement"], abs=0.005)

@@ -33,7 +33,7 @@ def grid():
 
 def report(s, a, codes, **kw):
     kw.setdefault("budgets", [4, 40])
-    return desiderata(None, a, s, codes=codes, **kw)
+    return desiderata(a, s, None, codes=codes, **kw)
 
 
 def test_identity_codes_satisfy_every_desideratum(grid):
@@ -130,8 +130,8 @@ def test_continuous_states_use_regions_and_say_why_d1_does_not_apply():
     assert r.score["code_entropy_given_region_action"] == pytest.approx(0.0, abs=1e-12)
     assert r.details["parts"]["d2_state_variable"] == "R (state regions)"
     assert report(s, a, a, seed=0).details["parts"]["hungarian"]["n_regions"] == 16
-    assert desiderata(None, a, s, codes=a, seed=0, budgets=[4]).score == \
-        desiderata(None, a, s, codes=a, seed=0, budgets=[4]).score
+    assert desiderata(a, s, None, codes=a, seed=0, budgets=[4]).score == \
+        desiderata(a, s, None, codes=a, seed=0, budgets=[4]).score
 
 
 def test_continuous_latents_without_codes():
@@ -141,7 +141,7 @@ def test_continuous_latents_without_codes():
     a = rng.integers(0, 4, n)
     exo = rng.normal(size=(n, 2))
     z = np.column_stack([np.eye(4)[a] + 0.05 * rng.normal(size=(n, 4)), exo[:, 0]])  # leaks one distractor
-    r = desiderata(z, a, s, exo=exo, budgets=[8, 80])
+    r = desiderata(a, s, z, exo=exo, budgets=[8, 80])
     sc, na = r.score, r.details["not_applicable"]
     assert all(np.isfinite(v) for v in sc.values())
     assert "no discrete codes" in na["ami"] and "no code probabilities" in na["d1_idm_conditional_entropy"]
@@ -149,7 +149,7 @@ def test_continuous_latents_without_codes():
     assert sc["d3_action_entropy_given_latent"] < 0.1
     assert sc["d2_latent_state_info_given_action"] < 0.05
     assert sc["leakage_latent_exo_given_action"] > 0.5
-    clean = desiderata(z[:, :4], a, s, exo=exo, budgets=[8]).score
+    clean = desiderata(a, s, z[:, :4], exo=exo, budgets=[8]).score
     assert clean["leakage_latent_exo_given_action"] < 0.05
     assert r.details["parts"]["decoder_curves"]["latent_probe"][-1] > 0.95
 
@@ -160,7 +160,7 @@ def test_continuous_actions_use_r2_parts():
     s = rng.random((n, 2))
     levels = rng.integers(0, 4, n)
     actions = np.column_stack([levels, -levels]).astype(float) + 0.01 * rng.normal(size=(n, 2))
-    r = desiderata(np.eye(4)[levels], actions, s, codes=levels, budgets=[8, 80])
+    r = desiderata(actions, s, np.eye(4)[levels], codes=levels, budgets=[8, 80])
     sc = r.score
     assert sc["code_lookup_r2"] > 0.99 and abs(sc["code_lookup_r2_gap"]) < 0.01
     assert sc["action_probe_r2"] > 0.99 and sc["action_dim"] == 2
@@ -196,7 +196,7 @@ def test_bad_input(kwargs, match):
     args = {"actions": np.arange(10) % 2, "states": np.zeros((10, 2)), "codes": np.arange(10) % 2}
     args.update(kwargs)
     with pytest.raises(IdentlamError, match=match) as info:
-        desiderata(None, args.pop("actions"), args.pop("states"), **args)
+        desiderata(args.pop("actions"), args.pop("states"), None, **args)
     assert "\n" not in str(info.value)
 
 
@@ -205,9 +205,11 @@ def test_public_name_is_the_function_even_after_its_module_is_imported():
 
     import identlam.metrics as metrics
 
-    module = importlib.import_module("identlam.metrics.desiderata")
-    assert metrics.desiderata is module.desiderata
-    assert desiderata is module.desiderata
+    for name, module_name in metrics._LOCATIONS.items():
+        module = importlib.import_module(f"identlam.metrics.{module_name}")
+        assert module_name.startswith("_"), f"{module_name}: metric modules are private"
+        assert getattr(metrics, name) is getattr(module, name)
+    assert callable(metrics.desiderata) and desiderata is metrics.desiderata
 
 
 def test_metrics_and_their_command_never_import_torch():
@@ -223,7 +225,7 @@ def test_metrics_and_their_command_never_import_torch():
 def test_too_few_samples_for_knn_parts_makes_them_not_applicable():
     rng = np.random.default_rng(6)
     a = np.arange(12) % 4  # three samples per action: no group has more than n_neighbors = 3
-    r = desiderata(rng.normal(size=(12, 2)), a, rng.random((12, 2)), exo=rng.normal(size=(12, 1)), budgets=[2])
+    r = desiderata(a, rng.random((12, 2)), rng.normal(size=(12, 2)), exo=rng.normal(size=(12, 1)), budgets=[2])
     assert "every group" in r.details["not_applicable"]["leakage_latent_exo_given_action"]
     assert "leakage_latent_exo_given_action" not in r.score
     assert all(np.isfinite(v) for v in r.score.values())

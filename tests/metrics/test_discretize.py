@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import mutual_info_score
 
 from identlam.errors import IdentlamError
-from identlam.metrics.discretize import (
+from identlam.metrics._shared import (
     discretize,
     entropies,
     factor_labels,
@@ -162,8 +162,8 @@ def test_disentanglement_modules_import_neither_torch_nor_sklearn():
 
     code = (
         "import sys\n"
-        "import identlam.metrics.mig, identlam.metrics.dci, identlam.metrics.sap\n"
-        "import identlam.metrics.modularity, identlam.metrics.mcc\n"
+        "import identlam.metrics._mig, identlam.metrics._dci, identlam.metrics._sap\n"
+        "import identlam.metrics._modularity, identlam.metrics._mcc\n"
         "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,7 +10,8 @@ from sklearn.feature_selection import mutual_info_classif
 
 from identlam.errors import IdentlamError
 from identlam.metrics import conditional_mutual_info, entropy, mutual_info
-from identlam.metrics.information import _prepare_continuous, ksg_joint, plugin_entropy, ross_joint
+from identlam.metrics._information import _prepare_continuous, ksg_joint, ross_joint
+from identlam.metrics._shared import plugin_entropy
 
 labels = st.lists(st.integers(0, 4), min_size=2, max_size=60)
 

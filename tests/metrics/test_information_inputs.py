@@ -1,10 +1,10 @@
-"""The shared input checks of identlam.metrics.validation."""
+"""The shared input checks of identlam.metrics._validation."""
 
 import numpy as np
 import pytest
 
 from identlam.errors import IdentlamError
-from identlam.metrics.validation import as_2d, as_labels, check_choice, check_positive_int, check_same_length
+from identlam.metrics._validation import as_2d, as_labels, check_choice, check_positive_int, check_same_length
 
 
 def test_as_2d_accepts_1d_and_returns_float64_columns():

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn.svm import LinearSVC
 
 from identlam.errors import IdentlamError
-from identlam.metrics.sap import sap
+from identlam.metrics._sap import sap
 
 PROPERTY = settings(max_examples=10, deadline=None)
 
@@ -26,19 +26,19 @@ def test_dlib_identity_codes(gaussian_factors):
 
 def test_dlib_zero_codes(gaussian_factors):
     zeros = np.zeros_like(gaussian_factors)
-    assert sap(zeros, gaussian_factors, continuous_factors=True).score == 0.0  # dlib's var rule
+    assert sap(gaussian_factors, zeros, continuous_factors=True).score == 0.0  # dlib's var rule
 
 
 def test_dlib_duplicated_codes_are_penalised(gaussian_factors):
     doubled = np.hstack([gaussian_factors, gaussian_factors])
-    assert 0.0 <= sap(doubled, gaussian_factors, continuous_factors=True).score <= 0.2
+    assert 0.0 <= sap(gaussian_factors, doubled, continuous_factors=True).score <= 0.2
 
 
 def test_continuous_score_matrix_is_dlib_loop():
     rng = np.random.default_rng(1)
     y = rng.normal(size=(200, 3))
     z = np.column_stack([y @ rng.normal(size=(3, 4)) + rng.normal(size=(200, 4)), np.full(200, 2.0)])
-    res = sap(z, y, continuous_factors=True)
+    res = sap(y, z, continuous_factors=True)
     expected = np.zeros((5, 3))
     for i in range(5):
         for j in range(3):
@@ -52,7 +52,7 @@ def test_continuous_score_matrix_is_dlib_loop():
 def test_hand_computed_continuous():
     y = np.array([-1.0, -1.0, 1.0, 1.0])
     z = np.column_stack([y, [-1.0, 1.0, 1.0, 1.0]])  # squared correlations 1 and 1/3
-    res = sap(z, y, continuous_factors=True)
+    res = sap(y, z, continuous_factors=True)
     np.testing.assert_allclose(res.details["score_matrix"][:, 0], [1.0, 1.0 / 3.0], rtol=1e-14)
     assert res.score == pytest.approx(2.0 / 3.0, abs=1e-14)
     assert res.details["best_latent"].tolist() == [0]
@@ -61,7 +61,7 @@ def test_hand_computed_continuous():
 def test_discrete_score_matrix_is_dlib_loop(make_factors):
     f = make_factors(300, 2, 3, seed=4)
     z = f + np.random.default_rng(4).normal(0, 0.4, size=f.shape)
-    res = sap(z, f)  # dlib's study setting: discrete factors, LinearSVC, test accuracy
+    res = sap(f, z)  # dlib's study setting: discrete factors, LinearSVC, test accuracy
     expected = np.zeros((2, 2))
     for i in range(2):
         for j in range(2):
@@ -74,7 +74,7 @@ def test_discrete_score_matrix_is_dlib_loop(make_factors):
 
 def test_single_code_gap_is_its_score():
     y = np.array([-1.0, -1.0, 1.0, 1.0])
-    res = sap(np.array([-1.0, 1.0, 1.0, 1.0]), y, continuous_factors=True)
+    res = sap(y, np.array([-1.0, 1.0, 1.0, 1.0]), continuous_factors=True)
     assert res.score == pytest.approx(1.0 / 3.0, abs=1e-14)
 
 
@@ -83,8 +83,8 @@ def test_constant_factor_excluded_and_reported(continuous, make_factors):
     f = make_factors(300, 2, 3, seed=5)
     z = f + np.random.default_rng(5).normal(0, 0.3, size=f.shape)
     with_constant = np.column_stack([f[:, 0], np.ones(300, dtype=int), f[:, 1]])
-    res = sap(z, with_constant, continuous_factors=continuous)
-    base = sap(z, f, continuous_factors=continuous)
+    res = sap(with_constant, z, continuous_factors=continuous)
+    base = sap(f, z, continuous_factors=continuous)
     assert res.details["constant_factors"] == [1]
     assert res.details["gap_per_factor"][1] == 0.0
     assert json.loads(json.dumps(res.to_dict(), allow_nan=False))["details"]["constant_factors"] == [1]
@@ -94,7 +94,7 @@ def test_constant_factor_excluded_and_reported(continuous, make_factors):
 @pytest.mark.parametrize("continuous", [True, False])
 def test_every_factor_constant_raises(continuous):
     with pytest.raises(IdentlamError, match="factors: every factor is constant"):
-        sap(np.arange(12.0), np.zeros(12, dtype=int), continuous_factors=continuous)
+        sap(np.zeros(12, dtype=int), np.arange(12.0), continuous_factors=continuous)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_every_factor_constant_raises(continuous):
 )
 def test_bad_input_raises(latents, factors, message):
     with pytest.raises(IdentlamError, match=message):
-        sap(latents, factors, continuous_factors=True)
+        sap(factors, latents, continuous_factors=True)
 
 
 @PROPERTY
@@ -116,11 +116,11 @@ def test_continuous_invariances_and_bounds(seed):
     rng = np.random.default_rng(seed)
     y = rng.normal(size=(300, 3))
     z = y @ rng.normal(size=(3, 4)) + rng.normal(0, 0.5, size=(300, 4))
-    base = sap(z, y, continuous_factors=True).score
+    base = sap(y, z, continuous_factors=True).score
     assert 0.0 <= base <= 1.0
-    assert sap(z[:, rng.permutation(4)], y, continuous_factors=True).score == pytest.approx(base, abs=1e-12)
-    assert sap(z, y[:, rng.permutation(3)], continuous_factors=True).score == pytest.approx(base, abs=1e-12)
+    assert sap(y, z[:, rng.permutation(4)], continuous_factors=True).score == pytest.approx(base, abs=1e-12)
+    assert sap(y[:, rng.permutation(3)], z, continuous_factors=True).score == pytest.approx(base, abs=1e-12)
     rows = rng.permutation(300)
-    assert sap(z[rows], y[rows], continuous_factors=True).score == pytest.approx(base, abs=1e-12)
+    assert sap(y[rows], z[rows], continuous_factors=True).score == pytest.approx(base, abs=1e-12)
     scale, shift = rng.uniform(0.1, 10.0, 4), rng.normal(0, 5, 4)
-    assert sap(z * scale + shift, y, continuous_factors=True).score == pytest.approx(base, abs=1e-12)
+    assert sap(y, z * scale + shift, continuous_factors=True).score == pytest.approx(base, abs=1e-12)

@@ -1,7 +1,5 @@
 """The categorical bottleneck: exact expectation over codes, entropy terms, their gradients."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
@@ -47,8 +45,7 @@ def _np_entropy(p):
 @given(st.lists(st.lists(st.floats(-4, 4), min_size=4, max_size=4), min_size=2, max_size=5),
        st.floats(0.25, 4.0))
 def test_entropy_terms_match_hand_computation(rows, temperature):
-    cfg = tiny_config(bottleneck="categorical", n_codes=4)
-    bn = CategoricalBottleneck(cfg, state_dim=3)
+    bn = CategoricalBottleneck(n_codes=4, code_dim=8, state_dim=3, policy_hidden=32)
     logits = torch.tensor(rows, dtype=torch.float32)
     out = bn(logits / temperature)  # the logits at any scale
     x = np.asarray(rows) / temperature
@@ -65,8 +62,7 @@ def test_entropy_terms_match_hand_computation(rows, temperature):
 
 
 def test_policy_entropy_estimator_is_cross_entropy_and_equals_h_given_s_at_its_minimizer():
-    cfg = tiny_config(bottleneck="categorical", n_codes=3)
-    bn = CategoricalBottleneck(cfg, state_dim=2)
+    bn = CategoricalBottleneck(n_codes=3, code_dim=8, state_dim=2, policy_hidden=32)
     # two transitions from the same state with different next states
     q = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
     mean_q = q.mean(0)

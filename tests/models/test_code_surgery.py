@@ -47,9 +47,9 @@ def test_fdm_zero_init_switch_gives_every_code_the_same_error_at_step_zero():
     cfg = LAMConfig(hidden_dim=16, embed_dim=8, n_codes=5, predict_delta=True, fdm_zero_init=True)
     lam = LatentActionModel(cfg, (4,), "discrete", n_actions=3, seed=0)
     state, target = torch.randn(6, 4), torch.randn(6, 4)
-    errors = lam._per_code_errors(state, target)
+    errors = lam._per_code_errors(state, target, lam.bottleneck.embedding)
     assert torch.allclose(errors, errors[:, :1].expand_as(errors))
     plain = LatentActionModel(LAMConfig(hidden_dim=16, embed_dim=8, n_codes=5, predict_delta=True), (4,), "discrete",
                               n_actions=3, seed=0)
-    spread = plain._per_code_errors(state, target)
+    spread = plain._per_code_errors(state, target, plain.bottleneck.embedding)
     assert (spread.max(1).values - spread.min(1).values).min() > 1e-3

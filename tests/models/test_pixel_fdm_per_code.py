@@ -53,7 +53,7 @@ def test_lam_per_code_errors_equal_a_forward_loop_at_1e_5(past_frame):
     g = torch.Generator().manual_seed(1)
     state = torch.rand(5, 3 * (2 if past_frame else 1), 13, 11, generator=g) * 2 - 1
     target = torch.randn(5, 3, 13, 11, generator=g) * 0.1
-    errors = lam._per_code_errors(state, target)
+    errors = lam._per_code_errors(state, target, lam.bottleneck.embedding)
     reference = torch.stack([per_sample_mse(lam.fdm(state, code.expand(5, -1)), target)
                              for code in lam.bottleneck.embedding], dim=1)
     assert errors.shape == (5, 6)

@@ -11,9 +11,7 @@ N, L, D, M = 2, 3, 2, 5
 
 
 def _vq(shared: bool) -> VQBottleneck:
-    cfg = tiny_config(bottleneck="vq", vq=dict(num_codebooks=N, num_latents=L, code_dim=D, codebook_size=M,
-                                                     shared_codebook=shared))
-    return VQBottleneck(cfg)
+    return VQBottleneck(codebook_size=M, num_codebooks=N, num_latents=L, code_dim=D, shared_codebook=shared)
 
 
 @pytest.mark.parametrize("shared", [True, False])
@@ -39,7 +37,7 @@ def test_vq_layout_dims_to_codebook_and_position(shared):
     torch.testing.assert_close(out.z, x.reshape(b, -1))  # z: the pre-quantization latent
     expected_codes = sum(chosen[:, n, l] * M ** (n * L + l) for n in range(N) for l in range(L))
     assert torch.equal(out.codes, expected_codes)
-    assert vq.n_codes_out == M ** (N * L) and vq.latent_dim_out == N * D * L
+    assert vq.n_codes == M ** (N * L) and vq.latent_dim == N * D * L
 
 
 def test_vq_shared_codebook_serves_every_position():
@@ -57,7 +55,7 @@ def test_vq_straight_through_commitment_and_ema():
     out = vq(raw)
     q = out.fdm_latent
     expected_commit = 0.05 * torch.nn.functional.mse_loss(raw.detach(), q.detach())
-    assert float(out.aux_loss.detach()) == pytest.approx(float(expected_commit), rel=1e-4)
+    assert float(out.terms["commitment"].detach()) == pytest.approx(float(expected_commit), rel=1e-4)
     # straight-through: d(sum q * w)/d raw = w (plus the commitment gradient, absent here)
     w = torch.randn_like(q)
     (q * w).sum().backward()
@@ -82,11 +80,10 @@ def test_label_does_not_move_the_vq_codebook_and_training_does():
 
 
 def test_fsq_codes_and_gradient():
-    cfg = tiny_config(bottleneck="fsq", fsq=dict(levels=(3, 5)), latent_dim=6)
-    fsq = FSQBottleneck(cfg)
+    fsq = FSQBottleneck(levels=(3, 5), dim=6)
     raw = torch.randn(10, 6, requires_grad=True)
     out = fsq(raw)
-    assert fsq.n_codes_out == 15 and out.codes.dtype == torch.int64
+    assert fsq.n_codes == 15 and out.codes.dtype == torch.int64
     assert int(out.codes.max()) < 15 and out.fdm_latent.shape == (10, 6)
     out.fdm_latent.sum().backward()
     assert raw.grad is not None and raw.grad.abs().sum() > 0

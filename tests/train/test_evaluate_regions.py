@@ -24,7 +24,7 @@ from identlam.errors import ConfigError
 from identlam.train import evaluate_online
 from identlam.train.evaluate import run_evaluate
 from identlam.train.pipeline import make_config
-from identlam.train.regions import RegionSpec, parse_regions
+from identlam.metrics import RegionSpec, parse_regions
 from identlam.train.rundir import RunDir
 
 N_ACTIONS = 4

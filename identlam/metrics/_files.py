@@ -1,0 +1,83 @@
+"""The identifiability report of latents stored in a file, against the dataset they label.
+
+Latents are one row per transition in dataset order (trajectory by trajectory, t = 0..T-2):
+a ``.npy`` array ``(N, d)`` of continuous latents, or a ``.npz`` (e.g. ``RUN/latents.npz``, or
+the run directory itself) with ``z`` and optionally ``codes`` (N,) and ``probs`` (N, M).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from identlam.errors import IdentlamError
+from identlam.metrics._regions import DEFAULT_REGIONS, RegionSpec, parse_regions
+
+
+def load_latents(path: str | Path) -> dict:
+    """Read ``z`` / ``codes`` / ``probs`` from a .npy, .npz or run directory."""
+    import numpy as np
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "latents.npz"
+    if not path.is_file():
+        raise IdentlamError(f"--latents: {path} does not exist")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise IdentlamError(f"--latents: {path} is not a .npy/.npz file ({str(exc).splitlines()[0]})") from None
+    if isinstance(loaded, np.ndarray):
+        return {"z": loaded, "codes": None, "probs": None}
+    try:
+        with loaded:
+            out = {key: (loaded[key] if key in loaded.files else None) for key in ("z", "codes", "probs")}
+    except (OSError, ValueError, EOFError) as exc:  # a truncated or corrupt member
+        raise IdentlamError(f"--latents: {path} is unreadable ({str(exc).splitlines()[0]})") from None
+    if out["z"] is None and out["codes"] is None:
+        found = ", ".join(loaded.files) or "nothing"
+        raise IdentlamError(f"--latents: {path} holds neither 'z' nor 'codes' (found {found})")
+    return out
+
+
+def check_output_path(path: str | Path, option: str = "--out") -> Path:
+    """Refuse an output file path that cannot be written, before any work is done."""
+    path = Path(path)
+    if path.is_dir():
+        raise IdentlamError(f"{option}: {path} is a directory; give a file path")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise IdentlamError(f"{option}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise IdentlamError(f"{option}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise IdentlamError(f"{option}: {path} is not writable")
+    return path
+
+
+def compute_report(latents_path, data_path, *, seed: int = 0, regions: str | RegionSpec = DEFAULT_REGIONS,
+                   states: str = "auto"):
+    """The desiderata :class:`MetricResult` of the latents in ``latents_path`` on ``data_path``.
+
+    ``regions`` is a region spec (see :mod:`identlam.metrics._regions`), recorded in
+    ``params["regions"]``; ``states`` is ``auto``, ``discrete`` or ``continuous``.
+    """
+    from identlam.data import open_dataset
+    from identlam.data.privileged import privileged
+    from identlam.metrics._report import desiderata
+
+    spec = regions if isinstance(regions, RegionSpec) else parse_regions(regions)
+    lat = load_latents(latents_path)
+    with open_dataset(data_path) as ds:
+        table = privileged(ds).transition_table()
+    n = len(table)
+    for key in ("z", "codes", "probs"):
+        if lat[key] is not None and len(lat[key]) != n:
+            raise IdentlamError(f"--latents: '{key}' has {len(lat[key])} rows but {data_path} has {n} transitions "
+                                "(one row per transition, dataset order)")
+    result = desiderata(table.actions, table.states, lat["z"], codes=lat["codes"], next_states=table.next_states,
+                        exo=table.exo, probs=lat["probs"], seed=seed,
+                        discrete_states={"auto": None, "discrete": True, "continuous": False}[states],
+                        **spec.desiderata_arguments(table.states))
+    result.params["regions"] = str(spec)
+    return result
