@@ -95,6 +95,7 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("collect", "episodes"): ["0", "-1"], ("collect", "steps"): ["0", "-1"], ("collect", "workers"): ["0", "-1"],
         ("collect", "policy"): ["no-such-policy"], ("collect", "difficulty"): ["no-such-difficulty"],
         ("collect", "overrides"): ["K", "nosuchparam=1"],
+        ("expert", "expert_command"): ["no-such-action"],
     }
     return values + by_role.get((cmd, dest), [])
 
@@ -113,6 +114,7 @@ def valid_argv(cmd: str, w, out: Path) -> dict[str, list[str]]:
         "metrics": {"--latents": str(w["run"] / "latents.npz"), "--data": data},
         "demo": {"--out": str(out), "--steps": "2"},
         "collect": {"": ["synthetic/pointmass"], "--out": str(out / "g.h5"), "--episodes": "2", "--steps": "5"},
+        "expert": {"": ["list"]},
     }[cmd]
 
 
