@@ -18,7 +18,7 @@ def collected(tmp_path_factory):
     files = {}
     for workers in (1, 2):
         files[workers] = root / f"w{workers}.h5"
-        envs.collect("dcs/cheetah-run", PARAMS, "expert", episodes=3, steps=25, seed=7, out=files[workers],
+        envs.collect("dcs/cheetah-run", PARAMS, "expert", episodes=3, steps=40, seed=7, out=files[workers],
                      workers=workers, progress=False)
     return files
 
@@ -40,7 +40,7 @@ def test_collection_round_trips_through_the_reader_with_laom_attributes(collecte
         view = privileged(ds)
         first = next(iter(ds.observations(1).transitions(64)))
         states, exo = view.states(0), view.exo(0)
-        assert states.shape == (25, 17) and exo.shape == (25, 45)
+        assert states.shape == (40, 17) and exo.shape == (40, 45)
         generator = attrs["generator"]
     # the file's own parameters rebuild the environment, and episode 0 replays frame for frame
     env = envs.make("dcs/cheetah-run", **generator)
