@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "identlam.demo",  # demo
     "identlam.envs.dcs.expert_cli",  # expert
     "identlam.runner.cli",  # run
+    "identlam.paper.cli",  # paper
 )
 
 
