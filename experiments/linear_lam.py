@@ -1,7 +1,8 @@
 """The linear latent action model on linear-Gaussian data: d_z x noise sweep, scored by linear probes.
 
 Every run goes through the CLI (``identlam generate``, ``identlam train --method linear-lam``,
-``identlam relabel``); the latents are then scored with identlam.metrics' linear probe against
+``identlam relabel``, called in this process through ``identlam.cli.main`` so torch is imported
+once); the latents are then scored with identlam.metrics' linear probe against
 the true action a_t, the observation o_t and the noise on o_{t+1} (the part of o_{t+1} - o_t
 that a linear regression on a_t leaves), all read through identlam.data.privileged.
 
@@ -15,9 +16,10 @@ DIR/results.csv (one row per run). Reruns reuse finished datasets and runs in DI
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,7 +31,12 @@ NOISE = (0.0, 0.1, 0.5)
 
 
 def cli(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "identlam", *args], check=True, stdout=subprocess.DEVNULL)
+    from identlam.cli import main as identlam_main
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = identlam_main(list(args))
+    if status:
+        raise SystemExit(f"identlam {' '.join(args)} exited with status {status}")
 
 
 def scores(data: Path, run: Path) -> dict[str, float]:
