@@ -24,8 +24,16 @@ COMMAND_MODULES = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``identlam CMD: error: ...``, status 2), like every other
+    user error; ``identlam CMD --help`` shows the usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="identlam",
         description="Latent action models and identifiability metrics on controlled MDPs.",
     )
@@ -48,7 +56,10 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a parse error, already printed in one line (2)
+        return int(stop.code or 0)
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

@@ -16,6 +16,8 @@ import argparse
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from identlam.argtypes import field_int, output_dir, positive_int
+
 DEMO_ENV = "pointmass"
 DEMO_PARAMS: dict[str, Any] = {"K": 4}
 DEMO_EPISODES = 60
@@ -35,15 +37,18 @@ def register(subparsers) -> None:
         "(train, relabel, bc, decode, evaluate) and print whether the latent codes recovered the true "
         "actions. Takes a few minutes on two CPU cores; rerunning resumes.",
     )
-    demo.add_argument("--out", type=Path, default=Path("demo"), help="output directory (default ./demo)")
-    demo.add_argument("--steps", type=int, default=None, help="LAM updates (default: the preset's)")
+    demo.add_argument("--out", type=output_dir, default=Path("demo"), help="output directory (default ./demo)")
+    demo.add_argument("--steps", type=field_int("train.steps", 1), default=None, help="LAM updates (default: the preset's)")
     demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                       help="override a config field of the run (repeatable)")
+    demo.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                      help="torch CPU threads (default: chosen from the model's size and the cores)")
     demo.set_defaults(func=run)
 
 
 def run_demo(out_dir: str | Path, *, steps: int | None = None, overrides: Sequence[str] = (),
-             episodes: int = DEMO_EPISODES, echo: Callable[[str], None] = print) -> dict[str, Any]:
+             episodes: int = DEMO_EPISODES, threads: int | None = None,
+             echo: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the quickstart into ``out_dir``; return ``{"dataset": summary, "report": metrics.json}``."""
     from identlam.data.cli import generate
     from identlam.data.reader import open_dataset
@@ -51,6 +56,11 @@ def run_demo(out_dir: str | Path, *, steps: int | None = None, overrides: Sequen
     from identlam.train.pipeline import make_config, run_pipeline
     from identlam.train.rundir import RunDir
 
+    from identlam.config import apply_overrides
+    from identlam.presets import get_preset
+
+    # a bad --set is refused before the dataset is generated (the demo's data are vectors)
+    apply_overrides(get_preset(DEMO_METHOD, "cpu", "vector"), [*DEMO_OVERRIDES, *overrides])
     out = Path(out_dir)
     data = out / "pointmass.h5"
     if not data.is_file():
@@ -62,12 +72,13 @@ def run_demo(out_dir: str | Path, *, steps: int | None = None, overrides: Sequen
     cfg = make_config(data, DEMO_METHOD, labels=DEMO_LABELS, steps=steps,
                       overrides=[*DEMO_OVERRIDES, *overrides])
     echo(f"\n== {DEMO_METHOD}: train, relabel, bc, decode, evaluate -> {out / DEMO_METHOD} ==")
-    report = run_pipeline(RunDir.create(out / DEMO_METHOD, cfg, data))
-    echo(format_headline(report, n_actions=int(DEMO_PARAMS["K"])))
+    report = run_pipeline(RunDir.create(out / DEMO_METHOD, cfg, data), threads=threads)
+    echo(format_headline(report, n_actions=int(DEMO_PARAMS["K"]), run_dir=out / DEMO_METHOD, data=data))
     return {"dataset": summary, "report": report}
 
 
-def format_headline(report: dict[str, Any], n_actions: int) -> str:
+def format_headline(report: dict[str, Any], n_actions: int, run_dir: str | Path = "RUN",
+                    data: str | Path = "FILE.h5") -> str:
     """The few numbers that answer 'did it recover the true actions?', with what they mean."""
     score = report["offline"]["score"]
     lines = ["", "== identifiability on held-out trajectories (true actions used for scoring only) =="]
@@ -88,19 +99,16 @@ def format_headline(report: dict[str, Any], n_actions: int) -> str:
     for name, value, meaning in rows:
         text = f"{value:.4f}" if isinstance(value, float) else str(value)
         lines.append(f"  {name:<32} {text:>22}   {meaning}")
-    lines.append("\nNext: `identlam metrics --latents RUN/latents.npz --data FILE.h5` for the full report; "
-                 "switch an assumption off with `identlam generate pointmass-islands` (A3) and compare.")
+    run_dir, data = Path(run_dir), Path(data)
+    lines += ["", f"Written: {data} (dataset), {run_dir}/ (run: config.json, log.jsonl, model.pt, latents.npz, "
+                  f"policy.pt, decoder.pt, metrics.json, report.md)",
+              f"Next: identlam metrics --latents {run_dir / 'latents.npz'} --data {data}   (the full report)",
+              f"      cat {run_dir / 'report.md'}   (this run's results as tables)",
+              f"      identlam generate pointmass-islands --out {data.parent / 'islands.h5'} --set K=4   "
+              "(assumption A3 switched off: run the demo's method on it and compare)"]
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    import torch
-
-    if "OMP_NUM_THREADS" not in os.environ:
-        # The demo's networks are small: on a CPU, one thread beats two (thread hand-offs cost more
-        # than the work), and by far when other processes share the cores.
-        torch.set_num_threads(1)
-    run_demo(args.out, steps=args.steps, overrides=args.overrides)
+    run_demo(args.out, steps=args.steps, overrides=args.overrides, threads=args.threads)
     return 0

@@ -1,32 +1,58 @@
-"""Atomic file writes: write to a temporary name in the same directory, fsync, then rename.
+"""File writes that survive crashes and concurrent commands.
 
-A reader never sees a half-written file, and an interrupted write leaves the previous version.
+- Atomic writes: write to a temporary name in the same directory, fsync, then rename. A reader
+  never sees a half-written file, and an interrupted write leaves the previous version plus, at
+  worst, a temporary ``.NAME.XXXXXXXX.tmp`` that :func:`sweep_temp_files` removes on the next run.
+  Files get the permissions of the user's umask (``mkstemp`` alone would make them owner-only).
+- :func:`directory_lock`: one writer per directory (``fcntl.flock`` on ``DIR/.lock``). The kernel
+  drops the lock when its process dies, so a crashed command never blocks the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 from identlam.errors import IdentlamError
 
+# mkstemp's names: "." + target name + "." + 8 random characters + ".tmp"
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+LOCK_NAME = ".lock"
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except (FileExistsError, NotADirectoryError):
+        raise IdentlamError(f"cannot write '{target}': a parent of it is a file, not a directory") from None
+    except PermissionError:
+        raise IdentlamError(f"cannot write '{target}': permission denied") from None
+    os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        if target.is_dir():
+            raise IdentlamError(f"cannot write '{target}': it is a directory")
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -42,15 +68,94 @@ def atomic_write_json(path: str | Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, default=json_default) + "\n")
 
 
+def sweep_temp_files(directory: str | Path) -> list[Path]:
+    """Delete the temporaries that interrupted atomic writes left in ``directory`` (not recursive).
+
+    Call it only while holding the directory's lock: a temporary of a running writer looks the same.
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        return []
+    removed = []
+    for p in d.iterdir():
+        if _TEMP_NAME.match(p.name) and p.is_file():
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+def check_writable_location(path: str | Path, what: str) -> Path:
+    """Refuse, before any work, an output path that cannot be written: an ancestor that is a file,
+    or a read-only nearest existing ancestor."""
+    p = Path(path)
+    ancestor = p
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if ancestor != p and not ancestor.is_dir():
+        raise IdentlamError(f"{what} '{p}': '{ancestor}' is a file, not a directory")
+    if not os.access(ancestor if ancestor.is_dir() else ancestor.parent, os.W_OK):
+        raise IdentlamError(f"{what} '{p}': '{ancestor}' is not writable")
+    return p
+
+
+_HELD: dict[str, list] = {}  # lock path -> [open file, depth]: a process may re-enter its own lock
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str | Path, what: str = "directory") -> Iterator[None]:
+    """Hold ``DIRECTORY/.lock`` exclusively; another process holding it stops this one with one line."""
+    d = Path(directory)
+    key = str(d.resolve() / LOCK_NAME)
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield
+        finally:
+            _HELD[key][1] -= 1
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fh = open(key, "a+")
+    except (FileExistsError, NotADirectoryError):
+        raise IdentlamError(f"{what} '{d}' is not a directory") from None
+    except PermissionError:
+        raise IdentlamError(f"{what} '{d}' is not writable") from None
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise IdentlamError(f"{what} '{d}' is in use by {holder}; wait for it to finish, or use another directory") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} ({' '.join(Path(sys.argv[0]).name.split()[:1] + sys.argv[1:3])})\n")
+    fh.flush()
+    _HELD[key] = [fh, 1]
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        fh.close()  # closing the descriptor releases the lock
+
+
 def read_json(path: str | Path, *, what: str = "file", error: type[Exception] = IdentlamError) -> Any:
     """Parse a JSON file; a missing file or bad JSON raises ``error`` with one line naming it."""
     p = Path(path)
+    if p.is_dir():
+        raise error(f"{what} '{p}' is a directory, not a file")
     if not p.is_file():
         raise error(f"{what} '{p}' does not exist")
     try:
-        return json.loads(p.read_text())
+        return json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise error(f"{what} '{p}': not valid JSON ({e.msg} at line {e.lineno})") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{what} '{p}': not UTF-8 text (byte {e.start})") from None
+    except PermissionError:
+        raise error(f"{what} '{p}': permission denied") from None
 
 
 def json_default(obj: Any) -> Any:

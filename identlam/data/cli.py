@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from identlam.argtypes import output_file
 # `identlam generate pointmass` names an environment of this family.
 DEFAULT_FAMILY = "synthetic"
 
@@ -20,7 +21,7 @@ def register(subparsers) -> None:
     )
     gen.add_argument("env", metavar="ENV", help="environment, e.g. pointmass, pointmass-islands, linear, grid "
                      "(or any id of `identlam collect --list`)")
-    gen.add_argument("--out", required=True, type=Path, help="output file (.h5); written atomically")
+    gen.add_argument("--out", required=True, type=output_file, help="output file (.h5); written atomically")
     gen.add_argument("--episodes", type=int, default=100, help="number of trajectories (default 100)")
     gen.add_argument("--steps", type=int, default=100, help="steps per trajectory, T (default 100)")
     gen.add_argument("--seed", type=int, default=0, help="seed of the environment and behaviour policy")
@@ -38,7 +39,7 @@ def register(subparsers) -> None:
         description="Validate a dataset file and print its shapes and dtypes, action histogram, "
         "distractor statistics (with the action-distractor mutual information) and assumption report.",
     )
-    ins.add_argument("file", metavar="FILE.h5", type=Path)
+    ins.add_argument("file", metavar="FILE.h5", type=Path, help="dataset file (identlam-1 or LAOM HDF5)")
     ins.add_argument("--json", action="store_true", help="print the summary as JSON")
     ins.set_defaults(func=run_inspect)
 

@@ -8,6 +8,7 @@ the run directory itself) with ``z`` and optionally ``codes`` (N,) and ``probs``
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 from identlam.errors import IdentlamError
@@ -25,14 +26,15 @@ def load_latents(path: str | Path) -> dict:
         raise IdentlamError(f"--latents: {path} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise IdentlamError(f"--latents: {path} is not a .npy/.npz file ({str(exc).splitlines()[0]})") from None
     if isinstance(loaded, np.ndarray):
-        return {"z": loaded, "codes": None, "probs": None}
+        return {"z": loaded, "codes": None, "probs": None, "data_fingerprint": None}
     try:
         with loaded:
-            out = {key: (loaded[key] if key in loaded.files else None) for key in ("z", "codes", "probs")}
-    except (OSError, ValueError, EOFError) as exc:  # a truncated or corrupt member
+            out = {key: (loaded[key] if key in loaded.files else None)
+                   for key in ("z", "codes", "probs", "data_fingerprint")}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a truncated or corrupt member
         raise IdentlamError(f"--latents: {path} is unreadable ({str(exc).splitlines()[0]})") from None
     if out["z"] is None and out["codes"] is None:
         found = ", ".join(loaded.files) or "nothing"
@@ -64,12 +66,14 @@ def compute_report(latents_path, data_path, *, seed: int = 0, regions: str | Reg
     """
     from identlam.data import open_dataset
     from identlam.data.privileged import privileged
+    from identlam.fingerprint import check_same_data
     from identlam.metrics._report import desiderata
 
     spec = regions if isinstance(regions, RegionSpec) else parse_regions(regions)
     lat = load_latents(latents_path)
     with open_dataset(data_path) as ds:
         table = privileged(ds).transition_table()
+    check_same_data(lat["data_fingerprint"], data_path, f"--latents {latents_path}")  # same length, other data
     n = len(table)
     for key in ("z", "codes", "probs"):
         if lat[key] is not None and len(lat[key]) != n:

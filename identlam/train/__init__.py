@@ -1,6 +1,7 @@
-"""The training pipeline (DESIGN §5): ``train``, ``relabel``, ``bc``, ``decode``, ``evaluate``.
+"""The training pipeline: ``train``, ``relabel``, ``bc``, ``decode``, ``evaluate``.
 
-Each stage is a function ``run_<stage>(run)`` of a :class:`~identlam.train.rundir.RunDir`;
+Each stage is a function ``run_<stage>(run)`` of a :class:`~identlam.train.rundir.RunDir` (or
+its path), built on the stage skeleton of :mod:`identlam.train.stage`;
 ``run_pipeline`` runs them all. Stages skip when their output exists and resume from their
 checkpoint when interrupted. Names are imported lazily so ``import identlam.train`` stays cheap.
 """
@@ -18,6 +19,8 @@ _LOCATIONS = {
     "run_bc": "stage_bc",
     "run_decode": "stage_decode",
     "run_evaluate": "evaluate",
+    "run_stage": "stage",
+    "StageContext": "stage",
     "Agent": "agent",
 }
 

@@ -11,30 +11,32 @@ Both use ``train.*`` for the optimization and read actions only through the labe
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 
 from identlam.errors import ConfigError
-from identlam.train.artifacts import action_out_dim, build_lam, build_policy, save_artifact
+from identlam.train.artifacts import action_out_dim, build_lam, build_policy
 from identlam.train.batches import accuracy_or_mse, action_loss, label_split, to_batch
 from identlam.train.device import derive_seed, seeded_torch
 from identlam.train.loop import fit
-from identlam.train.stage_train import train_schedule
+from identlam.train.stage import StageContext, stage_schedule
 
 
-def train_supervised(run, ds, device) -> None:
+def train_supervised(st: StageContext) -> None:
+    """Stage 1 of the ``bc`` and ``idm`` baselines (the body of ``run_train`` for those kinds)."""
+    run, device = st.run, st.device
     cfg, m = run.cfg, run.cfg.model
     if cfg.labels < 1:
         raise ConfigError(f"config key 'labels': the '{cfg.kind}' baseline learns from labels; pass --labels N_TRAJ")
     if cfg.kind == "idm" and m.label_coef <= 0:
         raise ConfigError("config key 'model.label_coef': the idm baseline needs the supervision head (> 0)")
+    ds = st.ds
     labels = label_split(ds, cfg)
     discrete = ds.action_space == "discrete"
     seed = derive_seed(cfg.seed, "init", 0)
     net = (build_policy(cfg, ds, action_out_dim(ds), seed) if cfg.kind == "bc" else build_lam(cfg, ds, seed)).to(device)
     rng = np.random.default_rng(derive_seed(cfg.seed, "batches", 0))
-    schedule = train_schedule(cfg)
+    schedule = stage_schedule(cfg, "train")
+    st.use_threads([net], cfg.train.batch_size)
 
     def step_fn(step: int):
         lw = labels.sample(cfg.train.batch_size, rng, frame_stack=m.frame_stack,
@@ -51,6 +53,4 @@ def train_supervised(run, ds, device) -> None:
     with seeded_torch(derive_seed(cfg.seed, "torch", 0), device):
         fit({cfg.kind: net}, step_fn, schedule=schedule, rng=rng, device=device, stage="train",
             checkpoint_path=run.checkpoint("train"), log=run.log)
-    save_artifact(run.output("train"), cfg.kind, {cfg.kind: net},
-                  {"label_trajectories": labels.trajectories.tolist(), "out_dim": action_out_dim(ds)})
-    shutil.rmtree(run.path / "checkpoints", ignore_errors=True)
+    st.save(cfg.kind, {cfg.kind: net}, {"label_trajectories": labels.trajectories.tolist(), "out_dim": action_out_dim(ds)})

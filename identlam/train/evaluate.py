@@ -15,26 +15,34 @@
   attribute holds the parameters that rebuild it): the return of the final policy over ``eval.episodes`` episodes, the return of a
   uniformly random policy, and the return of a BC trained on all true actions of the same
   file (the normalizer; cached per dataset and seed), see :mod:`identlam.train.evaluate_online`.
-- ``run``: method, kind, seed, label budget, data path and fingerprint.
+- ``run``: method, kind, seed, label budget, data path, its sha256 and its fingerprint
+  (:mod:`identlam.fingerprint`).
+
+``RUN/report.md`` (:mod:`identlam.train.report`) shows the same results as tables for people.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from identlam.config import to_dict
 from identlam.data.privileged import privileged
-from identlam.io import atomic_write_json
+from identlam.errors import ConfigError
+from identlam.io import atomic_write_json, atomic_write_text
 from identlam.train.batches import split_trajectories
-from identlam.train.device import resolve_device
 from identlam.metrics import DEFAULT_REGIONS, RegionSpec, check_state_dim, parse_regions
+from identlam.train.progress import say
+from identlam.train.report import REPORT_NAME, format_report
+from identlam.train.rundir import RunDir
+from identlam.train.stage import StageContext, run_stage
 
 
-def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
-                 env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_evaluate(run: RunDir | str | Path, episodes: int | None = None, regions: str | None = None,
+                 env_overrides: dict[str, Any] | None = None, *, threads: int | None = None) -> dict[str, Any]:
     """Write ``RUN/metrics.json`` and return its contents.
 
     A no-op when it exists, unless ``episodes`` asks for a different number of online episodes
@@ -44,7 +52,16 @@ def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
     holds, or takes the defaults (``eval.episodes``, no overrides, ``kmeans:16``) for a new report.
     """
     spec = parse_regions(regions) if regions is not None else None  # a bad spec fails before any work
-    previous = json.loads(run.output("evaluate").read_text()) if run.finished("evaluate") else None
+    if episodes is not None and int(episodes) < 1:
+        raise ConfigError(f"--episodes: must be >= 1, got {episodes}")
+    return run_stage(run, "evaluate", lambda st: _evaluate(st, episodes, spec, env_overrides), threads=threads,
+                     skip_finished=False)
+
+
+def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
+              env_overrides: dict[str, Any] | None) -> dict[str, Any]:
+    run = st.run
+    previous = _previous_report(run)
     redo_offline = redo_online = True
     if previous is not None:
         online = previous.get("online") or {}
@@ -56,9 +73,17 @@ def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
             redo_online = episodes != done or env_overrides != online.get("env_overrides", {})
         redo_offline = spec is not None and previous.get("offline") is not None and regions_of(previous) != str(spec)
         if not (redo_online or redo_offline):
+            if not (run.path / REPORT_NAME).is_file():
+                atomic_write_text(run.path / REPORT_NAME, format_report(previous))
+            say(f"evaluate: done ({run.output('evaluate')}), skipped")
             return previous
     cfg = run.cfg
-    ds = run.open_dataset()
+    ds = st.ds
+    if env_overrides:  # an unknown environment parameter fails here, before the offline report
+        from identlam.train.evaluate_online import make_env, simulable
+
+        if simulable(ds):
+            make_env(ds, env_overrides).close()
     if spec is None:
         spec = parse_regions(regions_of(previous) if previous is not None else DEFAULT_REGIONS)
     check_state_dim(spec, ds.state_dim)
@@ -66,7 +91,7 @@ def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
     report: dict[str, Any] = {
         "run": {"method": cfg.method, "kind": cfg.kind, "seed": cfg.seed, "labels": cfg.labels,
                 "data": str(run.data_path), "data_sha256": run.data_fingerprint["sha256"],
-                "config": to_dict(cfg)},
+                "data_fingerprint": st.data_fingerprint, "config": to_dict(cfg)},
         "offline": None,
         "online": None,
     }
@@ -74,15 +99,27 @@ def run_evaluate(run, episodes: int | None = None, regions: str | None = None,
         report["offline"] = previous["offline"]
     elif cfg.kind != "bc":
         trajectories = held_out if len(held_out) else np.arange(ds.n_trajectories)
+        say(f"evaluate: offline report on {len(trajectories)} trajectories (regions {spec})")
         report["offline"] = offline_report(run, ds, trajectories, spec)
     if not redo_online:
         report["online"] = previous.get("online")
         if "online_skipped" in previous:
             report["online_skipped"] = previous["online_skipped"]
     else:
-        report.update(_online_part(run, ds, episodes, env_overrides))
+        report.update(_online_part(st, episodes, env_overrides))
     atomic_write_json(run.output("evaluate"), report)
+    atomic_write_text(run.path / REPORT_NAME, format_report(report))
     return report
+
+
+def _previous_report(run) -> dict[str, Any] | None:
+    if not run.finished("evaluate"):
+        return None
+    try:
+        previous = json.loads(run.output("evaluate").read_text(encoding="utf-8"))
+    except ValueError:  # torn or foreign: redo it
+        return None
+    return previous if isinstance(previous, dict) else None
 
 
 def regions_of(report: dict[str, Any]) -> str:
@@ -90,17 +127,21 @@ def regions_of(report: dict[str, Any]) -> str:
     return ((report.get("offline") or {}).get("params") or {}).get("regions", DEFAULT_REGIONS)
 
 
-def _online_part(run, ds, episodes: int | None, env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def _online_part(st: StageContext, episodes: int | None, env_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from identlam.train.evaluate_online import online_report, simulable
 
-    cfg = run.cfg
+    run, ds, cfg = st.run, st.ds, st.cfg
     if not simulable(ds):
         return {"online_skipped": f"the dataset's environment {ds.env_id!r} is not registered here "
                                   "(identlam collect --list), or its 'generator' attribute is missing"}
     if cfg.kind != "bc" and not run.finished("decode"):
         return {"online_skipped": "no decoder (decode needs a label budget, --labels N_TRAJ)"}
     n = cfg.eval.episodes if episodes is None else int(episodes)
-    return {"online": online_report(run, ds, resolve_device(cfg.device), n, env_overrides)}
+    from identlam.train.artifacts import action_out_dim, build_policy
+
+    st.use_threads([build_policy(cfg, ds, action_out_dim(ds), 0)], cfg.bc.batch_size)  # the normalizer's BC trains here
+    say(f"evaluate: online, {n} episodes of at most {cfg.eval.max_steps} steps")
+    return {"online": online_report(run, ds, st.device, n, env_overrides)}
 
 
 def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str = DEFAULT_REGIONS) -> dict[str, Any]:

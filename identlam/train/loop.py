@@ -10,17 +10,17 @@ policies and the decoder:
 - a checkpoint every ``checkpoint_every`` updates (model, optimizer, scheduler, numpy and torch
   RNG states, step); if one exists, :func:`fit` resumes from it and the final weights equal
   those of an uninterrupted run (CPU, same seed);
-- a tqdm bar on stderr (terminals only) and one JSON line per ``log_every`` updates in
-  ``RUN/log.jsonl``: stage, step, loss, lr, grad_norm, the step function's logs (the model's
-  losses and collapse diagnostics), and ``elapsed_s``/``steps_per_s`` since the process
-  (re)started the stage.
+- progress (``identlam.train.progress``: a bar on a terminal, plain periodic lines otherwise)
+  with the stage's step, rate and ETA, a line saying where it starts or resumes, and one JSON
+  line per ``log_every`` updates in ``RUN/log.jsonl``: stage, step, loss, lr, grad_norm, the
+  step function's logs (the model's losses and collapse diagnostics), and
+  ``elapsed_s``/``steps_per_s`` since the process (re)started the stage.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +28,12 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from identlam.errors import ConfigError, TrainingDiverged
 from identlam.io import atomic_write_text
 from identlam.train.checkpoint import load_checkpoint, load_module_states, module_states, save_checkpoint
 from identlam.train.device import autocast
+from identlam.train.progress import Progress, say
 
 StepFn = Callable[[int], tuple[torch.Tensor, dict[str, float]]]
 
@@ -78,30 +78,65 @@ class Schedule:
 
 
 class RunLog:
-    """``RUN/log.jsonl``: one JSON object per line with ``stage``, ``step`` and the logged values."""
+    """``RUN/log.jsonl``: one JSON object per line.
+
+    Step rows carry ``stage`` and ``step`` (:meth:`records`); event rows (a stage started, with
+    its device and threads) carry ``event`` (:meth:`events`). A line torn by a crash or a full
+    disk is skipped when reading and dropped by :meth:`repair`, so it never blocks a resume.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
     def append(self, record: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a") as fh:
+        with open(self.path, "a+") as fh:
+            fh.seek(0, 2)
+            if fh.tell() > 0:  # a torn last line has no newline: start on a fresh line
+                fh.seek(fh.tell() - 1)
+                if fh.read(1) != "\n":
+                    fh.write("\n")
             fh.write(json.dumps(record, default=float) + "\n")
 
-    def records(self, stage: str | None = None) -> list[dict[str, Any]]:
+    def _rows(self) -> list[dict[str, Any]]:
         if not self.path.is_file():
             return []
-        rows = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
-        return [r for r in rows if stage is None or r.get("stage") == stage]
+        return [r for r in map(_parse, self.path.read_text(errors="replace").splitlines()) if r is not None]
+
+    def records(self, stage: str | None = None) -> list[dict[str, Any]]:
+        """Step rows, of ``stage`` only when given."""
+        return [r for r in self._rows() if "step" in r and (stage is None or r.get("stage") == stage)]
+
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self._rows() if "event" in r and (event is None or r["event"] == event)]
+
+    def repair(self) -> int:
+        """Drop lines that are not JSON objects (torn writes); returns how many were dropped."""
+        if not self.path.is_file():
+            return 0
+        lines = self.path.read_text(errors="replace").splitlines()
+        keep = [ln for ln in lines if _parse(ln) is not None]
+        dropped = sum(1 for ln in lines if ln.strip()) - len(keep)
+        if dropped:
+            atomic_write_text(self.path, "".join(ln + "\n" for ln in keep))
+        return dropped
 
     def truncate(self, stage: str, after_step: int) -> None:
         """Drop ``stage``'s lines past ``after_step`` (written after the checkpoint we resume from)."""
         if not self.path.is_file():
             return
-        lines = self.path.read_text().splitlines()
-        keep = [ln for ln in lines if ln.strip() and not _is_later(json.loads(ln), stage, after_step)]
+        lines = self.path.read_text(errors="replace").splitlines()
+        keep = [ln for ln in lines if _parse(ln) is not None and not _is_later(_parse(ln), stage, after_step)]
         if len(keep) != len(lines):
             atomic_write_text(self.path, "".join(ln + "\n" for ln in keep))
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) else None
 
 
 def _is_later(record: dict, stage: str, step: int) -> bool:
@@ -143,6 +178,10 @@ def fit(
             torch.cuda.set_rng_state(saved["cuda_rng"], device)
         start = int(saved["step"])
         log.truncate(stage, start)
+    if start:
+        say(f"{stage}: resuming at step {start} of {end} from checkpoint '{checkpoint_path}'")
+    else:
+        say(f"{stage}: starting, {end} steps" + (f" of a {schedule.steps}-step schedule" if end < schedule.steps else ""))
 
     def snapshot(step: int) -> dict[str, Any]:
         return {
@@ -158,8 +197,7 @@ def fit(
 
     for m in modules.values():
         m.train()
-    # disable=None: a bar on a terminal, nothing when stderr is a file or a pipe (the log has it all)
-    bar = tqdm(total=end, initial=start, desc=stage, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
+    bar = Progress(stage, end, initial=start)
     started = time.perf_counter()  # wall clock of this process's part of the stage (resets on resume)
     try:
         for step in range(start, end):
@@ -175,7 +213,7 @@ def fit(
             lr = scheduler.get_last_lr()[0]
             scheduler.step()
             done = step + 1
-            bar.update(1)
+            postfix: dict[str, float] = {}
             if done % schedule.log_every == 0 or done == end:
                 elapsed = time.perf_counter() - started
                 record = {"stage": stage, "step": done, "loss": float(loss.detach()), "lr": lr,
@@ -184,11 +222,12 @@ def fit(
                     record["grad_norm"] = grad_norm
                 record.update({k: float(v) for k, v in logs.items() if k not in record})
                 log.append(record)
-                bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
+                postfix = {"loss": record["loss"]}
+            bar.update(done, **postfix)
             if done % schedule.checkpoint_every == 0 or done == end:
                 save_checkpoint(checkpoint_path, snapshot(done))
     finally:
-        bar.close()  # erase the bar before any error message is printed
+        bar.close()
     return snapshot(end)
 
 

@@ -2,8 +2,9 @@
 
 Layout (every file written atomically)::
 
+    RUN/.lock              held by the command writing the run (``identlam.io.directory_lock``)
     RUN/config.json        {"data": {"path", "sha256", "size"}, "config": RunConfig as a dict}
-    RUN/log.jsonl          one line per logged step of every stage
+    RUN/log.jsonl          one line per logged step of every stage, and stage events (threads)
     RUN/checkpoints/*.pt   in-progress checkpoints of the stage(s) running now
     RUN/model.pt           stage 1 (train): the LAM, or the BC policy / IDM of the baselines
     RUN/restarts.json      stage 1 with train.restarts > 1: each candidate's label-free objective
@@ -11,6 +12,7 @@ Layout (every file written atomically)::
     RUN/policy.pt          stage 3 (bc): the latent policy
     RUN/decoder.pt         stage 4 (decode): the action decoder
     RUN/metrics.json       stage 5 (evaluate)
+    RUN/report.md          stage 5 (evaluate): metrics.json's headline numbers as tables
 
 A stage is finished when its output file exists; rerunning it is then a no-op. The dataset is
 found again through ``config.json`` and refused, in one line, if its contents changed.
@@ -26,7 +28,7 @@ from typing import Any
 from identlam import config as config_mod
 from identlam.config import RunConfig
 from identlam.errors import ConfigError, DatasetError, IdentlamError
-from identlam.io import atomic_write_json, read_json
+from identlam.io import atomic_write_json, directory_lock, read_json, sweep_temp_files
 from identlam.train.loop import RunLog
 
 OUTPUTS = {
@@ -62,13 +64,15 @@ class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         cfg_path = self.path / "config.json"
+        if self.path.exists() and not self.path.is_dir():
+            raise IdentlamError(f"run '{self.path}' is a file, not a run directory")
         if not cfg_path.is_file():
             raise IdentlamError(f"run '{self.path}' has no config.json; create it with `identlam train --out {self.path}`")
         try:
-            saved = json.loads(cfg_path.read_text())
+            saved = json.loads(cfg_path.read_text(encoding="utf-8"))
             self.data_path = Path(saved["data"]["path"])
             self.data_fingerprint = {k: saved["data"][k] for k in ("sha256", "size")}
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             raise IdentlamError(f"run '{self.path}': config.json is not a run config (no 'data' entry)") from None
         self.cfg: RunConfig = config_mod.from_dict(RunConfig, saved["config"])
         self.log = RunLog(self.path / "log.jsonl")
@@ -81,19 +85,25 @@ class RunDir:
         if not data_path.is_file():
             raise DatasetError(f"dataset '{data}' does not exist")
         record = {"data": {"path": str(data_path), **fingerprint(data_path)}, "config": config_mod.to_dict(cfg)}
-        existing = run / "config.json"
-        if existing.is_file():
-            old = cls(run)
-            if config_mod.to_dict(old.cfg) != record["config"]:
-                changed = _first_difference(config_mod.to_dict(old.cfg), record["config"])
-                raise ConfigError(
-                    f"run '{run}' exists with a different config ({changed}); use a new --out or the same settings"
-                )
-            if old.data_fingerprint["sha256"] != record["data"]["sha256"]:
-                raise DatasetError(f"run '{run}' was made with different data than '{data}'; use a new --out")
-            return old
-        atomic_write_json(existing, record)
-        return cls(run)
+        with directory_lock(run, "run"):
+            existing = run / "config.json"
+            if existing.is_file():
+                old = cls(run)
+                if config_mod.to_dict(old.cfg) != record["config"]:
+                    changed = _first_difference(config_mod.to_dict(old.cfg), record["config"])
+                    raise ConfigError(
+                        f"run '{run}' exists with a different config ({changed}); use a new --out or the same settings"
+                    )
+                if old.data_fingerprint["sha256"] != record["data"]["sha256"]:
+                    raise DatasetError(f"run '{run}' was made with different data than '{data}'; use a new --out")
+                return old
+            sweep_temp_files(run)
+            atomic_write_json(existing, record)
+            return cls(run)
+
+    def lock(self):
+        """Context manager: this process is the run's only writer (re-entrant within the process)."""
+        return directory_lock(self.path, "run")
 
     # --- paths ---------------------------------------------------------------------------
     def output(self, stage: str) -> Path:

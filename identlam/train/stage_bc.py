@@ -11,18 +11,19 @@ predicted actions, so this stage is BC on them. It trains on the training trajec
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from identlam.errors import ConfigError, IdentlamError
 from identlam.models.augment import Augmenter
-from identlam.train.artifacts import build_policy, save_artifact
+from identlam.train.artifacts import build_policy
 from identlam.train.batches import accuracy_or_mse, action_loss, split_trajectories, to_batch, transition_rows
-from identlam.train.device import configure_determinism, derive_seed, resolve_device, seeded_torch
-from identlam.train.loop import Schedule, fit
+from identlam.train.device import derive_seed, seeded_torch
+from identlam.train.loop import fit
+from identlam.train.rundir import RunDir
+from identlam.train.stage import StageContext, run_stage, stage_schedule
 from identlam.train.stage_relabel import load_latents
 
 MAX_CLASSIFIER_CODES = 4096  # above this (e.g. VQ's joint codes) ``auto`` regresses z instead
@@ -57,16 +58,17 @@ def standardized_latents(latents: dict[str, np.ndarray], train_traj: np.ndarray)
     return torch.from_numpy(((z - mean) / std).astype(np.float32)), mean.tolist(), std.tolist()
 
 
-def run_bc(run) -> None:
-    if run.finished("bc"):
-        return
-    cfg = run.cfg
+def run_bc(run: RunDir | str | Path, *, threads: int | None = None) -> None:
+    """Stage 3 of ``run``: write ``RUN/policy.pt``; no-op when it exists."""
+    run_stage(run, "bc", _bc, threads=threads)
+
+
+def _bc(st: StageContext) -> None:
+    run, cfg, device = st.run, st.cfg, st.device
     if cfg.kind == "bc":
         raise IdentlamError(f"run '{run.path}': the 'bc' baseline was cloned in its train stage; run `identlam evaluate {run.path}`")
     latents = load_latents(run)
-    ds = run.open_dataset()
-    device = resolve_device(cfg.device)
-    configure_determinism(device)
+    ds = st.ds
     target = bc_target(cfg.bc.policy_target, latents)
     train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
     # Targets stay in host memory (one row per transition can be large); a batch moves per step.
@@ -86,9 +88,8 @@ def run_bc(run) -> None:
     augmenter = Augmenter(cfg.model.augment_ops) if cfg.bc.augment and ds.obs_kind == "image" else None
     augment_gen = torch.Generator(device=device)
     rng = np.random.default_rng(derive_seed(cfg.seed, "bc-batches"))
-    schedule = Schedule(steps=cfg.bc.steps, **dataclasses.asdict(cfg.bc.optim), checkpoint_every=cfg.train.checkpoint_every,
-                        log_every=cfg.train.log_every)
-    schedule.validate("bc")
+    schedule = stage_schedule(cfg, "bc")
+    st.use_threads([policy], cfg.bc.batch_size)
 
     def step_fn(step: int):
         w = windows.sample(cfg.bc.batch_size, rng)
@@ -103,5 +104,4 @@ def run_bc(run) -> None:
     with seeded_torch(derive_seed(cfg.seed, "bc-torch"), device):
         fit({"policy": policy}, step_fn, schedule=schedule, rng=rng, device=device, stage="bc",
             checkpoint_path=run.checkpoint("bc"), log=run.log)
-    save_artifact(run.output("bc"), "policy", {"policy": policy}, meta)
-    shutil.rmtree(run.path / "checkpoints", ignore_errors=True)
+    st.save("policy", {"policy": policy}, meta)

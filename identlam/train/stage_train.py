@@ -15,53 +15,46 @@ candidate 0 continued, so R is an ablation switch that changes nothing else.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from identlam.errors import ConfigError
 from identlam.io import atomic_write_json
-from identlam.train.artifacts import build_lam, save_artifact
+from identlam.train.artifacts import build_lam
+from identlam.train.baselines import train_supervised
 from identlam.train.batches import label_split, split_trajectories, to_batch
 from identlam.train.curriculum import ObservationCurriculum
-from identlam.train.device import autocast, configure_determinism, derive_seed, resolve_device, seeded_torch
-from identlam.train.loop import Schedule, fit
+from identlam.train.device import autocast, derive_seed, seeded_torch
+from identlam.train.loop import fit
+from identlam.train.rundir import RunDir
+from identlam.train.stage import StageContext, run_stage, stage_schedule
 
 PROBE_WINDOWS = 1024  # unlabeled windows on which restart candidates are compared
 
 
-def train_schedule(cfg) -> Schedule:
-    t = cfg.train
-    schedule = Schedule(steps=t.steps, **dataclasses.asdict(t.optim), checkpoint_every=t.checkpoint_every,
-                        log_every=t.log_every)
-    schedule.validate("train")
-    return schedule
+def run_train(run: RunDir | str | Path, *, threads: int | None = None) -> None:
+    """Train stage 1 of ``run`` (a :class:`~identlam.train.rundir.RunDir` or its path); no-op when finished."""
+    run_stage(run, "train", _train, threads=threads)
 
 
-def run_train(run) -> None:
-    """Train stage 1 of ``run`` (a :class:`~identlam.train.rundir.RunDir`); no-op when finished."""
-    if run.finished("train"):
-        return
-    cfg = run.cfg
-    ds = run.open_dataset()
-    device = resolve_device(cfg.device)
-    configure_determinism(device)
-    if cfg.kind == "lam":
-        _train_lam(run, ds, device)
-    elif cfg.kind in ("bc", "idm"):
-        from identlam.train.baselines import train_supervised
-
-        train_supervised(run, ds, device)
+def _train(st: StageContext) -> None:
+    kind = st.cfg.kind
+    if kind == "lam":
+        _train_lam(st)
+    elif kind in ("bc", "idm"):
+        train_supervised(st)
     else:
-        raise ConfigError(f"config key 'kind': expected lam, bc or idm, got {cfg.kind!r}")
+        raise ConfigError(f"config key 'kind': expected lam, bc or idm, got {kind!r}")
 
 
-def _train_lam(run, ds, device: torch.device) -> None:
+def _train_lam(st: StageContext) -> None:
+    run, ds, device = st.run, st.ds, st.device
     cfg, m = run.cfg, run.cfg.model
-    schedule = train_schedule(cfg)
+    schedule = stage_schedule(cfg, "train")
     restarts, restart_steps = cfg.train.restarts, cfg.train.restart_steps
     if restarts < 1:
         raise ConfigError(f"config key 'train.restarts': must be >= 1, got {restarts}")
@@ -97,6 +90,7 @@ def _train_lam(run, ds, device: torch.device) -> None:
         return lam, np.random.default_rng(derive_seed(cfg.seed, "batches", r))
 
     final_ckpt = run.checkpoint("train")
+    st.use_threads([candidate(0)[0]], cfg.train.batch_size)
     chosen = _select_restart(run, cfg, device, windows, schedule, candidate, make_step) if restarts > 1 else 0
     lam, rng = candidate(chosen)
     with seeded_torch(derive_seed(cfg.seed, "torch", chosen), device):
@@ -104,8 +98,7 @@ def _train_lam(run, ds, device: torch.device) -> None:
             checkpoint_path=final_ckpt, log=run.log)
     meta = {"latent_dim_out": lam.latent_dim_out, "n_codes_out": lam.n_codes_out, "restart": chosen,
             "train_trajectories": len(train_traj)}
-    save_artifact(run.output("train"), "lam", {"lam": lam}, meta)
-    shutil.rmtree(run.path / "checkpoints", ignore_errors=True)
+    st.save("lam", {"lam": lam}, meta)
 
 
 def _select_restart(run, cfg, device, windows, schedule, candidate, make_step) -> int:

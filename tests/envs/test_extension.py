@@ -101,7 +101,9 @@ def test_evaluation_skips_an_environment_that_is_not_registered(toy, tmp_path, m
     data = tmp_path / "chain.h5"
     envs.collect(toy, {}, "random", episodes=4, steps=10, seed=0, out=data, progress=False)
     envs.unregister_family("toy")
-    cfg = make_config(data, "bc", labels=2, overrides=[*TINY])
+    # 18 training transitions: batches no larger than the data (larger ones are refused)
+    cfg = make_config(data, "bc", labels=2, overrides=[*TINY, "train.batch_size=16", "bc.batch_size=16",
+                                                        "decoder.batch_size=16"])
     report = run_pipeline(RunDir.create(tmp_path / "run", cfg, data))
     assert report["online"] is None and "'toy/chain' is not registered" in report["online_skipped"]
 

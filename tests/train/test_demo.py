@@ -25,8 +25,12 @@ def test_demo_runs_every_stage_prints_the_report_and_resumes(tmp_path, capsys):
                    "matching global / per-region", "return: policy / BC-all / random"):
         assert needle in printed, needle
     for stage_output in ("pointmass.h5", "lapo-entropy/config.json", "lapo-entropy/latents.npz",
-                         "lapo-entropy/metrics.json"):
+                         "lapo-entropy/metrics.json", "lapo-entropy/report.md"):
         assert (out / stage_output).is_file(), stage_output
+    # "Next:" names the files the demo wrote, and nothing outside the repository or the output
+    assert f"identlam metrics --latents {out / 'lapo-entropy' / 'latents.npz'} --data {out / 'pointmass.h5'}" in printed
+    assert f"cat {out / 'lapo-entropy' / 'report.md'}" in printed
+    assert "theory" not in printed and "research/" not in printed
     # Rerunning reuses the dataset and every finished stage: nothing is retrained.
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.suffix in (".h5", ".npz", ".pt")}
     assert main(["demo", "--out", str(out), *TINY_DEMO]) == 0

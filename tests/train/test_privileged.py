@@ -76,7 +76,8 @@ def _assert_identical_runs(a: RunDir, b: RunDir) -> None:
     with np.load(a.output("relabel")) as la, np.load(b.output("relabel")) as lb:
         assert la.files == lb.files
         for key in la.files:
-            np.testing.assert_array_equal(la[key], lb[key])
+            if key != "data_fingerprint":  # it tells the two datasets apart, by design
+                np.testing.assert_array_equal(la[key], lb[key])
 
 
 def _poison(tmp_path: Path, data: Path) -> Path:
