@@ -20,7 +20,7 @@ from identlam.train.stage_train import run_train
 TINY = ("model.hidden_dim=16", "model.embed_dim=16", "model.impala_channels=[4,8]", "model.impala_scale=1",
         "model.impala_res_blocks=1", "model.latent_dim=8", "model.vq.code_dim=4", "model.vq.codebook_size=8",
         "model.vq.num_latents=2", "model.label_batch_size=4", "bc.hidden_dim=16", "bc.impala_scale=1",
-        "train.batch_size=8")
+        "train.batch_size=8", "bc.batch_size=8", "decoder.batch_size=8")
 
 
 def make_image_data(path: Path, episodes: int = 16, steps: int = 24, image_size: int = 64) -> Path:

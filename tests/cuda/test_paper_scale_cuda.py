@@ -23,7 +23,7 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
 @pytest.fixture(scope="module")
 def image_data_64(tmp_path_factory):
     # 64 px frames, episodes long enough for LAOM's K = 10 future frame and F = 3 stacked frames
-    return make_image_data(tmp_path_factory.mktemp("cuda") / "pointmass64.h5", episodes=32, steps=40, image_size=64)
+    return make_image_data(tmp_path_factory.mktemp("cuda") / "pointmass64.h5", episodes=64, steps=40, image_size=64)
 
 
 def _check(result: dict, steps: int) -> None:
