@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# the quickstart experiment: 12 small runs on PointMass, a summary table and a figure (<= 5 min on 2 cores)
 demo: setup
-	$(BIN)/identlam demo --out demo
+	$(BIN)/identlam run experiments/quickstart.toml --workers 2 --out results/quickstart
 
 test: setup
 	# tiny models: one BLAS/torch thread each is fastest and keeps timings stable on shared cores
@@ -30,4 +31,4 @@ bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo
+	rm -rf $(VENV) demo results
