@@ -160,8 +160,11 @@ class H5Store:
         def read(a: int, b: int) -> np.ndarray:
             out = np.empty((int(self.lengths[a:b].sum()), *row), dtype)
             pos = 0
+            unchecked = np.flatnonzero(~self._checked[a:b]) + a
+            if len(unchecked):
+                self._checker.check_many(unchecked)
+                self._checked[unchecked] = True
             for i in range(a, b):
-                self.check(i)
                 T = int(self.lengths[i])
                 dsid = h5py.h5d.open(self.file.id, f"{i}/{name}".encode())
                 dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, out[pos : pos + T])

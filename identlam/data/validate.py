@@ -131,7 +131,28 @@ class TrajectoryChecker:
         self.ref = _Reference(f["0"].id, {k: None for k in names})
         self.values = [k for k in names if k != "obs"]
 
+    def check_many(self, groups) -> None:
+        """``check`` for several groups, with one vectorised value pass per field (streaming)."""
+        parts = {k: [] for k in self.values}
+        for g in groups:
+            for name, d in zip(self.ref.names, self._layout(int(g))):
+                if name in parts:
+                    buf = np.empty(d.shape, np.dtype(self.layout.expected(name)[0]))
+                    d.read(h5py.h5s.ALL, h5py.h5s.ALL, buf)
+                    parts[name].append(buf)
+        for name, blocks in parts.items():
+            if blocks and first_bad_row(name, np.concatenate(blocks), self.layout) is not None:
+                for g, block in zip(groups, blocks):
+                    check_values(f"{self.path}: group '{int(g)}'", name, block, 0, block.shape, self.layout)
+
     def check(self, g: int) -> None:
+        where = f"{self.path}: group '{g}'"
+        for name, d in zip(self.ref.names, self._layout(g)):
+            if name in self.values:
+                check_field_values(where, name, d, self.layout, self.scan_bytes)
+
+    def _layout(self, g: int) -> list:
+        """Low-level dataset ids of group ``g``'s fields, after its metadata checks."""
         where = f"{self.path}: group '{g}'"
         try:
             gid = h5py.h5g.open(self.f.id, str(g).encode())
@@ -140,12 +161,8 @@ class TrajectoryChecker:
         matched = self.ref.match(gid)
         if matched is None:
             check_group(where, group_fields(where, self.f[str(g)]), self.layout)
-            ids = [h5py.h5d.open(gid, k) for k in self.ref.bnames]
-        else:
-            ids = matched[1]
-        for name, d in zip(self.ref.names, ids):
-            if name in self.values:
-                check_field_values(where, name, d, self.layout, self.scan_bytes)
+            return [h5py.h5d.open(gid, k) for k in self.ref.bnames]
+        return matched[1]
 
 
 def check_field_values(where: str, name: str, dsid, layout: Layout, scan_bytes: int) -> None:
