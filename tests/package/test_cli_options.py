@@ -105,6 +105,7 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("collect", "overrides"): ["K", "nosuchparam=1"],
         ("run", "config"): [str(root / "missing.toml"), str(root / "dir"), str(regular), str(root / "badexp.toml")],
         ("run", "out"): [str(regular), str(regular / "sub")], ("run", "address"): ["127.0.0.1:6379"],
+        ("expert", "expert_command"): ["no-such-action"],
         ("paper", "results"): [str(root / "missing"), str(regular), str(root / "dir")],
         ("paper", "out"): [str(regular), str(regular / "sub")],
         ("paper", "claims"): [str(root / "missing.toml"), str(root / "dir"), str(regular)],
@@ -126,6 +127,7 @@ def valid_argv(cmd: str, w, out: Path) -> dict[str, list[str]]:
         "metrics": {"--latents": str(w["run"] / "latents.npz"), "--data": data},
         "demo": {"--out": str(out), "--steps": "2"},
         "collect": {"": ["synthetic/pointmass"], "--out": str(out / "g.h5"), "--episodes": "2", "--steps": "5"},
+        "expert": {"": ["list"]},
         "paper": {"--results": str(w["store"]), "--out": str(out)},
         "run": {"": [str(w["root"] / "tiny.toml")], "--out": str(out), "--dry-run": None},
     }[cmd]
