@@ -250,7 +250,7 @@ def bench_open(tmp: Path, sizes: list[int]) -> None:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             per10k = r["cpu"] * 1e4 / n
             floors.append(r["floor"] * 1e4 / n)
-            if mode != "inspect":
+            if mode == "lazy":
                 opens.append(per10k)
             rows.append([f"{n:,}", f"{size_mib:.0f}", mode, f"{per10k:.2f}", f"{r['cpu'] / r['listing']:,.0f}",
                          f"{r['cpu'] / r['floor']:.2f}", f"{r['added_mib']:.0f}",
@@ -260,8 +260,10 @@ def bench_open(tmp: Path, sizes: list[int]) -> None:
           f"{GOAL_CPU_PER_10K:g} CPU s per 10k trajectories, lazy peak memory flat in file size",
           ["trajectories", "MiB", "open", "CPU s/10k", "x group listing", "x open+close every dataset",
            "peak +MiB", "write CPU s/10k"], rows)
-    print(f"  goal {'met' if max(opens) <= GOAL_CPU_PER_10K else 'not met'}: opening costs {min(opens):.2f}-{max(opens):.2f} "
-          f"CPU s per 10k trajectories; opening and closing every dataset alone costs {min(floors):.2f}-{max(floors):.2f}")
+    print(f"  goal {'met' if max(opens) <= GOAL_CPU_PER_10K else 'not met'}: a lazy open costs {min(opens):.2f}-{max(opens):.2f} "
+          f"CPU s per 10k trajectories (it checks group 0 and reads each group's length; the other checks run at "
+          f"each trajectory's first read); opening and closing every dataset costs {min(floors):.2f}-{max(floors):.2f}; "
+          f"a loaded open checks everything at open")
 
 
 def main() -> None:

@@ -1,11 +1,12 @@
 """Open and validate a dataset file (identlam-1 or LAOM layout); the ``Dataset`` object.
 
 Validation is complete but cheap and bounded in memory (``identlam.data.validate`` says which
-check runs when): names, fields, shapes and dtypes come from HDF5 metadata at a few low-level
-calls per trajectory; values (NaN, inf, magnitudes beyond ``schema.MAX_ABS``, discrete actions
-out of range) are checked in one vectorised pass over loaded arrays, in blocks of
-``SCAN_BYTES`` for a lazily read file, and as they are read for a lazy file's float
-observations. A file far larger than memory is validated without being loaded.
+check runs when): a loaded file is checked completely at open, names, fields, shapes and
+dtypes from HDF5 metadata at a few low-level calls per trajectory and values (NaN, inf,
+magnitudes beyond ``schema.MAX_ABS``, discrete actions out of range) in one vectorised pass.
+A lazily read file is checked at open as far as its geometry needs (group names, group 0, each
+group's length) and every other trajectory at its first read, before anything of it is
+returned, so opening a file far larger than memory touches one HDF5 object per trajectory.
 
 A file without a ``format`` attribute is read as a LAOM dataset: groups ``"0"..`` with ``obs``
 (T, 64, 64, 3) uint8, ``actions`` (T, A) float32 and ``states`` (T, S) float32, file attributes
@@ -75,7 +76,7 @@ def open_dataset(path: str | Path, in_memory: bool | str = "auto", memory_budget
         store = MemoryStore(arrays, lengths)
     else:
         check_on_read = {"obs"} if layout.obs_kind == "vector" else set()
-        store = H5Store(path, lengths, set(fields), layout, check_on_read)
+        store = H5Store(path, lengths, tuple(fields), layout, check_on_read, SCAN_BYTES)
     return Dataset(path, attrs, layout, kind, store)
 
 

@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 
 from identlam.data.schema import Layout, check_values, first_bad_row
+from identlam.data.validate import TrajectoryChecker
 
 # Per-dataset HDF5 chunk cache: none. A batch reads each chunk once (the plan merges requests
 # within a chunk of each other), so a cache saves nothing: benchmarks/data.py measured the same
@@ -70,25 +71,38 @@ def _blocks(lengths: np.ndarray, row_bytes: int, block_bytes: int, read) -> Iter
 
 
 class H5Store:
-    """Reads fields lazily from an open HDF5 file. Fields named in ``check_on_read`` (float
-    observations, which opening does not scan) have their values checked as they are read."""
+    """Reads fields lazily from an open HDF5 file. Opening checked group 0 and every group's
+    length; the first read of any field of another trajectory checks that trajectory's fields
+    (``validate.TrajectoryChecker``) before anything of it is returned. Fields named in
+    ``check_on_read`` (float observations) have their values checked as they are read."""
 
-    def __init__(self, path: Path, lengths: np.ndarray, fields: set[str], layout: Layout, check_on_read: set[str]):
+    def __init__(self, path: Path, lengths: np.ndarray, fields: tuple[str, ...], layout: Layout,
+                 check_on_read: set[str], scan_bytes: int):
         self.path = path
         self.lengths = lengths
-        self.fields = fields
+        self.fields = set(fields)
         self.layout = layout
         self.check_on_read = check_on_read
         self.file = h5py.File(path, "r", rdcc_nbytes=CHUNK_CACHE_BYTES, rdcc_nslots=CHUNK_CACHE_SLOTS)
         self._open: OrderedDict[tuple[str, int], h5py.Dataset] = OrderedDict()
+        self._checker = TrajectoryChecker(path, self.file, layout, tuple(fields), scan_bytes)
+        self._checked = np.zeros(len(lengths), bool)
+        self._checked[0] = True  # at open
 
     def has(self, name: str) -> bool:
         return name in self.fields
+
+    def check(self, i: int) -> None:
+        """Check trajectory ``i`` unless done before (a failed check raises again next time)."""
+        if not self._checked[i]:
+            self._checker.check(int(i))
+            self._checked[i] = True
 
     def dataset(self, name: str, i: int) -> h5py.Dataset:
         key = (name, int(i))
         dset = self._open.get(key)
         if dset is None:
+            self.check(i)
             dset = self.file[str(int(i))][name]
             self._open[key] = dset
             if len(self._open) > OPEN_DATASETS:
@@ -146,6 +160,10 @@ class H5Store:
         def read(a: int, b: int) -> np.ndarray:
             out = np.empty((int(self.lengths[a:b].sum()), *row), dtype)
             pos = 0
+            unchecked = np.flatnonzero(~self._checked[a:b]) + a
+            if len(unchecked):
+                self._checker.check_many(unchecked)
+                self._checked[unchecked] = True
             for i in range(a, b):
                 T = int(self.lengths[i])
                 dsid = h5py.h5d.open(self.file.id, f"{i}/{name}".encode())

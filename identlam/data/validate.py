@@ -2,17 +2,21 @@
 
 Which checks run when (``open_dataset``):
 
-* At open, from metadata only, for every group: names ``'0'..'n-1'`` without gaps, each a
-  group; the required fields present and arrays; dtypes and number of axes; equal step counts
-  across fields and at least 2 steps; per-step shapes and the set of optional fields equal to
-  group 0's; continuous actions as wide as ``action_dim``.
-* At open, values (finite floats of magnitude at most ``schema.MAX_ABS``, discrete actions in
-  range): a file held in memory is checked in one vectorised pass over its loaded arrays; a file
-  read lazily has its non-observation fields (actions, states, exo, rewards) read and checked
-  in blocks of at most ``scan_bytes``.
-* Float observations of a lazily read file are checked block by block as they are read
-  (``store.H5Store``): scanning them at open would read the whole file. uint8 images are never
-  scanned, since every byte is a valid pixel.
+* A file loaded into memory is checked completely at open: for every group, from metadata,
+  names ``'0'..'n-1'`` without gaps, each a group; the required fields present and arrays;
+  dtypes and number of axes; equal step counts across fields and at least 2 steps; per-step
+  shapes and the set of optional fields equal to group 0's; continuous actions as wide as
+  ``action_dim``; then the values (finite floats of magnitude at most ``schema.MAX_ABS``,
+  discrete actions in range) in one vectorised pass over the loaded arrays.
+* A file read lazily is checked at open only as far as its geometry needs: the group names,
+  group 0 completely (values in blocks of at most ``scan_bytes``), and each other group's
+  length from its ``obs`` (one HDF5 open per group; a group whose ``obs`` is missing or shorter
+  than 2 steps gets the full check then). Everything else about a trajectory is checked by
+  ``TrajectoryChecker`` at the first read of any of its fields (``store.H5Store``): the reads
+  open those objects anyway, so the check costs little beside them, and the whole-file pass at
+  open, which costs an open of every HDF5 object, goes.
+* Float observations of a lazily read file are checked block by block as they are read.
+  uint8 images are never scanned, since every byte is a valid pixel.
 
 Cost: group 0 is checked field by field with h5py's high-level API and fixes the layout. Every
 other group is compared with group 0 through h5py's low-level API: one open, shape and type
@@ -116,50 +120,98 @@ class _Loaded:
         return self.array[: self.size] if self.size == len(self.array) else self.array[: self.size].copy()
 
 
-class _Scanner:
-    """Value checks of one field of a lazily read file, in blocks of at most ``scan_bytes``."""
+class TrajectoryChecker:
+    """The checks a lazily read file defers from opening to the first read of each trajectory:
+    every field's presence, dtype and shape against group 0, and the values of the fields that
+    opening does not scan (actions, states, exo, rewards; float observations are checked as they
+    are read). Raises the same one-line messages as a check at open."""
 
-    def __init__(self, path: Path, f: h5py.File, name: str, row: tuple, dtype: np.dtype, layout: Layout, scan_bytes: int):
-        self.path, self.f, self.name, self.layout = path, f, name, layout
-        row_bytes = max(1, int(np.prod(row, dtype=np.int64)) * dtype.itemsize)
-        self.capacity = max(1, scan_bytes // row_bytes)
-        self.buf = np.empty((self.capacity, *row), dtype)
-        self.pos, self.groups, self.starts = 0, [], []
+    def __init__(self, path: Path, f: h5py.File, layout: Layout, names: tuple, scan_bytes: int):
+        self.path, self.f, self.layout, self.scan_bytes = path, f, layout, scan_bytes
+        self.ref = _Reference(f["0"].id, {k: None for k in names})
+        self.values = [k for k in names if k != "obs"]
 
-    def add(self, g: int, T: int, dsid) -> None:
-        if T > self.capacity:
-            self.flush()
-            self._scan_large(g)
-            return
-        if self.pos + T > self.capacity:
-            self.flush()
-        dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, self.buf[self.pos : self.pos + T])
-        self.groups.append(g)
-        self.starts.append(self.pos)
-        self.pos += T
+    def check_many(self, groups) -> None:
+        """``check`` for several groups, with one vectorised value pass per field (streaming)."""
+        parts = {k: [] for k in self.values}
+        for g in groups:
+            for name, d in zip(self.ref.names, self._layout(int(g))):
+                if name in parts:
+                    buf = np.empty(d.shape, np.dtype(self.layout.expected(name)[0]))
+                    d.read(h5py.h5s.ALL, h5py.h5s.ALL, buf)
+                    parts[name].append(buf)
+        for name, blocks in parts.items():
+            if blocks and first_bad_row(name, np.concatenate(blocks), self.layout) is not None:
+                for g, block in zip(groups, blocks):
+                    check_values(f"{self.path}: group '{int(g)}'", name, block, 0, block.shape, self.layout)
 
-    def flush(self) -> None:
-        block = self.buf[: self.pos]
-        row = first_bad_row(self.name, block, self.layout) if self.pos else None
-        if row is not None:
-            i = int(np.searchsorted(self.starts, row, side="right")) - 1
-            end = self.starts[i + 1] if i + 1 < len(self.starts) else self.pos
-            part = block[self.starts[i] : end]
-            check_values(f"{self.path}: group '{self.groups[i]}'", self.name, part, 0, part.shape, self.layout)
-        self.pos, self.groups, self.starts = 0, [], []
+    def check(self, g: int) -> None:
+        where = f"{self.path}: group '{g}'"
+        for name, d in zip(self.ref.names, self._layout(g)):
+            if name in self.values:
+                check_field_values(where, name, d, self.layout, self.scan_bytes)
 
-    def _scan_large(self, g: int) -> None:
-        dset = self.f[str(g)][self.name]
-        for s in range(0, dset.shape[0], self.capacity):
-            check_values(f"{self.path}: group '{g}'", self.name, dset[s : s + self.capacity], s, dset.shape, self.layout)
+    def _layout(self, g: int) -> list:
+        """Low-level dataset ids of group ``g``'s fields, after its metadata checks."""
+        where = f"{self.path}: group '{g}'"
+        try:
+            gid = h5py.h5g.open(self.f.id, str(g).encode())
+        except ValueError:
+            raise DatasetError(f"{where}: is a dataset, expected a group of fields") from None
+        matched = self.ref.match(gid)
+        if matched is None:
+            check_group(where, group_fields(where, self.f[str(g)]), self.layout)
+            return [h5py.h5d.open(gid, k) for k in self.ref.bnames]
+        return matched[1]
+
+
+def check_field_values(where: str, name: str, dsid, layout: Layout, scan_bytes: int) -> None:
+    """Value checks of one field (a low-level dataset id), in blocks of at most ``scan_bytes``."""
+    shape = dsid.shape
+    dtype = np.dtype(layout.expected(name)[0])
+    row_bytes = max(1, int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize)
+    step = max(1, scan_bytes // row_bytes)
+    if shape[0] <= step:
+        block = np.empty(shape, dtype)
+        dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, block)
+        check_values(where, name, block, 0, shape, layout)
+        return
+    dset = h5py.Dataset(dsid)
+    for s in range(0, shape[0], step):
+        check_values(where, name, dset[s : s + step], s, shape, layout)
+
+
+def _lazy_lengths(path: Path, f: h5py.File, lengths: np.ndarray, first: int, layout: Layout) -> None:
+    """Fill ``lengths[first:]`` from each group's ``obs`` shape: one HDF5 open per trajectory.
+    A group whose ``obs`` cannot be opened, or is shorter than 2 steps, gets the full check
+    now, which raises its message; everything else about the group waits for its first read."""
+    fid = f.id
+    for g in range(first, len(lengths)):
+        try:
+            lengths[g] = h5py.h5d.open(fid, f"{g}/obs".encode()).shape[0]
+        except (KeyError, ValueError, TypeError, IndexError):
+            _full_check(path, f, g, layout)
+            raise DatasetError(f"{path}: group '{g}' field 'obs': cannot be read as an array") from None
+    for g in np.flatnonzero(lengths[first:] < 2) + first:
+        _full_check(path, f, int(g), layout)
+
+
+def _full_check(path: Path, f: h5py.File, g: int, layout: Layout) -> None:
+    where = f"{path}: group '{g}'"
+    group = f[str(g)]
+    if not isinstance(group, h5py.Group):
+        raise DatasetError(f"{where}: is a dataset, expected a group of fields")
+    check_group(where, group_fields(where, group), layout)
 
 
 def scan_groups(path: Path, f: h5py.File, n: int, layout: Layout, load_bytes: float | None, scan_bytes: int):
-    """Check every group; return ``(lengths, fields, arrays)``.
+    """Check the file's groups; return ``(lengths, fields, arrays)``.
 
     ``load_bytes``: load every field into memory when the arrays take at most this many bytes
     (``None``: never); loading stops, and the file is read lazily, as soon as they exceed it.
-    ``arrays`` is ``{field: concatenated array}`` when loaded, else None.
+    ``arrays`` is ``{field: concatenated array}`` when loaded (every group then fully checked),
+    else None: group 0 is then fully checked and every other group only has its length read
+    (``TrajectoryChecker`` checks it at its first read).
     """
     lengths = np.empty(n, np.int64)
     group0 = f["0"]
@@ -172,9 +224,9 @@ def scan_groups(path: Path, f: h5py.File, n: int, layout: Layout, load_bytes: fl
     rows = {name: tuple(int(s) for s in shape[1:]) for name, (shape, _) in fields0.items()}
     scanned = [name for name in ref.names if not (name == "obs" and layout.obs_kind == "image")]
     step_bytes = sum(int(np.prod(rows[k], dtype=np.int64)) * dtypes[k].itemsize for k in ref.names)
-    loading = load_bytes is not None and n * int(lengths[0]) * step_bytes <= load_bytes
-    loaded = {k: _Loaded(rows[k], dtypes[k], n * int(lengths[0])) for k in ref.names} if loading else None
-    scanners = None if loading else _scanners(path, f, ref.names, rows, dtypes, layout, scan_bytes, scanned)
+    if load_bytes is None or n * int(lengths[0]) * step_bytes > load_bytes:
+        return _open_lazily(path, f, group0, lengths, 1, ref.names, layout, scan_bytes)
+    loaded = {k: _Loaded(rows[k], dtypes[k], n * int(lengths[0])) for k in ref.names}
     total_steps = 0
     for g in range(n):
         name = str(g)
@@ -193,31 +245,23 @@ def scan_groups(path: Path, f: h5py.File, n: int, layout: Layout, load_bytes: fl
             T, ids = matched
         lengths[g] = T
         total_steps += T
-        if loading and total_steps * step_bytes > load_bytes:
-            # The lengths grew past the budget: check what was loaded, then read lazily.
-            _check_loaded(path, loaded, lengths[:g], scanned, layout, scan_bytes)
-            loading, loaded = False, None
-            scanners = _scanners(path, f, ref.names, rows, dtypes, layout, scan_bytes, scanned)
-            for done in range(g):
-                for k, s in scanners.items():
-                    s.add(done, int(lengths[done]), h5py.h5d.open(f.id, f"{done}/{k}".encode()))
+        if total_steps * step_bytes > load_bytes:
+            # The lengths grew past the budget: read lazily from here on.
+            return _open_lazily(path, f, group0, lengths, g + 1, ref.names, layout, scan_bytes)
         for k, d in zip(ref.names, ids):
-            if loading:
-                d.read(h5py.h5s.ALL, h5py.h5s.ALL, loaded[k].slot(T))
-            elif k in scanners:
-                scanners[k].add(g, T, d)
-    if loading:
-        arrays = {k: v.result() for k, v in loaded.items()}
-        _check_loaded(path, arrays, lengths, scanned, layout, scan_bytes)
-        return lengths, ref.names, arrays
-    for s in scanners.values():
-        s.flush()
-    return lengths, ref.names, None
+            d.read(h5py.h5s.ALL, h5py.h5s.ALL, loaded[k].slot(T))
+    arrays = {k: v.result() for k, v in loaded.items()}
+    _check_loaded(path, arrays, lengths, scanned, layout, scan_bytes)
+    return lengths, ref.names, arrays
 
 
-def _scanners(path, f, names, rows, dtypes, layout, scan_bytes, scanned) -> dict[str, _Scanner]:
-    # Observations of a lazy file are checked as they are read, not here.
-    return {k: _Scanner(path, f, k, rows[k], dtypes[k], layout, scan_bytes) for k in names if k in scanned and k != "obs"}
+def _open_lazily(path, f, group0, lengths, first, names, layout, scan_bytes):
+    """Group 0's values now, the other groups' lengths from ``first`` on; the rest at first read."""
+    for k in names:
+        if k != "obs":
+            check_field_values(f"{path}: group '0'", k, h5py.h5d.open(group0.id, k.encode()), layout, scan_bytes)
+    _lazy_lengths(path, f, lengths, first, layout)
+    return lengths, names, None
 
 
 def _check_loaded(path, arrays, lengths, scanned, layout, scan_bytes) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from data_helpers import file_attrs, numpy_trajectory
 from identlam.data import open_dataset, write_dataset
+from identlam.data.privileged import privileged
 from identlam.errors import DatasetError
 
 
@@ -67,6 +68,23 @@ def valid_file(tmp_path):
     return write_dataset(tmp_path / "valid.h5", [numpy_trajectory(9, rng) for _ in range(3)], file_attrs())
 
 
+# Malformed groups other than '0' whose fields a lazily read file checks at the trajectory's
+# first read, not at open (opening reads only group 0 and each group's 'obs' length).
+CHECKED_AT_FIRST_READ = {
+    "missing-states", "field-is-a-group", "obs-wrong-dtype", "states-wrong-ndim", "length-mismatch",
+    "action-out-of-range", "nan-in-states", "inf-in-exo", "obs-shape-differs", "state-dim-differs",
+    "exo-only-in-some-groups",
+}
+
+
+def _assert_one_line(err, path, needles):
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(str(path))
+    for needle in needles:
+        assert needle in msg, f"{needle!r} not in {msg!r}"
+
+
 @pytest.mark.parametrize("in_memory", [False, True])
 @pytest.mark.parametrize("case, mutate, needles", CASES, ids=[c[0] for c in CASES])
 def test_malformed_file_gives_one_line_naming_the_problem(valid_file, case, mutate, needles, in_memory):
@@ -74,13 +92,23 @@ def test_malformed_file_gives_one_line_naming_the_problem(valid_file, case, muta
         pass  # the unmutated file is valid
     with h5py.File(valid_file, "a") as f:
         mutate(f)
-    with pytest.raises(DatasetError) as err:
-        open_dataset(valid_file, in_memory=in_memory)
-    msg = str(err.value)
-    assert "\n" not in msg
-    assert msg.startswith(str(valid_file))
-    for needle in needles:
-        assert needle in msg, f"{needle!r} not in {msg!r}"
+    if in_memory or case not in CHECKED_AT_FIRST_READ:
+        with pytest.raises(DatasetError) as err:
+            open_dataset(valid_file, in_memory=in_memory)
+        _assert_one_line(err, valid_file, needles)
+        return
+    group = int(needles[0].split("'")[1])
+    with open_dataset(valid_file, in_memory=False) as ds:
+        ds.observations(trajectories=[0]).sample(4, np.random.default_rng(0))  # a valid group reads
+        with pytest.raises(DatasetError) as err:
+            next(ds.observations(trajectories=[group]).transitions())
+        _assert_one_line(err, valid_file, needles)
+        with pytest.raises(DatasetError) as err:  # and again: a failed check is not remembered as passed
+            privileged(ds).states(group)
+        _assert_one_line(err, valid_file, needles)
+    with open_dataset(valid_file, in_memory=False) as ds, pytest.raises(DatasetError) as err:
+        privileged(ds).transition_table()  # reads every trajectory
+    _assert_one_line(err, valid_file, needles)
 
 
 def test_missing_file_and_non_hdf5_file(tmp_path):
@@ -119,12 +147,21 @@ def test_nan_is_found_in_a_late_block_of_a_lazy_scan(valid_file, monkeypatch):
     with h5py.File(valid_file, "a") as f:
         _set_row(f["2"], "states", 8, np.nan)
     with pytest.raises(DatasetError, match=r"group '2' field 'states'.*step 8"):
-        open_dataset(valid_file, in_memory=False)
+        open_dataset(valid_file, in_memory=True)
+    with open_dataset(valid_file, in_memory=False) as ds:  # lazily: at the group's first read
+        with pytest.raises(DatasetError, match=r"group '2' field 'states'.*step 8"):
+            ds.observations(trajectories=[2]).sample(1, np.random.default_rng(0))
+    with h5py.File(valid_file, "a") as f:
+        _set_row(f["2"], "states", 8, 0.0)
+        _set_row(f["0"], "states", 7, np.nan)
+    with pytest.raises(DatasetError, match=r"group '0' field 'states'.*step 7"):
+        open_dataset(valid_file, in_memory=False)  # group 0 is checked fully at open
 
 
 def test_auto_loading_that_outgrows_the_budget_reads_lazily_and_still_checks_values(tmp_path):
     """in_memory="auto" estimates the size from group 0; when later groups are longer and the
-    arrays outgrow the budget, opening switches to lazy reading and still scans every group."""
+    arrays outgrow the budget, opening switches to lazy reading and still checks every group:
+    group 0 at open, the others at their first read."""
     rng = np.random.default_rng(5)
     trajs = [numpy_trajectory(T, rng) for T in (2, 20, 20, 20)]
     path = write_dataset(tmp_path / "grow.h5", trajs, file_attrs())
@@ -138,9 +175,20 @@ def test_auto_loading_that_outgrows_the_budget_reads_lazily_and_still_checks_val
     with h5py.File(path, "a") as f:
         _set_row(f["3"], "states", 17, np.nan)
     with pytest.raises(DatasetError, match=r"group '3' field 'states'.*NaN.*step 17"):
-        open_dataset(path, memory_budget=budget)
+        open_dataset(path, in_memory=True)
+    with open_dataset(path, memory_budget=budget) as ds:
+        assert not ds.in_memory
+        ds.observations(trajectories=[0, 1, 2]).sample(8, np.random.default_rng(0))
+        with pytest.raises(DatasetError, match=r"group '3' field 'states'.*NaN.*step 17"):
+            ds.observations(trajectories=[3]).sample(1, np.random.default_rng(0))
     with h5py.File(path, "a") as f:
         _set_row(f["3"], "states", 17, 0.0)
+        _set_row(f["1"], "actions", 4, 9)  # read before the switch: still checked at first read
+    with open_dataset(path, memory_budget=budget) as ds:
+        with pytest.raises(DatasetError, match=r"group '1' field 'actions'.*value 9 at step 4"):
+            ds.observations(trajectories=[1]).sample(1, np.random.default_rng(0))
+    with h5py.File(path, "a") as f:
+        _set_row(f["1"], "actions", 4, 0)
         _set_row(f["0"], "exo", 1, np.inf)  # loaded before the switch: checked as it happens
     with pytest.raises(DatasetError, match=r"group '0' field 'exo'.*inf.*step 1"):
         open_dataset(path, memory_budget=budget)
