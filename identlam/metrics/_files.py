@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from identlam.errors import IdentlamError
+from identlam.io import cannot_create_in
 from identlam.metrics._regions import DEFAULT_REGIONS, RegionSpec, parse_regions
 
 
@@ -52,8 +53,9 @@ def check_output_path(path: str | Path, option: str = "--out") -> Path:
         raise IdentlamError(f"{option}: directory {parent} does not exist")
     if not parent.is_dir():
         raise IdentlamError(f"{option}: {parent} is not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise IdentlamError(f"{option}: {path} is not writable")
+    why = cannot_create_in(parent)
+    if why or (path.exists() and not os.access(path, os.W_OK)):
+        raise IdentlamError(f"{option}: {path} is not writable" + (f" ({why})" if why else ""))
     return path
 
 

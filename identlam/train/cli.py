@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from identlam.argtypes import field_int, input_file, output_dir, positive_int
+from identlam.argtypes import field_int, input_file, output_dir, positive_int, thread_count
 from identlam.metrics import REGIONS_HELP
 
 
@@ -98,7 +98,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _threads_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=positive_int, default=None, metavar="N",
+    p.add_argument("--threads", type=thread_count, default=None, metavar="N",
                    help="torch CPU threads (default: chosen from the model's work per step and the cores "
                         "available; recorded in RUN/log.jsonl)")
 
