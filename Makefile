@@ -11,13 +11,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: pip takes the CPU wheel from local disk; the range in pyproject is then satisfied.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,dcs,ray,plots]'
+	$(BIN)/pip install --quiet -e '.[dev,dcs,ray,plots,paper]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
+# the quickstart experiment: 12 small runs on PointMass, a summary table and a figure (<= 5 min on 2 cores)
 demo: setup
-	$(BIN)/identlam demo --out demo
+	$(BIN)/identlam run experiments/quickstart.toml --workers 2 --out results/quickstart
 
 test: setup
 	# tiny models: one BLAS/torch thread each is fastest and keeps timings stable on shared cores
@@ -30,4 +31,4 @@ bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo
+	rm -rf $(VENV) demo results

@@ -11,9 +11,15 @@ Batches are random (uint8 images, float32 vectors, k ~ U{1..K}), built before th
 and cycled, so data loading is not timed. ``samples/s`` counts the unlabelled batch (the
 labelled one for ``idm`` and ``bc``). One step per row also runs under
 ``torch.utils.flop_counter.FlopCounterMode`` (forward and backward; optimizer arithmetic is not
-counted), which gives GFLOP/step and the achieved GFLOP/s. The last column divides that by the
-FLOP/s of a large fp32 matmul measured in the same process with the same threads: the ratio is
-what the measurement is for, since absolute speeds depend on the machine and on its load.
+counted), which gives GFLOP/step and the achieved GFLOP/s. ``of matmul`` divides that by the
+FLOP/s of a large fp32 matmul measured in the same process with the same threads (each row runs
+in a fresh process, which measures the matmul before and after the row): the ratio is what the
+measurement is for, since absolute speeds depend on the machine and on its load. The
+last column is a preset's FLOPs per sample over those of ``lapo`` on the same observations
+(counted in the same process even when ``lapo`` is not among the rows). Recomputed work counts:
+the categorical image step recomputes its per-code decoder in the backward pass on CPU
+(``PixelFDM.per_code_errors``), and those FLOPs are in GFLOP/step. The table ends with the
+command that reproduces it and the machine's load average.
 
 A step can exceed 100% of the matmul: convolutions run in a different library (oneDNN on CPU)
 that may reach a higher rate than the matmul library (MKL) on the same core, so the table also
@@ -33,7 +39,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import os
+import shlex
 import statistics
+import subprocess
 import sys
 import time
 
@@ -49,6 +59,7 @@ from identlam.presets import PRESET_NAMES, get_preset
 IMAGE_SHAPE = (64, 64, 3)
 N_ACTIONS = 4  # discrete actions for the supervision heads and BC
 N_BATCHES = 2  # distinct random batches, cycled
+BASELINE = "lapo"  # FLOPs per sample are also printed relative to this preset's
 
 
 def resolve_device(name: str) -> torch.device:
@@ -158,7 +169,8 @@ def build_step(cfg, obs_shape, batch_size: int, device):
     return net, batches, lambda b, step: net.loss(b, step, cfg.train.steps).loss
 
 
-def bench(name: str, obs_kind: str, args, device, matmul: float) -> dict:
+def make_step(name: str, obs_kind: str, args, device):
+    """(step function of the step index, batch size) for one preset's training step."""
     cfg = get_preset(name, "cpu", obs_kind)
     obs_shape = IMAGE_SHAPE if obs_kind == "image" else (args.vector_dim,)
     batch_size = args.batch_size or cfg.train.batch_size
@@ -173,37 +185,78 @@ def bench(name: str, obs_kind: str, args, device, matmul: float) -> dict:
         loss.backward()
         opt.step()
 
-    for i in range(args.warmup):
-        step(i)
+    return step, batch_size
+
+
+def counted_flops(step, i: int) -> float:
     counter = FlopCounterMode(display=False)
     with counter:
-        step(args.warmup)
+        step(i)
+    return counter.get_total_flops()
+
+
+def baseline_flops_per_sample(obs_kind: str, args, device) -> float:
+    """FLOPs per sample of one ``BASELINE`` step (counted, not timed), when it is not a row."""
+    step, batch_size = make_step(BASELINE, obs_kind, args, device)
+    step(0)
+    return counted_flops(step, 1) / batch_size
+
+
+def bench(name: str, obs_kind: str, args, device, matmul: float) -> dict:
+    step, batch_size = make_step(name, obs_kind, args, device)
+    for i in range(args.warmup):
+        step(i)
+    flops = counted_flops(step, args.warmup)
     with Clock(device) as clock:
         for i in range(args.steps):
             step(args.warmup + 1 + i)
     steps_per_s, steps_per_cpu_s = args.steps / clock.wall, args.steps / max(clock.cpu, 1e-9)
-    flops = counter.get_total_flops()
     # the comparable rate: CPU time on a CPU (immune to other processes' load), wall time on CUDA
     rate, baseline = (steps_per_cpu_s, matmul[1]) if device.type == "cpu" else (steps_per_s, matmul[0])
     return {"preset": name, "obs": obs_kind, "batch": batch_size, "steps_per_s": steps_per_s,
             "samples_per_s": steps_per_s * batch_size, "steps_per_cpu_s": steps_per_cpu_s,
-            "gflop_per_step": flops / 1e9, "gflop_per_s": flops * rate / 1e9,
+            "gflop_per_step": flops / 1e9, "flop_per_sample": flops / batch_size, "gflop_per_s": flops * rate / 1e9,
             "fraction_of_matmul": flops * rate / baseline}
 
 
-def print_table(rows: list[dict], matmul: tuple[float, float], conv: tuple[float, float], args, device) -> None:
+def print_table(rows: list[dict], conv: tuple[float, float], args, device) -> None:
     per = "CPU" if device.type == "cpu" else "wall"
-    print(f"device {device}, torch threads {torch.get_num_threads()}; fp32 matmul {args.matmul_size}^2 "
-          f"(the baseline): {matmul[0] / 1e9:.1f} GFLOP per wall s, {matmul[1] / 1e9:.1f} GFLOP per CPU s; "
-          f"fp32 3x3 conv 64->64 (reference): {conv[0] / 1e9:.1f} per wall s, {conv[1] / 1e9:.1f} per CPU s")
+    print(f"device {device}, torch threads {args.threads}; baseline: fp32 matmul {args.matmul_size}^2, measured in each "
+          f"row's own process before and after its steps (columns 'matmul' and 'after'); fp32 3x3 conv 64->64 "
+          f"(reference): {conv[0] / 1e9:.1f} GFLOP per wall s, {conv[1] / 1e9:.1f} per CPU s")
     head = (f"{'preset':<16} {'obs':<6} {'batch':>5} {'steps/s':>8} {'samples/s':>10} {'steps/cpu-s':>11} "
-            f"{'GFLOP/step':>10} {'GFLOP/' + per + '-s':>12} {'of matmul':>9}")
+            f"{'GFLOP/step':>10} {'GFLOP/' + per + '-s':>12} {'matmul':>7} {'after':>6} {'of matmul':>9} "
+            f"{'FLOP/sample vs ' + BASELINE:>18}")
     print(head)
     print("-" * len(head))
     for r in rows:
         print(f"{r['preset']:<16} {r['obs']:<6} {r['batch']:>5} {r['steps_per_s']:>8.2f} {r['samples_per_s']:>10.1f} "
               f"{r['steps_per_cpu_s']:>11.2f} {r['gflop_per_step']:>10.3f} {r['gflop_per_s']:>12.2f} "
-              f"{r['fraction_of_matmul']:>9.1%}")
+              f"{r['matmul_gflop_per_s']:>7.1f} {r['matmul_after'] / r['matmul_gflop_per_s']:>6.0%} "
+              f"{r['fraction_of_matmul']:>9.1%} {r['flop_per_sample_vs_baseline']:>17.2f}x")
+
+
+def run_row(name: str, kind: str, args, device) -> dict:
+    """One row with its own matmul baseline (before and after), in this process."""
+    matmul = matmul_flops_per_s(args.matmul_size, device)
+    row = bench(name, kind, args, device, matmul)
+    after = matmul_flops_per_s(args.matmul_size, device)
+    i = 1 if device.type == "cpu" else 0  # the rate the row's ratio uses
+    return {**row, "matmul_gflop_per_s": matmul[i] / 1e9, "matmul_after": after[i] / 1e9}
+
+
+def row_in_subprocess(name: str, kind: str, argv: list[str]) -> dict:
+    """Each row runs in a fresh interpreter: the C allocator's state left by one preset (its
+    mmap threshold, the heap it kept) changed the next preset's page faults, and with them its
+    speed by up to 2x in one process, so rows sharing a process depended on their order."""
+    cmd = [sys.executable, __file__, *argv, "--row", f"{name}:{kind}"]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def command_line(argv) -> str:
+    """The command that reproduces this table."""
+    return " ".join(["python benchmarks/train.py", *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
 
 
 def main(argv=None) -> int:
@@ -218,6 +271,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the CPU may be shared)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    p.add_argument("--row", default=None, help=argparse.SUPPRESS)  # PRESET:OBS, one row as JSON (internal)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -225,21 +279,27 @@ def main(argv=None) -> int:
     kinds = [k for k in args.obs.split(",") if k]
     for n in presets:
         get_preset(n)  # fail on an unknown name before any timing
-    matmul = matmul_flops_per_s(args.matmul_size, device)
+    if args.row:
+        name, kind = args.row.split(":")
+        print(json.dumps(run_row(name, kind, args, device)))
+        return 0
+    forwarded = [a for a in (sys.argv[1:] if argv is None else argv)]
     rows = []
     for kind in kinds:
         for name in presets:
-            rows.append(bench(name, kind, args, device, matmul))
+            rows.append(row_in_subprocess(name, kind, forwarded))
             print(f"  done {name} {kind}: {rows[-1]['steps_per_s']:.2f} steps/s", file=sys.stderr, flush=True)
-    matmul_after = matmul_flops_per_s(args.matmul_size, device)
+        own = [r for r in rows if r["obs"] == kind and r["preset"] == BASELINE]
+        base = own[0]["flop_per_sample"] if own else baseline_flops_per_sample(kind, args, device)
+        for r in rows:
+            if r["obs"] == kind:
+                r["flop_per_sample_vs_baseline"] = r["flop_per_sample"] / base
     conv = conv_flops_per_s(device)
-    print_table(rows, matmul, conv, args, device)
-    print(f"matmul re-measured after the rows: {matmul_after[0] / 1e9:.1f} GFLOP per wall s "
-          f"({matmul_after[0] / matmul[0]:.0%} of the first: the load on the machine moved by this much), "
-          f"{matmul_after[1] / 1e9:.1f} GFLOP per CPU s ({matmul_after[1] / matmul[1]:.0%})")
+    print_table(rows, conv, args, device)
+    print(f"command: {command_line(argv)}  (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     if args.json:
         atomic_write_json(args.json, {"device": str(device), "threads": torch.get_num_threads(),
-                                      "matmul_flops_per_s": matmul, "matmul_flops_per_s_after": matmul_after,
                                       "conv_flops_per_s": conv,
                                       "rows": rows, "args": vars(args)})
     return 0

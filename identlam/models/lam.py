@@ -41,7 +41,7 @@ from identlam.models.bottlenecks import BottleneckLoss, FDMProbe
 from identlam.models.factory import BuildContext, make_bottleneck
 from identlam.models.code_surgery import symmetric_start
 from identlam.models.encoders import ConditionedMLP, make_encoder, make_fusion, orthogonal_init
-from identlam.models.pixel_fdm import PixelFDM, per_code_mse, per_sample_mse
+from identlam.models.pixel_fdm import PixelFDM, per_sample_mse
 
 HEAD_LAYERS = 3  # LAOM: a first block, then two re-concatenating blocks
 
@@ -243,12 +243,13 @@ class LatentActionModel(nn.Module):
     def _per_code_errors(self, fdm_state: torch.Tensor, target: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """``(B, M)`` errors of the FDM for every code embedding ``codes`` ``(M, d)``, in one batched pass.
 
-        Pixels: the frames are encoded once per sample and only the decoder runs per code.
+        Pixels: the frames are encoded once per sample and only the decoder runs per code
+        (:meth:`PixelFDM.per_code_errors`, chunked on CPU).
         """
         b, m = fdm_state.shape[0], codes.shape[0]
         codes = codes.to(fdm_state.dtype)
         if isinstance(self.fdm, PixelFDM):
-            return per_code_mse(self.fdm.predict_per_code(fdm_state, codes), target)
+            return self.fdm.per_code_errors(fdm_state, codes, target)
         state_rep = fdm_state.repeat_interleave(m, dim=0)  # row i*M + a: sample i, code a
         code_rep = codes.repeat(b, 1)
         pred = self.fdm(state_rep, code_rep)

@@ -1,7 +1,7 @@
 """The pixel forward model of LAPO-style presets: frames + latent action -> next frames.
 
 A small conv encoder / transposed-conv decoder. The latent enters at the bottleneck as an extra
-feature map and, with ``tile_latent`` (LAPO's world model, code_anchors.md A.3), also tiled over
+feature map and, with ``tile_latent`` (LAPO's world model), also tiled over
 H x W at the input. The last conv sees the raw input frames again (LAPO's final skip), so static
 content can be copied and the latent only has to explain the change. There are no other U-Net
 skips (LAOM's LAPO has none).
@@ -21,10 +21,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from identlam.errors import IdentlamError
 
 LATENT_CHANNELS = 8  # feature maps the latent is tiled into at the input
+# per-chunk activation budget of per_code_errors on CPU: half of glibc's largest automatic
+# mmap threshold (32 MiB), so a chunk's blocks come from and return to the heap
+CHUNK_BYTES = 16 * 2**20
 
 
 class PixelFDM(nn.Module):
@@ -98,9 +102,45 @@ class PixelFDM(nn.Module):
         (latent map), the final conv into a per-(sample, code) part (up path) and a per-sample
         part (frames). Equal to the loop over codes up to float rounding.
         """
+        frames, from_features, from_codes = self._shared(frames, codes)
+        return self._decode_codes(from_features, from_codes, frames)
+
+    def per_code_errors(self, frames: torch.Tensor, codes: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``per_code_mse(predict_per_code(frames, codes), target)``: ``(B, M)``, the same values.
+
+        On CPU the per-(sample, code) decoder runs in chunks of samples whose largest activation
+        stays under ``CHUNK_BYTES``, and each chunk is recomputed in the backward pass instead of
+        being kept (activation checkpointing). The batched pass allocates gigabytes per step
+        (B x M full-resolution feature maps); the C allocator hands blocks that large straight
+        back to the kernel, so every step paid a page fault per 4 KiB touched, which took more
+        CPU time than the convolutions. Small chunks are recycled in the process's heap; the
+        recomputation adds one forward pass of the decoder (about a third more FLOPs) and costs
+        far less than the faults (docs/performance.md). On CUDA the caching allocator keeps
+        memory, so the batched pass runs unchanged.
+        """
+        frames, from_features, from_codes = self._shared(frames, codes)
+        if frames.device.type != "cpu":
+            return per_code_mse(self._decode_codes(from_features, from_codes, frames), target)
+        per_chunk = max(1, CHUNK_BYTES // (self._row_bytes(frames.element_size()) * codes.shape[0]))
+        checkpointed = torch.is_grad_enabled()
+        out = []
+        for i in range(0, frames.shape[0], per_chunk):
+            args = (from_features[i:i + per_chunk], from_codes, frames[i:i + per_chunk], target[i:i + per_chunk])
+            if checkpointed:
+                out.append(checkpoint(self._chunk_errors, *args, use_reentrant=False, preserve_rng_state=False))
+            else:
+                out.append(self._chunk_errors(*args))
+        return torch.cat(out)
+
+    def _chunk_errors(self, from_features, from_codes, frames, target) -> torch.Tensor:
+        return per_code_mse(self._decode_codes(from_features, from_codes, frames), target)
+
+    def _shared(self, frames: torch.Tensor, codes: torch.Tensor):
+        """What does not depend on the (sample, code) pair: the frames (channels-last), the
+        bottleneck conv's share of the features (per sample) and of the latent maps (per code)."""
         if self.tile_latent:
             raise IdentlamError("codes: PixelFDM.predict_per_code needs tile_latent=False (the down path must not see the latent)")
-        b, m = frames.shape[0], codes.shape[0]
+        m = codes.shape[0]
         c, (bh, bw) = self.bottleneck_channels, self.sizes[-1]
         # NHWC: the narrow (16-32 channel) convs of this path ran ~1.5x faster per CPU second
         # (oneDNN); the formats of forward() are left as they are
@@ -110,9 +150,14 @@ class PixelFDM(nn.Module):
         from_features = F.conv2d(features, mid.weight[:, :c], mid.bias, mid.stride, mid.padding)
         code_maps = self.latent_mid(codes).reshape(m, c, bh, bw).to(features.dtype)
         from_codes = F.conv2d(code_maps, mid.weight[:, c:], None, mid.stride, mid.padding)  # once per code
+        return frames, from_features, from_codes
+
+    def _decode_codes(self, from_features, from_codes, frames) -> torch.Tensor:
+        """The code-dependent bulk, once per (sample, code): ``-> (b, M, C_out, H, W)``."""
+        b, m = from_features.shape[0], from_codes.shape[0]
         x = self.mid[1](from_features[:, None] + from_codes[None]).flatten(0, 1)  # row i*M + a
         x = x.contiguous(memory_format=torch.channels_last)
-        x = self._up(x)  # the code-dependent bulk: once per (sample, code)
+        x = self._up(x)
         conv = self.final[0]
         cx = x.shape[1]
         from_frames = F.conv2d(frames.to(x.dtype), conv.weight[:, cx:], conv.bias, conv.stride, conv.padding)
@@ -120,6 +165,12 @@ class PixelFDM(nn.Module):
         h = self.final[1](from_up.unflatten(0, (b, m)) + from_frames[:, None])
         out = self.final[2](h.flatten(0, 1)).unflatten(0, (b, m))
         return torch.tanh(out) if self.bounded else out
+
+    def _row_bytes(self, element_size: int) -> int:
+        """Bytes of the largest activation of one (sample, code) row in the decoder."""
+        ups = [up[0].out_channels * h * w for up, (h, w) in zip(self.ups, reversed(self.sizes[:-1]))]
+        h, w = self.sizes[0]
+        return element_size * max(ups + [self.final[0].out_channels * h * w])
 
     def _up(self, x: torch.Tensor) -> torch.Tensor:
         for up, (th, tw) in zip(self.ups, reversed(self.sizes[:-1])):

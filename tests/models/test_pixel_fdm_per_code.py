@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from identlam.errors import IdentlamError
 from identlam.models import LatentActionModel
 from identlam.models.code_surgery import output_layer
+from identlam.models import pixel_fdm
 from identlam.models.pixel_fdm import PixelFDM, per_sample_mse
 from lam_batches import make_batch, tiny_config
 
@@ -97,3 +98,48 @@ def test_lam_loss_runs_on_images_with_the_per_code_path():
     out.loss.backward()
     assert torch.isfinite(out.loss)
     assert lam.fdm.latent_mid.weight.grad.abs().sum() > 0 and lam.fdm.downs[0][0].weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("m", [1, 3, 8])
+@pytest.mark.parametrize("budget_rows", [1, 2, 5, 1000])  # one sample per chunk, two, an uneven split, one chunk
+def test_chunked_per_code_errors_equal_the_loop_in_values_and_gradients(m, budget_rows, monkeypatch):
+    torch.manual_seed(m)
+    fdm = PixelFDM(3, 3, 11, 10, 6, (4, 8), bounded=False, tile_latent=False)
+    monkeypatch.setattr(pixel_fdm, "CHUNK_BYTES", fdm._row_bytes(4) * m * budget_rows)
+    chunks = []
+    original = fdm._chunk_errors
+    monkeypatch.setattr(fdm, "_chunk_errors", lambda *a: chunks.append(a[0].shape[0]) or original(*a))
+    frames, target = torch.rand(7, 3, 11, 10) * 2 - 1, torch.randn(7, 3, 11, 10) * 0.3
+    codes = torch.randn(m, 6, requires_grad=True)
+    weights = torch.rand(7, m)
+
+    def errors_and_grads(errors):
+        return errors.detach(), torch.autograd.grad((weights * errors).sum(), [codes, *fdm.parameters()])
+
+    fast, fast_grads = errors_and_grads(fdm.per_code_errors(frames, codes, target))
+    slow, slow_grads = errors_and_grads((_loop_over_codes(fdm, frames, codes) - target[:, None]).square().flatten(2).mean(2))
+    assert fast.shape == (7, m)
+    assert sum(chunks) >= 7 and max(chunks) == min(budget_rows, 7)  # (the backward pass recomputes the chunks)
+    torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-6)
+    for a, b in zip(fast_grads, slow_grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        torch.testing.assert_close(fdm.per_code_errors(frames, codes, target), slow, rtol=1e-5, atol=1e-6)
+
+
+def test_image_training_with_the_chunked_path_is_deterministic(monkeypatch):
+    monkeypatch.setattr(pixel_fdm, "CHUNK_BYTES", 1)  # one sample per chunk: recomputation in every backward
+    cfg = tiny_config(bottleneck="categorical", n_codes=4, predict_delta=True)
+
+    def train(steps: int) -> list[torch.Tensor]:
+        lam = LatentActionModel(cfg, (10, 10, 3), "discrete", n_actions=3, seed=0)
+        opt = torch.optim.AdamW(lam.parameters(), lr=1e-2)
+        for step in range(steps):
+            opt.zero_grad()
+            lam.loss(make_batch((10, 10, 3), batch_size=5, seed=step), step, steps).loss.backward()
+            opt.step()
+        return [p.detach().clone() for p in lam.parameters()]
+
+    first, second, start = train(3), train(3), train(0)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    assert any(not torch.equal(a, b) for a, b in zip(first, start))  # the steps did change the model

@@ -55,7 +55,15 @@ def world(tmp_path_factory):
     (root / "corrupt.npz").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     np.savez(root / "nokeys.npz", other=np.zeros(3))
     (root / "badconfig.json").write_text('{"config": 1, "data": 2}')
-    return {"root": root, "data": data, "other": other, "run": run, "regular": regular}
+    store = root / "store" / "runs" / "r1"  # a results store of one finished run, in the runner's format
+    store.mkdir(parents=True)
+    (store / "cell.json").write_text('{"params": {"method": "a"}, "run_id": "r1", "seed": 0, "metrics": ["ami"]}')
+    (store / "result.json").write_text('{"metrics": {"ami": 0.5}}')
+    (store / "done").write_text("")
+    (root / "tiny.toml").write_text('seeds = [0]\n[data.d]\nsource = "synthetic"\nenv = "pointmass"\nepisodes = 4\n'
+                                    'steps = 10\n[methods.m]\npreset = "lapo-entropy"\n')
+    (root / "badexp.toml").write_text('seeds = [0]\n[data.d]\nsource = "nowhere"\n[methods.m]\npreset = "lapo"\n')
+    return {"root": root, "data": data, "other": other, "run": run, "regular": regular, "store": store.parents[1]}
 
 
 def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
@@ -104,6 +112,12 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("collect", "policy"): ["no-such-policy"], ("collect", "difficulty"): ["no-such-difficulty"],
         ("collect", "overrides"): ["K", "nosuchparam=1"],
         ("collect", "out"): [str(root / "dir"), str(regular / "x.h5"), *(p + ".h5" for p in UNWRITABLE)],
+        ("run", "config"): [str(root / "missing.toml"), str(root / "dir"), str(regular), str(root / "badexp.toml")],
+        ("run", "out"): [str(regular), str(regular / "sub")], ("run", "address"): ["127.0.0.1:6379"],
+        ("expert", "expert_command"): ["no-such-action"],
+        ("paper", "results"): [str(root / "missing"), str(regular), str(root / "dir")],
+        ("paper", "out"): [str(regular), str(regular / "sub")],
+        ("paper", "claims"): [str(root / "missing.toml"), str(root / "dir"), str(regular)],
     }
     return values + by_role.get((cmd, dest), [])
 
@@ -122,6 +136,9 @@ def valid_argv(cmd: str, w, out: Path) -> dict[str, list[str]]:
         "metrics": {"--latents": str(w["run"] / "latents.npz"), "--data": data},
         "demo": {"--out": str(out), "--steps": "2"},
         "collect": {"": ["synthetic/pointmass"], "--out": str(out / "g.h5"), "--episodes": "2", "--steps": "5"},
+        "expert": {"": ["list"]},
+        "paper": {"--results": str(w["store"]), "--out": str(out)},
+        "run": {"": [str(w["root"] / "tiny.toml")], "--out": str(out), "--dry-run": None},
     }[cmd]
 
 
@@ -137,7 +154,7 @@ def command_line(cmd: str, parser, action, value: str, w, out: Path) -> list[str
         positional = [value]
     argv = [cmd, *positional]
     for flag, v in base.items():
-        argv += [flag, v]
+        argv += [flag] if v is None else [flag, v]
     return argv
 
 

@@ -1,0 +1,89 @@
+"""One figure per experiment: a panel per metric, bars = mean over seeds with the 95% bootstrap
+interval, dots = the seeds themselves, so spread and outliers show at a glance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+# What a metric means, in the words a reader of the panel needs (unknown metrics keep their name).
+LABELS = {
+    "ami": "AMI(code, true action)\n1 = codes are the actions",
+    "used_codes": "used codes\n(K true actions)",
+    "hungarian_gap": "matching gap: per-region - global\n0 = one code means one action everywhere",
+    "hungarian_global": "global code->action matching",
+    "action_probe_accuracy": "linear probe: latent -> action\naccuracy on held-out transitions",
+    "d2_code_state_info_given_action": "D2  I(code; region | action)\n0 = state-invariant codes",
+    "d3_action_entropy_given_code": "D3  H(action | code)\n0 = no merged actions",
+    "online.return_mean": "return of the decoded policy",
+}
+
+
+def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] | None = None,
+               x: str | None = None, hue: str | None = None, title: str = "",
+               orders: dict[str, list] | None = None) -> list[Path]:
+    """Write ``stem.png`` and ``stem.pdf``; returns their paths.
+
+    ``x`` and ``hue`` default to the grid columns that vary (the first two), ``metrics`` to all
+    in the table's order; ``orders`` gives the order of a column's values (e.g. the config's).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    metrics = list(metrics or dict.fromkeys(table["metric"]))
+    varying = [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")
+               and table[c].nunique(dropna=True) > 1]
+    x = x or (varying[0] if varying else "method")
+    hue = hue or next((c for c in varying if c != x), None)
+    data = table[table["metric"].isin(metrics)].copy()
+    for col in (x, hue):
+        if col:
+            data[col] = data[col].astype(str)
+    orders = orders or {}
+
+    def ordered(col: str) -> list[str]:
+        present = list(dict.fromkeys(data[col]))
+        wanted = [str(v) for v in orders.get(col, []) if str(v) in present]
+        return wanted + [v for v in present if v not in wanted]
+
+    order = ordered(x)
+    hue_order = ordered(hue) if hue else None
+    seeds = data["seed"].nunique()
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 3.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        part = data[data["metric"] == metric]
+        sns.barplot(part, x=x, y="value", hue=hue, order=order, hue_order=hue_order, errorbar=("ci", 95),
+                    n_boot=1000, seed=0, ax=ax, alpha=0.85, capsize=0.1, err_kws={"linewidth": 1.2})
+        sns.stripplot(part, x=x, y="value", hue=hue, order=order, hue_order=hue_order, dodge=bool(hue),
+                      palette="dark:black" if hue else None, color=None if hue else "black", size=3.5,
+                      ax=ax, legend=False, jitter=0.08)
+        ax.set_title(LABELS.get(metric, metric), fontsize=10)
+        ax.set_xlabel(x)
+        ax.set_ylabel("")
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if hue:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="center right",
+                   frameon=False)
+    fig.suptitle(f"{title}{' — ' if title else ''}bars: mean over {seeds} seeds, whiskers: 95% bootstrap "
+                 f"interval, dots: seeds", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 0.9 if hue else 1, 0.95))
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    from identlam.io import atomic_path
+
+    for ext in ("png", "pdf"):
+        path = stem.with_suffix(f".{ext}")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=150)
+        paths.append(path)
+    plt.close(fig)
+    return paths

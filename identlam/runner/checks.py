@@ -1,0 +1,154 @@
+"""Checks of an experiment config's parts, each bad field one line naming the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from identlam import config as config_mod
+from identlam.errors import ConfigError
+
+SOURCES = ("synthetic", "collect", "file")
+DATA_KEYS = {"source", "env", "episodes", "steps", "seed", "params", "path", "regions", "policy"}
+
+
+def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
+    """``{"model": {"entropy": {"weight": [..]}}}`` -> ``{"model.entropy.weight": [..]}``."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and key != "zip":
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+class Errors:
+    def __init__(self, path: Path):
+        self.path, self.lines = path, []
+
+    def add(self, key: str, message: str) -> None:
+        self.lines.append(f"{self.path}: {key}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise ConfigError("\n".join(dict.fromkeys(self.lines)))
+
+
+def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
+    if not isinstance(source, dict):
+        errors.add(where, "expected a table")
+        return
+    for key in source:
+        if key not in DATA_KEYS:
+            errors.add(f"{where}.{key}", f"unknown key (known: {', '.join(sorted(DATA_KEYS))})")
+    kind = source.get("source")
+    if kind not in SOURCES:
+        errors.add(f"{where}.source", f"expected one of {', '.join(SOURCES)}, got {kind!r}")
+        return
+    if "regions" in source:
+        check_regions(f"{where}.regions", source["regions"], errors)
+    if kind == "file":
+        file = Path(source.get("path", ""))
+        file = file if file.is_absolute() else path.parent / file
+        if "path" not in source or not file.is_file():
+            errors.add(f"{where}.path", f"dataset file '{source.get('path')}' does not exist")
+        else:
+            from identlam.train.rundir import fingerprint
+
+            source["path"], source["sha256"] = str(file.resolve()), fingerprint(file)["sha256"]
+        return
+    for key in ("episodes", "steps"):
+        value = source.get(key, 100)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+            errors.add(f"{where}.{key}", f"expected an integer >= 2, got {value!r}")
+    seed = source.get("seed", 0)
+    if seed != "run" and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        errors.add(f"{where}.seed", f"expected an integer >= 0 or \"run\" (the run's seed), got {seed!r}")
+    params = source.get("params", {})
+    if not isinstance(params, dict):
+        errors.add(f"{where}.params", "expected a table of generator parameters")
+        return
+    if not isinstance(source.get("env"), str):
+        errors.add(f"{where}.env", f"expected an environment id, got {source.get('env')!r}")
+    elif kind == "synthetic":
+        import synthetic
+        from synthetic.errors import SyntheticError
+
+        try:
+            synthetic.make(source["env"], **params)
+        except SyntheticError as err:
+            errors.add(f"{where}.{'env' if 'env' in str(err).split(':')[0] else 'params'}", str(err))
+    elif kind == "collect":
+        import identlam.envs as envs
+        from identlam.errors import IdentlamError
+
+        try:
+            envs.check_env_id(source["env"])
+        except IdentlamError as err:
+            errors.add(f"{where}.env", str(err))
+            return
+        policy = source.get("policy", "behaviour")
+        known = envs.policies(source["env"])
+        if known and policy not in known:
+            errors.add(f"{where}.policy", f"unknown policy {policy!r} for {source['env']} (known: {', '.join(known)})")
+
+
+def check_method(where: str, method: Any, scale: str, errors: Errors) -> None:
+    from identlam.presets import PRESET_NAMES
+
+    if not isinstance(method, dict):
+        errors.add(where, "expected a table with preset = \"...\"")
+        return
+    for key in method:
+        if key not in ("preset", "set"):
+            errors.add(f"{where}.{key}", "unknown key (known: preset, set)")
+    if method.get("preset") not in PRESET_NAMES:
+        errors.add(f"{where}.preset", f"unknown preset {method.get('preset')!r} (known: {', '.join(PRESET_NAMES)})")
+        method["preset"] = "lapo-entropy"
+    if not isinstance(method.get("set", {}), dict):
+        errors.add(f"{where}.set", "expected a table of run-config fields")
+        method["set"] = {}
+    check_overrides(f"{where}.set", flatten(method.get("set", {})), method["preset"], scale, errors)
+
+
+def check_overrides(where: str, overrides: dict, preset: str, scale: str, errors: Errors) -> None:
+    """Each dotted path on its own (so every bad one is named), with the run config's own checks."""
+    from identlam.presets import get_preset
+
+    base = get_preset(preset, scale)
+    for key, value in overrides.items():
+        try:
+            config_mod.resolve_key(type(base), key)
+        except ConfigError as err:
+            unknown = "unknown" in str(err)
+            errors.add(f"{where}.{key}", f"not a run-config field (see `identlam presets {preset} --fields`)"
+                       if unknown else str(err).replace("--set key", "key"))
+            continue
+        try:
+            config_mod.apply_overrides(base, {key: value})
+        except ConfigError as err:
+            # a rule between fields (naming another key) may be met by the rest of the cell's
+            # settings: the whole cell is checked once every field passed on its own
+            if f"'{config_mod.resolve_key(type(base), key)}'" in str(err):
+                errors.add(f"{where}.{key}", str(err))
+
+
+def check_cell(where: str, overrides: dict, preset: str, scale: str, errors: Errors) -> None:
+    from identlam.presets import get_preset
+
+    try:
+        config_mod.apply_overrides(get_preset(preset, scale), overrides)
+    except ConfigError as err:
+        errors.add(where, str(err))
+
+
+def check_regions(where: str, spec: Any, errors: Errors) -> None:
+    from identlam.errors import IdentlamError
+    from identlam.metrics import parse_regions
+
+    try:
+        parse_regions(str(spec))
+    except IdentlamError as err:
+        errors.add(where, str(err))

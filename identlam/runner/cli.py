@@ -1,0 +1,59 @@
+"""``identlam run``: an experiment config -> every cell run, a tidy table, a summary and a figure."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from identlam.argtypes import input_file, output_dir, positive_int
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "run", help="run an experiment config (a grid of runs) into a results store; rerun resumes",
+        description="Expand the experiment's grid into runs and run every unfinished one (data, pipeline "
+        "stages, evaluation); shared datasets and LAM stages are made once. Killing it and rerunning the "
+        "same command finishes the sweep. Ends with a summary table (mean and 95% interval over seeds), "
+        "DIR/results.csv and a figure DIR/figures/summary.{png,pdf}.")
+    p.add_argument("config", metavar="CONFIG.toml", type=input_file, help="experiment config, e.g. experiments/quickstart.toml")
+    p.add_argument("--out", type=output_dir, default=None, metavar="DIR", help="results store (default results/NAME)")
+    p.add_argument("--backend", default="local", choices=("local", "ray"), help="local processes or Ray tasks")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="runs at once (local) / CPUs of a local Ray")
+    p.add_argument("--address", default=None, metavar="RAY_ADDRESS", help="Ray cluster to join (--backend ray)")
+    p.add_argument("--dry-run", action="store_true", help="validate and list the runs, run nothing")
+    p.add_argument("--no-figure", action="store_true", help="skip the figure")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from identlam.runner.results import format_summary, load_results
+    from identlam.runner.spec import load_experiment
+    from identlam.runner.sweep import run_experiment
+
+    from identlam.errors import ConfigError
+
+    if args.address and args.backend != "ray":
+        raise ConfigError("--address joins a Ray cluster: use it with --backend ray")
+    exp = load_experiment(args.config)
+    out = args.out or Path("results") / exp.name
+    if args.dry_run:
+        for cell in exp.cells:
+            done = (out / "runs" / cell.run_id / "done").is_file()
+            print(f"{'done' if done else 'todo'}  {cell.run_id}  {cell.params}  seed={cell.seed}")
+        print(f"{len(exp.cells)} runs, {len({c.data_key for c in exp.cells})} datasets, "
+              f"{len({c.train_key for c in exp.cells})} LAM stages")
+        return 0
+    status = run_experiment(exp, out, backend=args.backend, workers=args.workers, address=args.address)
+    table = load_results(out)
+    print(f"\n{format_summary(table)}\n")
+    print(f"table: {out / 'results.csv'} ({len(table)} rows; identlam.runner.load_results('{out}'))")
+    if not args.no_figure and not table.empty:
+        from identlam.plots import plot_sweep
+
+        orders = {col: list(dict.fromkeys(c.params.get(col) for c in exp.cells)) for col in exp.columns}
+        png, pdf = plot_sweep(table, out / "figures" / "summary", metrics=exp.metrics or None, title=exp.name,
+                              orders=orders)
+        print(f"figure: {png} and {pdf.name}")
+    for run_id, error in status["failed"].items():
+        print(f"FAILED {run_id}: {error} (log: {out / 'runs' / '.tmp' / run_id / 'run.log'})")
+    return 1 if status["failed"] else 0

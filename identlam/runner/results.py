@@ -1,0 +1,99 @@
+"""The results store's table: one row per run x metric, rebuilt from the run directories alone.
+
+``DIR/runs/ID/`` holds ``cell.json`` (grid values, seed, the metrics to tabulate),
+``result.json`` (the run's numbers) and ``done``; nothing else is needed, so stores copied from
+several machines into one ``runs/`` folder give one table.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from identlam.errors import IdentlamError
+
+KEY_COLUMNS = ("run_id", "seed", "metric", "value")
+N_BOOT = 1000  # bootstrap resamples of the 95% interval (seaborn's default, same seed as the figures)
+
+
+def collect(out: str | Path) -> pd.DataFrame:
+    """The tidy table of every finished run under ``out/runs``."""
+    runs = Path(out) / "runs"
+    rows, columns = [], []
+    for done in sorted(runs.glob("*/done")):
+        run = done.parent
+        cell = json.loads((run / "cell.json").read_text())
+        result = json.loads((run / "result.json").read_text())
+        wanted = cell.get("metrics") or sorted(result["metrics"])
+        for col in cell.get("columns", cell["params"]):
+            if col not in columns:
+                columns.append(col)
+        for metric in wanted:
+            if metric in result["metrics"]:
+                rows.append({**cell["params"], "run_id": cell["run_id"], "seed": cell["seed"], "metric": metric,
+                             "value": result["metrics"][metric]})
+    table = pd.DataFrame(rows, columns=[*columns, *KEY_COLUMNS])
+    return table.sort_values([c for c in ("metric", *columns, "seed") if c in table]).reset_index(drop=True)
+
+
+def write_results(out: str | Path) -> pd.DataFrame:
+    """Rebuild ``out/results.csv`` from the run directories; returns the table."""
+    from identlam.io import atomic_path
+
+    table = collect(out)
+    with atomic_path(Path(out) / "results.csv") as tmp:
+        table.to_csv(tmp, index=False)
+    return table
+
+
+def load_results(out: str | Path) -> pd.DataFrame:
+    """The results of the experiment stored in ``out`` as a tidy DataFrame (rebuilt from its runs).
+
+    Columns: every grid parameter (``data``, ``method``, dotted run-config paths, ``env.*``),
+    then ``run_id``, ``seed``, ``metric``, ``value``.
+    """
+    if not (Path(out) / "runs").is_dir():
+        raise IdentlamError(f"'{out}' is not a results store (no runs/ folder); run `identlam run CONFIG --out {out}`")
+    return collect(out)
+
+
+def bootstrap_interval(values: np.ndarray, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (one value: the value itself)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), float(values.mean())
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(N_BOOT, len(values)))].mean(axis=1)
+    lo, hi = np.percentile(means, [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi)
+
+
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, 95% bootstrap interval and number of seeds per grid point and metric."""
+    groups = [c for c in table.columns if c not in KEY_COLUMNS and table[c].notna().any()]
+    rows = []
+    for keys, part in table.groupby([*groups, "metric"], dropna=False, sort=False):
+        lo, hi = bootstrap_interval(part["value"].to_numpy())
+        rows.append({**dict(zip([*groups, "metric"], keys)), "mean": part["value"].mean(), "lo": lo, "hi": hi,
+                     "seeds": part["seed"].nunique()})
+    return pd.DataFrame(rows)
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """One row per grid point, one column per metric: ``mean [lo, hi]`` over seeds."""
+    if table.empty:
+        return "(no finished runs)"
+    summary = summarize(table)
+    groups = [c for c in summary.columns if c not in ("metric", "mean", "lo", "hi", "seeds")]
+    summary["cell"] = [f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in zip(summary["mean"], summary["lo"], summary["hi"])]
+    order = list(dict.fromkeys(summary["metric"]))
+    wide = summary.pivot_table(index=[*groups, "seeds"], columns="metric", values="cell", aggfunc="first",
+                               sort=False)
+    wide = wide[[m for m in order if m in wide.columns]].reset_index()
+    seeds = sorted(set(summary["seeds"]))
+    head = (f"mean [95% bootstrap interval] over {seeds[0] if len(seeds) == 1 else seeds} seeds; "
+            "missing = the method has no such metric")
+    return head + "\n" + wide.fillna("-").to_string(index=False)

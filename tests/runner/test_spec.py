@@ -1,0 +1,138 @@
+"""Experiment configs: every bad field is one line naming its key; grid expansion; shared keys."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from runner_fixtures import TINY, write_toml
+
+from identlam.errors import ConfigError
+from identlam.runner.spec import load_experiment
+
+BAD = """
+name = "bad"
+seeds = [0, -1]
+colour = "red"
+stages = ["relabel"]
+
+[set]
+"train.steps" = "many"
+
+[data.pm]
+source = "synthetic"
+env = "pointmass"
+episodes = 1
+params = { Q = 3 }
+
+[methods.a]
+preset = "lapo-nope"
+
+[methods.b]
+preset = "lapo-entropy"
+set = { "model.not_a_field" = 1 }
+
+[methods.c]
+preset = "lapo-entropy"
+set = { "model.entropy_weight" = 0 }
+
+[data.dcs]
+source = "collect"
+env = "nowhere/nothing"
+
+[grid]
+data = ["pm"]
+method = ["a", "b"]
+model.n_codes = ["eight"]
+"""
+
+# each bad field above and the key its line must name
+BAD_KEYS = ["seeds", "colour", "stages", "set.train.steps", "data.pm.episodes", "data.pm.params",
+            "methods.a.preset", "methods.b.set.model.not_a_field", "methods.c.set.model.entropy_weight",
+            "data.dcs.env", "grid.model.n_codes"]
+
+
+def test_every_bad_field_is_one_line_naming_it(tmp_path):
+    path = write_toml(tmp_path, BAD)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    lines = str(info.value).splitlines()
+    assert len(lines) == len(BAD_KEYS), lines
+    for key, line in zip(sorted(BAD_KEYS), sorted(lines, key=lambda ln: ln.split(": ")[1])):
+        assert line.startswith(f"{path}: {key}: "), (key, line)
+
+
+def test_cli_exits_2_before_running_anything(tmp_path):
+    path = write_toml(tmp_path, BAD)
+    out = tmp_path / "store"
+    proc = subprocess.run([sys.executable, "-m", "identlam", "run", str(path), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "grid.model.n_codes" in proc.stderr and "methods.a.preset" in proc.stderr
+    assert "model.entropy.weight" in proc.stderr  # the renamed field's new name
+    assert not out.exists()
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_experiment(tmp_path / "none.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_experiment(write_toml(tmp_path, "name = [", "broken.toml"))
+
+
+def test_product_and_zipped_axes(tmp_path):
+    text = TINY.replace('[grid]\nmethod = ["entropy", "lambda0"]',
+                        '[grid]\nmethod = ["entropy", "lambda0"]\n"model.n_codes" = [4, 8, 16]\n'
+                        '[grid.zip]\n"train.steps" = [10, 20]\n"train.batch_size" = [8, 16]\n')
+    exp = load_experiment(write_toml(tmp_path, text))
+    assert len(exp.cells) == 2 * 3 * 2 * 2  # methods x codes x zipped pairs x seeds
+    pairs = {(c.overrides["train.steps"], c.overrides["train.batch_size"]) for c in exp.cells}
+    assert pairs == {(10, 8), (20, 16)}  # zipped: varied together, never crossed
+    assert {c.params["model.n_codes"] for c in exp.cells} == {4, 8, 16}
+    assert exp.columns[:2] == ["data", "method"] and "train.steps" in exp.columns
+    assert len({c.run_id for c in exp.cells}) == len(exp.cells)
+    bad = text.replace('"train.batch_size" = [8, 16]', '"train.batch_size" = [8, 16, 32]')
+    with pytest.raises(ConfigError, match="grid.zip: lists must have equal lengths"):
+        load_experiment(write_toml(tmp_path, bad, "bad.toml"))
+
+
+def test_grid_union_and_data_axes(tmp_path):
+    text = TINY.replace('[grid]\nmethod = ["entropy", "lambda0"]',
+                        '[[grid]]\nmethod = ["entropy"]\n"env.K" = [2, 4]\n[[grid]]\nmethod = ["lambda0"]\n')
+    exp = load_experiment(write_toml(tmp_path, text))
+    assert len(exp.cells) == (2 + 1) * 2
+    ks = sorted(c.data["params"]["K"] for c in exp.cells)
+    assert ks == [2, 2, 2, 2, 4, 4]
+    assert len({c.data_key for c in exp.cells}) == 4  # (K=2, K=4) x the two run seeds
+
+
+def test_later_stages_share_the_lam_stage(tmp_path):
+    text = TINY.replace('[grid]\nmethod = ["entropy", "lambda0"]',
+                        '[grid]\nmethod = ["entropy"]\n"decoder.steps" = [5, 10]\nlabels = [1, 2]\n')
+    exp = load_experiment(write_toml(tmp_path, text))
+    by_seed = {}
+    for cell in exp.cells:
+        by_seed.setdefault(cell.seed, set()).add(cell.train_key)
+    assert all(len(keys) == 1 for keys in by_seed.values())  # label budget and decoder: one LAM per seed
+    assert len({c.run_id for c in exp.cells}) == 8
+    supervised = text.replace('preset = "lapo-entropy"\n\n[methods.lambda0]',
+                              'preset = "lapo-entropy"\nset = { "model.label_coef" = 1.0 }\n\n[methods.lambda0]')
+    exp = load_experiment(write_toml(tmp_path, supervised, "sup.toml"))
+    assert len({c.train_key for c in exp.cells if c.seed == 0}) == 2  # labels now reach stage 1
+
+
+def test_file_source_is_keyed_by_content(tmp_path):
+    from identlam.data.cli import generate
+
+    generate("pointmass", tmp_path / "a.h5", 4, 10, 0, {"K": 2})
+    text = TINY.replace('source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\nseed = "run"\n'
+                        'params = { K = 2 }', 'source = "file"\npath = "a.h5"')
+    first = load_experiment(write_toml(tmp_path, text))
+    assert {c.data["path"] for c in first.cells} == {str((tmp_path / "a.h5").resolve())}
+    generate("pointmass", tmp_path / "a.h5", 4, 10, 1, {"K": 2})  # same name, other bytes
+    second = load_experiment(write_toml(tmp_path, text))
+    assert {c.data_key for c in first.cells}.isdisjoint({c.data_key for c in second.cells})
+    with pytest.raises(ConfigError, match="data.pm.path: dataset file 'b.h5' does not exist"):
+        load_experiment(write_toml(tmp_path, text.replace("a.h5", "b.h5")))

@@ -1,0 +1,91 @@
+"""Sweeps: shared work done once, resumable after SIGKILL, failures recorded, rerun is a no-op."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from runner_fixtures import TINY, write_toml
+
+from identlam.runner import load_experiment, load_results, run_experiment
+from identlam.runner.results import format_summary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _sorted(table: pd.DataFrame) -> pd.DataFrame:
+    return table.sort_values(["metric", "method", "seed"]).reset_index(drop=True)
+
+
+def test_reference_table_is_tidy(tiny_reference):
+    out, table = tiny_reference
+    assert list(table.columns) == ["data", "method", "run_id", "seed", "metric", "value"]
+    assert len(table) == 2 * 2 * 3  # methods x seeds x metrics
+    assert set(table["metric"]) == {"ami", "used_codes", "action_probe_accuracy"}
+    assert sorted(p.name for p in (out / "data").glob("*.h5")).__len__() == 2  # one dataset per data seed
+    on_disk = pd.read_csv(out / "results.csv")
+    pd.testing.assert_frame_equal(_sorted(on_disk), _sorted(table), check_dtype=False)
+    summary = format_summary(table)
+    assert "over 2 seeds" in summary and "entropy" in summary and "[" in summary
+
+
+def test_rerun_of_a_finished_sweep_does_nothing(tiny_reference, tiny_toml):
+    out, table = tiny_reference
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/result.json")}
+    said = []
+    status = run_experiment(load_experiment(tiny_toml), out, workers=2, echo=said.append)
+    assert status["ran"] == 0 and "nothing to do" in said[0]
+    assert stamps == {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/result.json")}
+    pd.testing.assert_frame_equal(load_results(out), table)
+
+
+def test_killed_sweep_resumes_to_the_same_table(tiny_reference, tiny_toml, tmp_path):
+    _, reference = tiny_reference
+    out = tmp_path / "store"
+    cmd = [sys.executable, "-m", "identlam", "run", str(tiny_toml), "--out", str(out), "--workers", "2",
+           "--no-figure"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((out / "runs").glob("*/done")):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)  # mid-sweep: one run finished, others running
+    proc.wait()
+    time.sleep(1.0)  # the orphaned workers notice and exit
+    visible = [p for p in (out / "runs").iterdir() if p.name != ".tmp"]
+    assert visible and all((p / "done").is_file() for p in visible)  # never a partial run in runs/
+    assert len(visible) < 4
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{4 - len(visible)} of 4 runs to do" in rerun.stdout
+    pd.testing.assert_frame_equal(_sorted(load_results(out)).drop(columns="run_id"),
+                                  _sorted(reference).drop(columns="run_id"))
+
+
+def test_shared_lam_stage_once_and_a_failed_cell_recorded(tmp_path):
+    # two bc budgets share one LAM stage; laom-sup asking for more labelled trajectories than
+    # the data has fails at stage 1 (only the data can tell), in one line
+    text = TINY.replace('stages = ["train", "relabel", "evaluate"]', 'stages = ["train", "relabel", "bc", "evaluate"]')
+    text = text.replace('[grid]\nmethod = ["entropy", "lambda0"]',
+                        '[methods.sup]\npreset = "laom-sup"\nset = { labels = 100 }\n\n'
+                        '[[grid]]\nmethod = ["entropy"]\n"bc.steps" = [3, 6]\n[[grid]]\nmethod = ["sup"]\n')
+    text = text.replace("seeds = [0, 1]", "seeds = [0]")
+    out = tmp_path / "store"
+    said = []
+    status = run_experiment(load_experiment(write_toml(tmp_path, text)), out, workers=2, echo=said.append)
+    shared = list((out / "shared").glob("train-*"))
+    assert len(shared) == 1 and sum("shared LAM stage" in s for s in said) == 1
+    runs = [p for p in (out / "runs").iterdir() if p.name != ".tmp"]
+    assert len(runs) == 2
+    inode = (shared[0] / "model.pt").stat().st_ino
+    assert all((r / "model.pt").stat().st_ino == inode for r in runs)  # linked, not retrained
+    assert all("$ identlam bc" in (r / "run.log").read_text() for r in runs)
+    [(run_id, error)] = status["failed"].items()
+    assert run_id.startswith("pm_sup_s0_") and "labels" in error and "\n" not in error
+    assert (out / "failed" / f"{run_id}.json").is_file()
+    assert set(load_results(out)["method"]) == {"entropy"}
