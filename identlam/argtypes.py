@@ -35,6 +35,16 @@ def thread_count(text: str) -> int:
     return value
 
 
+SEED_MAX = 2**32 - 1  # numpy, scikit-learn and the run config all take seeds in [0, 2**32)
+
+
+def seed(text: str) -> int:
+    value = _int(text)
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be in [0, {SEED_MAX}], got {value}")
+    return value
+
+
 def nonneg_int(text: str) -> int:
     value = _int(text)
     if value < 0:
