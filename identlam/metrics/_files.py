@@ -13,7 +13,7 @@ from pathlib import Path
 
 from identlam.errors import IdentlamError
 from identlam.io import cannot_create_in
-from identlam.metrics._regions import DEFAULT_REGIONS, RegionSpec, parse_regions
+from identlam.metrics._regions import DEFAULT_REGIONS, RegionSpec, check_region_count, parse_regions
 
 
 def load_latents(path: str | Path) -> dict:
@@ -81,6 +81,7 @@ def compute_report(latents_path, data_path, *, seed: int = 0, regions: str | Reg
         if lat[key] is not None and len(lat[key]) != n:
             raise IdentlamError(f"--latents: '{key}' has {len(lat[key])} rows but {data_path} has {n} transitions "
                                 "(one row per transition, dataset order)")
+    check_region_count(spec, n)
     result = desiderata(table.actions, table.states, lat["z"], codes=lat["codes"], next_states=table.next_states,
                         exo=table.exo, probs=lat["probs"], seed=seed,
                         discrete_states={"auto": None, "discrete": True, "continuous": False}[states],
