@@ -62,8 +62,6 @@ def choose_threads(requested: int | None, flops: float, resumed_with: int | None
     if requested is not None:
         if int(requested) < 1:
             raise ConfigError(f"--threads: must be >= 1, got {requested}")
-        if int(requested) > (os.cpu_count() or 1):  # torch crashes outright on absurd counts
-            raise ConfigError(f"--threads: must be <= {os.cpu_count() or 1} (the cores of this machine), got {requested}")
         return int(requested), "--threads"
     env = os.environ.get("OMP_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) >= 1:
