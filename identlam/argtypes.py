@@ -4,6 +4,7 @@ before any work starts, with one line naming the option (``identlam CMD: error: 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from identlam.errors import IdentlamError
@@ -21,6 +22,26 @@ def positive_int(text: str) -> int:
     value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def thread_count(text: str) -> int:
+    """A torch thread count: at least 1, at most the machine's cores (more never helps, and
+    torch crashes outright on absurd counts)."""
+    value = positive_int(text)
+    cores = os.cpu_count() or 1
+    if value > cores:
+        raise argparse.ArgumentTypeError(f"must be <= {cores} (the cores of this machine), got {value}")
+    return value
+
+
+SEED_MAX = 2**32 - 1  # numpy, scikit-learn and the run config all take seeds in [0, 2**32)
+
+
+def seed(text: str) -> int:
+    value = _int(text)
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be in [0, {SEED_MAX}], got {value}")
     return value
 
 

@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from identlam.argtypes import field_int, output_dir, positive_int
+from identlam.argtypes import field_int, output_dir, positive_int, thread_count
 
 DEMO_ENV = "pointmass"
 DEMO_PARAMS: dict[str, Any] = {"K": 4}
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     demo.add_argument("--steps", type=field_int("train.steps", 1), default=None, help="LAM updates (default: the preset's)")
     demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                       help="override a config field of the run (repeatable)")
-    demo.add_argument("--threads", type=positive_int, default=None, metavar="N",
+    demo.add_argument("--threads", type=thread_count, default=None, metavar="N",
                       help="torch CPU threads (default: chosen from the model's size and the cores)")
     demo.set_defaults(func=run)
 

@@ -42,8 +42,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except (FileExistsError, NotADirectoryError):
         raise IdentlamError(f"cannot write '{target}': a parent of it is a file, not a directory") from None
-    except PermissionError:
-        raise IdentlamError(f"cannot write '{target}': permission denied") from None
+    except OSError as err:  # permission, read-only file system, /proc, disk full
+        raise IdentlamError(f"cannot write '{target}': {err.strerror or type(err).__name__}") from None
     os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     tmp_path = Path(tmp)
@@ -84,9 +84,22 @@ def sweep_temp_files(directory: str | Path) -> list[Path]:
     return removed
 
 
+def cannot_create_in(directory: str | Path) -> str | None:
+    """Why a file cannot be created in ``directory`` (None when it can). It tries, with a
+    temporary that it removes at once: permission bits say nothing for root, and /proc, /sys or
+    a read-only mount refuse writes whatever they say."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".probe.", suffix=".tmp", dir=directory)
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    os.close(fd)
+    os.unlink(tmp)
+    return None
+
+
 def check_writable_location(path: str | Path, what: str) -> Path:
     """Refuse, before any work, an output path that cannot be written: an ancestor that is a file,
-    or a read-only nearest existing ancestor."""
+    or a nearest existing ancestor in which nothing can be created."""
     p = Path(path)
     ancestor = p
     while not ancestor.exists():
@@ -95,8 +108,10 @@ def check_writable_location(path: str | Path, what: str) -> Path:
         ancestor = ancestor.parent
     if ancestor != p and not ancestor.is_dir():
         raise IdentlamError(f"{what} '{p}': '{ancestor}' is a file, not a directory")
-    if not os.access(ancestor if ancestor.is_dir() else ancestor.parent, os.W_OK):
-        raise IdentlamError(f"{what} '{p}': '{ancestor}' is not writable")
+    directory = ancestor if ancestor.is_dir() else ancestor.parent
+    why = cannot_create_in(directory)
+    if why:
+        raise IdentlamError(f"{what} '{p}': '{directory}' is not writable ({why})")
     return p
 
 
@@ -120,8 +135,8 @@ def directory_lock(directory: str | Path, what: str = "directory") -> Iterator[N
         fh = open(key, "a+")
     except (FileExistsError, NotADirectoryError):
         raise IdentlamError(f"{what} '{d}' is not a directory") from None
-    except PermissionError:
-        raise IdentlamError(f"{what} '{d}' is not writable") from None
+    except OSError as err:
+        raise IdentlamError(f"{what} '{d}' is not writable ({err.strerror or type(err).__name__})") from None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

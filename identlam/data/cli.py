@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from identlam.argtypes import output_file
+from identlam.argtypes import output_file, seed as seed_arg
 # `identlam generate pointmass` names an environment of this family.
 DEFAULT_FAMILY = "synthetic"
 
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     gen.add_argument("--out", required=True, type=output_file, help="output file (.h5); written atomically")
     gen.add_argument("--episodes", type=int, default=100, help="number of trajectories (default 100)")
     gen.add_argument("--steps", type=int, default=100, help="steps per trajectory, T (default 100)")
-    gen.add_argument("--seed", type=int, default=0, help="seed of the environment and behaviour policy")
+    gen.add_argument("--seed", type=seed_arg, default=0, help="seed of the environment and behaviour policy")
     gen.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="environment parameter, e.g. K=4, obs=image, distractor=correlated, rho=0.5, noise=0.01 (repeatable)",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from identlam.errors import DatasetError
+from identlam.io import cannot_create_in
 
 
 def check_output_path(path: str | Path) -> Path:
@@ -32,8 +33,9 @@ def check_output_path(path: str | Path) -> Path:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise DatasetError(f"{target}: cannot be written: '{ancestor}' is a file, not a directory")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise DatasetError(f"{target}: cannot be written: directory '{ancestor}' is not writable")
+    why = cannot_create_in(ancestor)
+    if why:
+        raise DatasetError(f"{target}: cannot be written: directory '{ancestor}' is not writable ({why})")
     return target
 
 

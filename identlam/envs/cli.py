@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from identlam.argtypes import seed as seed_arg
 from identlam.errors import ConfigError
 
 
@@ -20,7 +21,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, metavar="F.h5", help="output file (.h5); written atomically")
     p.add_argument("--episodes", type=int, default=100, metavar="N", help="number of trajectories (default 100)")
     p.add_argument("--steps", type=int, default=100, metavar="T", help="steps per trajectory, at most (default 100)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed: episode i depends on (seed, i) only")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="S", help="seed: episode i depends on (seed, i) only")
     p.add_argument("--policy", default="behaviour", metavar="NAME", help="data-generating policy: behaviour, random, expert, ... "
                    "(default behaviour)")
     p.add_argument("--workers", type=int, default=1, metavar="W", help="processes producing episodes; the file is the same")

@@ -96,10 +96,15 @@ def dataset_attrs(env, seed: int) -> dict[str, Any]:
     return dict(method(seed=seed) if takes_seed else method())
 
 
+SEED_MAX = 2**32 - 1  # the run config's seed range; larger ints have no HDF5 attribute type
+
+
 def _check_counts(**values: tuple[Any, int]) -> None:
     for name, (value, low) in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise EnvError(f"argument '--{name}' is {value!r}; expected an integer of at least {low}")
+        if name == "seed" and value > SEED_MAX:
+            raise EnvError(f"argument '--seed' is {value!r}; expected an integer of at most {SEED_MAX}")
 
 
 def collect(env_id: str, params: dict[str, Any], policy: str, episodes: int, steps: int, seed: int,

@@ -52,6 +52,7 @@ _LOCATIONS = {
     "DEFAULT_REGIONS": "_regions",
     "REGIONS_HELP": "_regions",
     "check_state_dim": "_regions",
+    "check_region_count": "_regions",
     "METRICS": "_registry",
     "MetricSpec": "_registry",
     "register_metric": "_registry",

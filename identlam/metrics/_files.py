@@ -12,7 +12,8 @@ import zipfile
 from pathlib import Path
 
 from identlam.errors import IdentlamError
-from identlam.metrics._regions import DEFAULT_REGIONS, RegionSpec, parse_regions
+from identlam.io import cannot_create_in
+from identlam.metrics._regions import DEFAULT_REGIONS, RegionSpec, check_region_count, parse_regions
 
 
 def load_latents(path: str | Path) -> dict:
@@ -52,8 +53,9 @@ def check_output_path(path: str | Path, option: str = "--out") -> Path:
         raise IdentlamError(f"{option}: directory {parent} does not exist")
     if not parent.is_dir():
         raise IdentlamError(f"{option}: {parent} is not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise IdentlamError(f"{option}: {path} is not writable")
+    why = cannot_create_in(parent)
+    if why or (path.exists() and not os.access(path, os.W_OK)):
+        raise IdentlamError(f"{option}: {path} is not writable" + (f" ({why})" if why else ""))
     return path
 
 
@@ -79,6 +81,7 @@ def compute_report(latents_path, data_path, *, seed: int = 0, regions: str | Reg
         if lat[key] is not None and len(lat[key]) != n:
             raise IdentlamError(f"--latents: '{key}' has {len(lat[key])} rows but {data_path} has {n} transitions "
                                 "(one row per transition, dataset order)")
+    check_region_count(spec, n)
     result = desiderata(table.actions, table.states, lat["z"], codes=lat["codes"], next_states=table.next_states,
                         exo=table.exo, probs=lat["probs"], seed=seed,
                         discrete_states={"auto": None, "discrete": True, "continuous": False}[states],

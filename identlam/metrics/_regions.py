@@ -116,6 +116,14 @@ def parse_regions(text: str, state_dim: int | None = None) -> RegionSpec:
     return spec
 
 
+def check_region_count(spec: RegionSpec, n_transitions: int) -> None:
+    """Refuse more k-means regions than transitions scored: each transition would be its own
+    region and every per-region score trivially perfect. The default spec is exempt: it adapts
+    to small data (at most one region per distinct state, :func:`state_regions`)."""
+    if spec.kind == "kmeans" and spec.count > n_transitions and str(spec) != DEFAULT_REGIONS:
+        raise ConfigError(f"--regions '{spec}': K {spec.count} is more than the {n_transitions} transitions scored")
+
+
 def check_state_dim(spec: RegionSpec, state_dim: int) -> None:
     """Raise a one-line ConfigError when ``spec`` does not fit states of ``state_dim`` dimensions."""
     if spec.kind == "threshold" and spec.dim >= state_dim:

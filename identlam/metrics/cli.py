@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from identlam.argtypes import seed as seed_arg
+
 from identlam.metrics._regions import DEFAULT_REGIONS, REGIONS_HELP
 
 SUMMARY_ORDER = (
@@ -32,7 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--latents", required=True, help="Z.npy, RUN/latents.npz, or a run directory holding latents.npz")
     p.add_argument("--data", required=True, help="dataset file (.h5) the latents were computed on")
     p.add_argument("--out", default=None, help="write the full report as JSON here (atomic)")
-    p.add_argument("--seed", type=int, default=0, help="seed for regions, splits and kNN jitter")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed for regions, splits and kNN jitter")
     p.add_argument("--regions", default=DEFAULT_REGIONS, metavar="SPEC", help=REGIONS_HELP)
     p.add_argument("--states", choices=("auto", "discrete", "continuous"), default="auto",
                    help="treat true states as discrete (exact plug-in) or continuous (state regions); "

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from identlam.argtypes import field_int, input_file, output_dir, positive_int
+from identlam.argtypes import field_int, input_file, output_dir, positive_int, thread_count
 from identlam.metrics import REGIONS_HELP
 
 
@@ -98,7 +98,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _threads_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=positive_int, default=None, metavar="N",
+    p.add_argument("--threads", type=thread_count, default=None, metavar="N",
                    help="torch CPU threads (default: chosen from the model's work per step and the cores "
                         "available; recorded in RUN/log.jsonl)")
 
@@ -193,6 +193,12 @@ def cmd_pipeline(args) -> int:
     from identlam.train.rundir import RunDir
 
     cfg = _checked_config(args)
+    if args.regions is not None:  # against the held-out transitions, before training
+        from identlam.data import open_dataset
+        from identlam.train.evaluate import check_regions_fit
+
+        with open_dataset(args.data) as ds:
+            check_regions_fit(parse_regions(args.regions), cfg, ds)
     with directory_lock(args.out, "run"):
         run = RunDir.create(args.out, cfg, args.data)
         report = run_pipeline(run, args.episodes, regions=args.regions, threads=args.threads)

@@ -34,11 +34,20 @@ from identlam.data.privileged import privileged
 from identlam.errors import ConfigError
 from identlam.io import atomic_write_json, atomic_write_text
 from identlam.train.batches import split_trajectories
-from identlam.metrics import DEFAULT_REGIONS, RegionSpec, check_state_dim, parse_regions
+from identlam.metrics import DEFAULT_REGIONS, RegionSpec, check_region_count, check_state_dim, parse_regions
 from identlam.train.progress import say
 from identlam.train.report import REPORT_NAME, format_report
 from identlam.train.rundir import RunDir
 from identlam.train.stage import StageContext, run_stage
+
+
+def check_regions_fit(spec: RegionSpec, cfg, ds):
+    """Refuse, before any work, a region spec that does not fit the held-out states the report
+    scores; returns the train/held-out trajectory split."""
+    split = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
+    check_state_dim(spec, ds.state_dim)
+    check_region_count(spec, int((ds.lengths[split[1]] - 1).sum()))
+    return split
 
 
 def run_evaluate(run: RunDir | str | Path, episodes: int | None = None, regions: str | None = None,
@@ -86,8 +95,7 @@ def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
             make_env(ds, env_overrides).close()
     if spec is None:
         spec = parse_regions(regions_of(previous) if previous is not None else DEFAULT_REGIONS)
-    check_state_dim(spec, ds.state_dim)
-    _, held_out = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
+    _, held_out = check_regions_fit(spec, cfg, ds)
     report: dict[str, Any] = {
         "run": {"method": cfg.method, "kind": cfg.kind, "seed": cfg.seed, "labels": cfg.labels,
                 "data": str(run.data_path), "data_sha256": run.data_fingerprint["sha256"],

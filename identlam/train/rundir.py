@@ -21,7 +21,6 @@ found again through ``config.json`` and refused, in one line, if its contents ch
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +67,8 @@ class RunDir:
             raise IdentlamError(f"run '{self.path}' is a file, not a run directory")
         if not cfg_path.is_file():
             raise IdentlamError(f"run '{self.path}' has no config.json; create it with `identlam train --out {self.path}`")
+        saved = read_json(cfg_path, what=f"run '{self.path}': config file")  # names bad JSON / UTF-8
         try:
-            saved = json.loads(cfg_path.read_text(encoding="utf-8"))
             self.data_path = Path(saved["data"]["path"])
             self.data_fingerprint = {k: saved["data"][k] for k in ("sha256", "size")}
         except (ValueError, KeyError, TypeError):

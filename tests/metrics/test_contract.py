@@ -31,7 +31,7 @@ def test_every_registered_metric_passes_the_invariance_suite(name):
 def test_every_public_metric_function_is_registered():
     registered = {spec.function for spec in METRICS.values()}
     helpers = {"MetricResult", "METRICS", "MetricSpec", "register_metric", "check_metric", "state_regions",
-               "parse_regions", "RegionSpec", "DEFAULT_REGIONS", "REGIONS_HELP", "check_state_dim",
+               "parse_regions", "RegionSpec", "DEFAULT_REGIONS", "REGIONS_HELP", "check_state_dim", "check_region_count",
                "label_budget_curve"}  # the curve is a series of linear_probe results, checked through it
     for name in set(metrics.__all__) - helpers:
         assert getattr(metrics, name) in registered, f"{name} is public but not in METRICS"

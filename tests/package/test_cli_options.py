@@ -16,6 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "train"))
 from train_fixtures import TINY, make_pointmass  # noqa: E402
 
 
+# Locations nothing can be created in, whoever runs the tests (root ignores permission bits):
+# /proc refuses new files, and a path below a regular file has no directory to go in.
+UNWRITABLE = ["/proc/identlam-out"]
+
+
 def subcommands() -> dict[str, argparse.ArgumentParser]:
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return dict(sub.choices)
@@ -72,23 +77,27 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
     values = {
         "positive_int": ["0", "-3", "abc", "1.5"],
         "nonneg_int": ["-1", "abc"],
+        "thread_count": ["0", "-3", "abc", "100000"],
+        "seed": ["-1", "abc", "1.5", str(2**70)],
         "int": ["abc", "1.5"],
         "input_file": [str(root / "missing.h5"), str(root / "dir")],
-        "output_dir": [str(regular), str(regular / "sub")],
-        "output_file": [str(root / "dir"), str(regular / "sub.json")],
+        "output_dir": [str(regular), str(regular / "sub"), *UNWRITABLE],
+        "output_file": [str(root / "dir"), str(regular / "sub.json"), *(p + ".json" for p in UNWRITABLE)],
         "existing_run": [str(root / "missing-run"), str(regular), str(root / "dir")],
     }.get(kind, [])
     if kind in ("train.steps", "labels", "seed"):  # field_int
         values = ["-1", "abc"] + (["0"] if kind == "train.steps" else [])
     by_role = {
         ("generate", "episodes"): ["0", "-1", "abc"], ("generate", "steps"): ["1", "-1", "abc"],
-        ("generate", "out"): [str(root / "dir"), str(regular / "x.h5")], ("generate", "env"): ["no-such-env"],
+        ("generate", "out"): [str(root / "dir"), str(regular / "x.h5"), *(p + ".h5" for p in UNWRITABLE)],
+        ("generate", "seed"): ["-1", "abc", str(2**70)], ("collect", "seed"): ["-1", str(2**70)], ("generate", "env"): ["no-such-env"],
         ("generate", "overrides"): ["K", "nosuchparam=1"], ("inspect", "file"): [str(root / "missing.h5"), str(root / "dir"), str(regular)],
         ("metrics", "latents"): [str(root / "missing.npz"), str(root / "corrupt.npz"), str(root / "nokeys.npz"),
                                  str(w["run"] / "latents.npz") + "@other"],
         ("metrics", "data"): [str(root / "missing.h5"), str(root / "dir"), "@other"],
-        ("metrics", "regions"): ["kmeans:0", "abc"],
-        ("metrics", "out"): [str(root / "dir"), str(regular / "sub.json"), str(root / "missing-dir" / "r.json")], ("metrics", "seed"): ["abc"],
+        ("metrics", "regions"): ["kmeans:0", "abc", "kmeans:100000"],
+        ("metrics", "out"): [str(root / "dir"), str(regular / "sub.json"), str(root / "missing-dir" / "r.json"),
+                            *(p + ".json" for p in UNWRITABLE)], ("metrics", "seed"): ["abc", "-1", str(2**70)],
         ("presets", "name"): ["no-such-preset"],
         ("train", "method"): ["no-such-preset"], ("pipeline", "method"): ["no-such-preset"],
         ("train", "device"): ["tpu"], ("pipeline", "device"): ["tpu"],
@@ -97,12 +106,13 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("train", "overrides"): ["nokey", "train.batch_size=100000", "train.batch_size=0", "labels=99",
                                  "model.no_such_field=1"],
         ("pipeline", "overrides"): ["labels=-2", "train.batch_size=100000", "labels=99"],
-        ("evaluate", "regions"): ["bogus:3"], ("evaluate", "env_overrides"): ["nokey", "nosuchparam=1"], ("pipeline", "regions"): ["bogus:3"],
+        ("evaluate", "regions"): ["bogus:3", "kmeans:100000"], ("evaluate", "env_overrides"): ["nokey", "nosuchparam=1"], ("pipeline", "regions"): ["bogus:3", "kmeans:100000"],
         ("demo", "overrides"): ["nokey"],
-        ("collect", "env_id"): ["no/such-env"], ("collect", "out"): [str(root / "dir"), str(regular / "x.h5")],
+        ("collect", "env_id"): ["no/such-env"],
         ("collect", "episodes"): ["0", "-1"], ("collect", "steps"): ["0", "-1"], ("collect", "workers"): ["0", "-1"],
         ("collect", "policy"): ["no-such-policy"], ("collect", "difficulty"): ["no-such-difficulty"],
         ("collect", "overrides"): ["K", "nosuchparam=1"],
+        ("collect", "out"): [str(root / "dir"), str(regular / "x.h5"), *(p + ".h5" for p in UNWRITABLE)],
         ("run", "config"): [str(root / "missing.toml"), str(root / "dir"), str(regular), str(root / "badexp.toml")],
         ("run", "out"): [str(regular), str(regular / "sub")], ("run", "address"): ["127.0.0.1:6379"],
         ("expert", "expert_command"): ["no-such-action"],

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from identlam.cli import main
+from identlam.errors import IdentlamError
 from identlam.io import atomic_write_text, sweep_temp_files
 from identlam.train.artifacts import load_artifact
 from identlam.train.pipeline import make_config, run_pipeline
@@ -196,3 +197,15 @@ def test_sweep_removes_only_temporaries(tmp_path):
         p.write_text("")
     assert sorted(sweep_temp_files(tmp_path)) == sorted(gone)
     assert all(p.exists() for p in keep) and not any(p.exists() for p in gone)
+
+
+@pytest.mark.parametrize("damage,needle", [
+    (b'{"data": {"path": "x.h5", "sha', "not valid JSON"),  # torn by a crash or a full disk
+    (b'{"data": "\xff\xfe"}', "not UTF-8"),
+    (b'{"config": {}}', "no 'data' entry"),
+])
+def test_a_damaged_run_config_says_what_is_wrong_with_it(tmp_path, damage, needle):
+    (tmp_path / "config.json").write_bytes(damage)
+    with pytest.raises(IdentlamError, match=needle) as info:
+        RunDir(tmp_path)
+    assert "config" in str(info.value) and "\n" not in str(info.value)
