@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -115,6 +114,43 @@ def check_writable_location(path: str | Path, what: str) -> Path:
     return p
 
 
+class LockBusy(Exception):
+    """Another process holds the lock; ``holder`` is what it wrote into the lock file."""
+
+    def __init__(self, holder: str):
+        super().__init__(holder)
+        self.holder = holder
+
+
+def take_flock(path: str | Path, *, wait: bool = False, note: str | None = None):
+    """Open ``path`` (created if needed) and hold an exclusive ``flock`` on it: the one lock
+    primitive of the package (run directories, datasets, the normalizer cache).
+
+    Returns the open file; closing it releases the lock, and a process that dies releases it
+    too, so a stale lock never blocks. ``wait=False`` raises :class:`LockBusy` naming the holder
+    when another process holds it; ``note`` (e.g. ``"pid 123"``) is written into the file for
+    the next would-be holder to read. ``OSError`` from creating the file propagates.
+    """
+    try:
+        import fcntl  # POSIX only: imported here so that the rest of the package loads without it
+    except ImportError:
+        raise IdentlamError(f"'{path}': locking needs fcntl (POSIX), which {sys.platform} lacks") from None
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise LockBusy(holder) from None
+    if note is not None:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(note + "\n")
+        fh.flush()
+    return fh
+
+
 _HELD: dict[str, list] = {}  # lock path -> [open file, depth]: a process may re-enter its own lock
 
 
@@ -130,24 +166,16 @@ def directory_lock(directory: str | Path, what: str = "directory") -> Iterator[N
         finally:
             _HELD[key][1] -= 1
         return
+    note = f"pid {os.getpid()} ({' '.join(Path(sys.argv[0]).name.split()[:1] + sys.argv[1:3])})"
     try:
         d.mkdir(parents=True, exist_ok=True)
-        fh = open(key, "a+")
+        fh = take_flock(key, note=note)
     except (FileExistsError, NotADirectoryError):
         raise IdentlamError(f"{what} '{d}' is not a directory") from None
+    except LockBusy as busy:
+        raise IdentlamError(f"{what} '{d}' is in use by {busy.holder}; wait for it to finish, or use another directory") from None
     except OSError as err:
         raise IdentlamError(f"{what} '{d}' is not writable ({err.strerror or type(err).__name__})") from None
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        holder = fh.read().strip() or "another process"
-        fh.close()
-        raise IdentlamError(f"{what} '{d}' is in use by {holder}; wait for it to finish, or use another directory") from None
-    fh.seek(0)
-    fh.truncate()
-    fh.write(f"pid {os.getpid()} ({' '.join(Path(sys.argv[0]).name.split()[:1] + sys.argv[1:3])})\n")
-    fh.flush()
     _HELD[key] = [fh, 1]
     try:
         yield

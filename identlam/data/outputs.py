@@ -12,14 +12,13 @@ including other datasets' temporaries, are never touched.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 from pathlib import Path
 from typing import Iterator
 
 from identlam.errors import DatasetError
-from identlam.io import cannot_create_in
+from identlam.io import LockBusy, cannot_create_in, take_flock
 
 
 def check_output_path(path: str | Path) -> Path:
@@ -59,18 +58,12 @@ def dataset_lock(target: Path) -> Iterator[None]:
     while True:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(lock, "a+")
+            fh = take_flock(lock, note=f"pid {os.getpid()}")
+        except LockBusy as busy:
+            raise DatasetError(f"{target}: is being written by {busy.holder} (lock {lock}); wait for it to finish "
+                               "or write another path") from None
         except OSError as e:
             raise DatasetError(f"{target}: cannot be written ({e.strerror or e})") from None
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise DatasetError(
-                f"{target}: is being written by {holder} (lock {lock}); wait for it to finish or write another path"
-            ) from None
         # The previous holder unlinks the lock file as it leaves: a lock taken on an unlinked
         # file guards nothing, so take it again on the file now at that path.
         try:
@@ -81,10 +74,6 @@ def dataset_lock(target: Path) -> Iterator[None]:
             break
         fh.close()
     try:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}\n")
-        fh.flush()
         for tmp in stale_temporaries(target):
             tmp.unlink(missing_ok=True)
         yield

@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -36,8 +35,8 @@ import numpy as np
 import torch
 
 from identlam.data.privileged import privileged
-from identlam.errors import ConfigError, DatasetError, IdentlamError
-from identlam.io import atomic_write_json
+from identlam.errors import ConfigError, DatasetError
+from identlam.io import atomic_write_json, take_flock
 from identlam.train.agent import Agent
 from identlam.train.artifacts import action_out_dim, build_policy
 from identlam.train.batches import action_loss, to_batch, transition_rows
@@ -202,18 +201,12 @@ def _cache_problem(record: Any, key_fields: dict[str, Any]) -> str | None:
 def _exclusive_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive ``fcntl.flock`` on ``path`` (created if needed; never deleted, since
     unlinking a lock file lets a third process lock a fresh inode while the second holds the old)."""
-    try:
-        import fcntl
-    except ImportError:
-        raise IdentlamError(f"normalizer cache '{path.parent}': locking needs fcntl (POSIX), which {sys.platform} "
-                            "lacks") from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    fh = take_flock(path, wait=True)  # waits while another evaluation measures the same normalizer
+    try:
+        yield
+    finally:
+        fh.close()
 
 
 def _measure_bc_all(cfg, ds, device: torch.device, episodes: int,
