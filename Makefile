@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: pip takes the CPU wheel from local disk; the range in pyproject is then satisfied.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,dcs,ray,plots]'
+	$(BIN)/pip install --quiet -e '.[dev,dcs,ray,plots,paper]'
 	touch $(STAMP)
 
 setup: $(STAMP)

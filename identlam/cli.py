@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "identlam.train.cli",  # presets, train, relabel, bc, decode, evaluate, pipeline
     "identlam.demo",  # demo
     "identlam.runner.cli",  # run
+    "identlam.paper.cli",  # paper
 )
 
 

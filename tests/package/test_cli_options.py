@@ -50,7 +50,12 @@ def world(tmp_path_factory):
     (root / "corrupt.npz").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     np.savez(root / "nokeys.npz", other=np.zeros(3))
     (root / "badconfig.json").write_text('{"config": 1, "data": 2}')
-    return {"root": root, "data": data, "other": other, "run": run, "regular": regular}
+    store = root / "store" / "runs" / "r1"  # a results store of one finished run, in the runner's format
+    store.mkdir(parents=True)
+    (store / "cell.json").write_text('{"params": {"method": "a"}, "run_id": "r1", "seed": 0, "metrics": ["ami"]}')
+    (store / "result.json").write_text('{"metrics": {"ami": 0.5}}')
+    (store / "done").write_text("")
+    return {"root": root, "data": data, "other": other, "run": run, "regular": regular, "store": store.parents[1]}
 
 
 def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
@@ -95,6 +100,9 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("collect", "episodes"): ["0", "-1"], ("collect", "steps"): ["0", "-1"], ("collect", "workers"): ["0", "-1"],
         ("collect", "policy"): ["no-such-policy"], ("collect", "difficulty"): ["no-such-difficulty"],
         ("collect", "overrides"): ["K", "nosuchparam=1"],
+        ("paper", "results"): [str(root / "missing"), str(regular), str(root / "dir")],
+        ("paper", "out"): [str(regular), str(regular / "sub")],
+        ("paper", "claims"): [str(root / "missing.toml"), str(root / "dir"), str(regular)],
     }
     return values + by_role.get((cmd, dest), [])
 
@@ -113,6 +121,7 @@ def valid_argv(cmd: str, w, out: Path) -> dict[str, list[str]]:
         "metrics": {"--latents": str(w["run"] / "latents.npz"), "--data": data},
         "demo": {"--out": str(out), "--steps": "2"},
         "collect": {"": ["synthetic/pointmass"], "--out": str(out / "g.h5"), "--episodes": "2", "--steps": "5"},
+        "paper": {"--results": str(w["store"]), "--out": str(out)},
     }[cmd]
 
 

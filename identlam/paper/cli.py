@@ -1,0 +1,64 @@
+"""``identlam paper``: results stores -> figures, tables and a report with every claim tested."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+DEFAULT_CLAIMS = Path("paper") / "claims.toml"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "paper", help="build the report (figures, tables, claims tested over seeds) from results stores",
+        description="Regenerate every figure (PNG and PDF: mean and 95%% bootstrap interval over seeds), "
+        "every table (Markdown) and OUT/report.md + report.html from the results stores alone. Each claim "
+        "of the claims file is tested on its experiment's store (paired over seeds; one-sided p-value); "
+        "a claim whose experiment has no store given is listed as not run, with the command to run it.")
+    p.add_argument("--results", nargs="+", required=True, type=Path, metavar="DIR",
+                   help="results stores of `identlam run` (stores of the same experiment are pooled)")
+    p.add_argument("--out", type=Path, default=Path("paper"), metavar="OUT", help="output folder (default paper/)")
+    p.add_argument("--claims", type=Path, default=None, metavar="FILE",
+                   help=f"claims file (default {DEFAULT_CLAIMS} when it exists; else no claims)")
+    p.set_defaults(func=cmd_paper)
+
+
+def check_out(out: Path) -> None:
+    """The output folder must be a folder or creatable as one (checked before anything is written)."""
+    from identlam.errors import IdentlamError
+
+    if out.exists() and not out.is_dir():
+        raise IdentlamError(f"--out: '{out}' exists and is not a directory")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise IdentlamError(f"--out: cannot create '{out}': '{parent}' is not a directory")
+
+
+def cmd_paper(args: argparse.Namespace) -> int:
+    from identlam.paper import build_report, load_claims, load_stores
+
+    if args.claims is not None:
+        claims = load_claims(args.claims)
+    elif DEFAULT_CLAIMS.is_file():
+        claims = load_claims(DEFAULT_CLAIMS)
+    else:
+        claims = []
+        print(f"no claims file ({DEFAULT_CLAIMS} not found; --claims FILE): figures and tables only")
+    stores = load_stores(args.results)
+    check_out(args.out)
+    command = "identlam paper --results " + " ".join(shlex.quote(str(d)) for d in args.results)
+    command += f" --out {shlex.quote(str(args.out))}"
+    if args.claims is not None:
+        command += f" --claims {shlex.quote(str(args.claims))}"
+    written = build_report(stores, claims, args.out, command)
+    tested = sum(1 for c in claims if c.experiment in stores)
+    print(f"claims: {len(claims)} ({tested} with results, {len(claims) - tested} not run)")
+    for kind in ("figures", "tables"):
+        paths = [p for p in written[kind] if p.suffix != ".pdf"]
+        print(f"{kind}: {len(paths)} in {args.out / kind} ({', '.join(p.name for p in paths)})"
+              + (" + PDF of each" if kind == "figures" else ""))
+    print(f"report: {args.out / 'report.md'} and {args.out / 'report.html'}")
+    return 0

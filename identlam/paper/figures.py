@@ -1,0 +1,173 @@
+"""The report's figures, drawn from the results table alone (seaborn; PNG and PDF).
+
+Per experiment: one panel per metric, bars = mean over seeds, whiskers = 95% bootstrap interval
+over seeds, dots = the seeds. For the claims: one row per tested claim with the per-seed paired
+differences, their mean and its 95% paired-bootstrap interval against zero.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from identlam.io import atomic_path
+from identlam.plots.sweep import LABELS
+from identlam.stats import N_BOOT
+
+PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
+COLUMNS = 2
+
+
+def grid_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")]
+
+
+def varying_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in grid_columns(table) if table[c].astype(str).nunique() > 1]
+
+
+def _levels(values: pd.Series) -> list:
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all():
+        return [str(v) for v in dict.fromkeys(values.iloc[numeric.argsort(kind="stable")])]
+    return list(dict.fromkeys(values.astype(str)))
+
+
+def layout(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None, list, list | None]:
+    """(data, x, hue, order, hue_order): two varying grid columns forming a full product are drawn
+    as x and hue; otherwise every condition gets its own bar, labelled by all its varying values."""
+    data = table.copy()
+    varying = varying_columns(table)
+    if not varying:
+        data["condition"] = "all runs"
+        return data, "condition", None, ["all runs"], None
+    conditions = data[varying].astype(str).drop_duplicates()
+    if len(varying) == 2 and len(conditions) == data[varying[0]].nunique() * data[varying[1]].nunique():
+        # the axis with more levels reads better along x
+        x, hue = sorted(varying, key=lambda c: -data[c].nunique())
+        order, hue_order = _levels(data[x]), _levels(data[hue])
+        data[x], data[hue] = data[x].astype(str), data[hue].astype(str)
+        return data, x, hue, order, hue_order
+    if len(varying) == 1:
+        x = varying[0]
+        order = _levels(data[x])
+        data[x] = data[x].astype(str)
+        return data, x, None, order, None
+    data["condition"] = ["\n".join(str(v) for v in row) for row in data[varying].itertuples(index=False)]
+    return data, "condition", None, list(dict.fromkeys(data["condition"])), None
+
+
+def seeds_phrase(table: pd.DataFrame) -> str:
+    """'3 seeds', or '2-3 seeds' when conditions have different numbers of finished seeds."""
+    cols = grid_columns(table)
+    per = table.groupby([*cols, "metric"], dropna=False)["seed"].nunique() if cols else table.groupby("metric")["seed"].nunique()
+    lo, hi = int(per.min()), int(per.max())
+    return f"{lo} seeds" if lo == hi else f"{lo}-{hi} seeds"
+
+
+@contextmanager
+def _fixed_jitter():
+    """seaborn draws the dots' jitter from numpy's global generator: seed it so figures are
+    reproducible, and give the caller's state back."""
+    state = np.random.get_state()
+    np.random.seed(0)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _save(fig, stem: Path) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
+        path = stem.with_suffix(f".{ext}")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=200, metadata=meta)
+        paths.append(path)
+    return paths
+
+
+def _theme():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="paper", font_scale=1.15)
+    plt.rcParams["svg.hashsalt"] = "identlam"
+    return plt, sns
+
+
+def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str], title: str) -> list[Path]:
+    """One panel per metric of one experiment; writes ``stem.png`` and ``stem.pdf``."""
+    plt, sns = _theme()
+    data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)])
+    ncols = min(COLUMNS, len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    label_lines = max(str(o).count("\n") + 1 for o in order)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, (2.4 + 0.25 * label_lines) * nrows + 0.6),
+                             squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        part = data[data["metric"] == metric]
+        # a condition without this metric gets no slot (an empty slot would read as 0)
+        present = [o for o in order if o in set(part[x])] if not hue else order
+        sns.barplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, errorbar=("ci", 95),
+                    n_boot=N_BOOT, seed=0, ax=ax, alpha=0.8, capsize=0.12, err_kws={"linewidth": 1.2},
+                    legend=bool(hue))
+        with _fixed_jitter():
+            sns.stripplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, dodge=bool(hue),
+                          palette="dark:black" if hue else None, color=None if hue else "black", size=3,
+                          jitter=0.08, ax=ax, legend=False)
+        ax.set_title(LABELS.get(metric, metric), fontsize=10)
+        ax.set_xlabel("" if x == "condition" else x)
+        ax.tick_params(axis="x", labelsize=8.5 if x == "condition" else 9.5)
+        ax.set_ylabel(metric, fontsize=9)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    if hue:
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="upper center",
+                   ncol=len(hue_order), frameon=False, bbox_to_anchor=(0.5, 1.0))
+    fig.suptitle(f"{title}: mean over {seeds_phrase(table)}, 95% bootstrap interval, dots = seeds",
+                 fontsize=10, y=0.995 if not hue else 0.94)
+    fig.tight_layout(rect=(0, 0, 1, 0.9 if hue else 0.97))
+    paths = _save(fig, Path(stem))
+    plt.close(fig)
+    return paths
+
+
+def plot_claims(outcomes: Sequence, stem: str | Path) -> list[Path]:
+    """One row per tested claim: per-seed differences, their mean and 95% interval, zero marked."""
+    plt, sns = _theme()
+    tested = [o for o in outcomes if o.status == "tested"]
+    fig, axes = plt.subplots(len(tested), 1, figsize=(PAGE_WIDTH, 1.3 * len(tested) + 0.5), squeeze=False)
+    colors = {"supported": "tab:green", "contradicted": "tab:red", "inconclusive": "tab:gray"}
+    for ax, outcome in zip(axes[:, 0], tested):
+        test, claim = outcome.test, outcome.claim
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.plot(outcome.diffs, [-0.35] * len(outcome.diffs), "o", color="black", markersize=3.5, alpha=0.7)
+        ax.errorbar([test.mean_diff], [0.2], xerr=[[test.mean_diff - test.lo], [test.hi - test.mean_diff]],
+                    fmt="D", color=colors[test.verdict], markersize=6, capsize=4, linewidth=1.8)
+        span = max(abs(v) for v in (*outcome.diffs, test.lo, test.hi)) or 1.0
+        ax.set_xlim(-1.15 * span, 1.15 * span)
+        ax.set_yticks([])
+        ax.set_ylim(-0.8, 0.7)
+        claimed = "> 0" if claim.direction == "greater" else "< 0"
+        ax.set_title(f"{claim.experiment} / {claim.id}: {claim.describe()}\n"
+                     f"claimed difference {claimed}; n = {test.n_pairs} seeds, p = {test.p_value:.3g} "
+                     f"({test.method}): {test.verdict}", fontsize=8.5, loc="left")
+        ax.tick_params(axis="x", labelsize=8)
+    axes[-1, 0].set_xlabel("A - B (or A - threshold) in the metric's units; dots: seeds; diamond: mean with 95% paired bootstrap interval",
+                           fontsize=8.5)
+    fig.tight_layout()
+    paths = _save(fig, Path(stem))
+    plt.close(fig)
+    return paths
