@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "identlam.metrics.cli",  # metrics
     "identlam.train.cli",  # presets, train, relabel, bc, decode, evaluate, pipeline
     "identlam.demo",  # demo
+    "identlam.envs.dcs.expert_cli",  # expert
     "identlam.runner.cli",  # run
     "identlam.paper.cli",  # paper
 )

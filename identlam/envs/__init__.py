@@ -15,6 +15,7 @@ Importing this package registers every built-in family whose dependencies are in
 through the ``identlam.envs`` entry-point group (see docs/environments.md).
 """
 
+from identlam.envs import dcs as _dcs
 from identlam.envs import policies as _policies
 from identlam.envs import synthetic_env as _synthetic_env
 from identlam.envs.collect import collect, episode_seed, policy_rng
@@ -36,6 +37,7 @@ from identlam.envs.registry import (
 register_policy("random", _policies.random_policy)
 # Families shipped with identlam register here; other packages through the entry points.
 _synthetic_env.register()
+_dcs.register()  # only when dm_control is installed (the `dcs` extra)
 load_plugins()
 
 __all__ = [

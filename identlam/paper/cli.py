@@ -12,7 +12,7 @@ DEFAULT_CLAIMS = Path("paper") / "claims.toml"
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "paper", help="build the report (figures, tables, claims tested over seeds) from results stores",
-        description="Regenerate every figure (PNG and PDF: mean and 95%% bootstrap interval over seeds), "
+        description="Regenerate every figure (PNG and PDF: mean and 95% bootstrap interval over seeds), "
         "every table (Markdown) and OUT/report.md + report.html from the results stores alone. Each claim "
         "of the claims file is tested on its experiment's store (paired over seeds; one-sided p-value); "
         "a claim whose experiment has no store given is listed as not run, with the command to run it.")

@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from identlam.argtypes import input_file, output_dir, positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "run", help="run an experiment config (a grid of runs) into a results store; rerun resumes",
         description="Expand the experiment's grid into runs and run every unfinished one (data, pipeline "
         "stages, evaluation); shared datasets and LAM stages are made once. Killing it and rerunning the "
-        "same command finishes the sweep. Ends with a summary table (mean and 95%% interval over seeds), "
+        "same command finishes the sweep. Ends with a summary table (mean and 95% interval over seeds), "
         "DIR/results.csv and a figure DIR/figures/summary.{png,pdf}.")
-    p.add_argument("config", metavar="CONFIG.toml", type=Path, help="experiment config, e.g. experiments/quickstart.toml")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="results store (default results/NAME)")
+    p.add_argument("config", metavar="CONFIG.toml", type=input_file, help="experiment config, e.g. experiments/quickstart.toml")
+    p.add_argument("--out", type=output_dir, default=None, metavar="DIR", help="results store (default results/NAME)")
     p.add_argument("--backend", default="local", choices=("local", "ray"), help="local processes or Ray tasks")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="runs at once (local) / CPUs of a local Ray")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="runs at once (local) / CPUs of a local Ray")
     p.add_argument("--address", default=None, metavar="RAY_ADDRESS", help="Ray cluster to join (--backend ray)")
     p.add_argument("--dry-run", action="store_true", help="validate and list the runs, run nothing")
     p.add_argument("--no-figure", action="store_true", help="skip the figure")
@@ -28,6 +30,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from identlam.runner.spec import load_experiment
     from identlam.runner.sweep import run_experiment
 
+    from identlam.errors import ConfigError
+
+    if args.address and args.backend != "ray":
+        raise ConfigError("--address joins a Ray cluster: use it with --backend ray")
     exp = load_experiment(args.config)
     out = args.out or Path("results") / exp.name
     if args.dry_run:

@@ -55,6 +55,9 @@ def world(tmp_path_factory):
     (store / "cell.json").write_text('{"params": {"method": "a"}, "run_id": "r1", "seed": 0, "metrics": ["ami"]}')
     (store / "result.json").write_text('{"metrics": {"ami": 0.5}}')
     (store / "done").write_text("")
+    (root / "tiny.toml").write_text('seeds = [0]\n[data.d]\nsource = "synthetic"\nenv = "pointmass"\nepisodes = 4\n'
+                                    'steps = 10\n[methods.m]\npreset = "lapo-entropy"\n')
+    (root / "badexp.toml").write_text('seeds = [0]\n[data.d]\nsource = "nowhere"\n[methods.m]\npreset = "lapo"\n')
     return {"root": root, "data": data, "other": other, "run": run, "regular": regular, "store": store.parents[1]}
 
 
@@ -100,6 +103,9 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("collect", "episodes"): ["0", "-1"], ("collect", "steps"): ["0", "-1"], ("collect", "workers"): ["0", "-1"],
         ("collect", "policy"): ["no-such-policy"], ("collect", "difficulty"): ["no-such-difficulty"],
         ("collect", "overrides"): ["K", "nosuchparam=1"],
+        ("run", "config"): [str(root / "missing.toml"), str(root / "dir"), str(regular), str(root / "badexp.toml")],
+        ("run", "out"): [str(regular), str(regular / "sub")], ("run", "address"): ["127.0.0.1:6379"],
+        ("expert", "expert_command"): ["no-such-action"],
         ("paper", "results"): [str(root / "missing"), str(regular), str(root / "dir")],
         ("paper", "out"): [str(regular), str(regular / "sub")],
         ("paper", "claims"): [str(root / "missing.toml"), str(root / "dir"), str(regular)],
@@ -121,7 +127,9 @@ def valid_argv(cmd: str, w, out: Path) -> dict[str, list[str]]:
         "metrics": {"--latents": str(w["run"] / "latents.npz"), "--data": data},
         "demo": {"--out": str(out), "--steps": "2"},
         "collect": {"": ["synthetic/pointmass"], "--out": str(out / "g.h5"), "--episodes": "2", "--steps": "5"},
+        "expert": {"": ["list"]},
         "paper": {"--results": str(w["store"]), "--out": str(out)},
+        "run": {"": [str(w["root"] / "tiny.toml")], "--out": str(out), "--dry-run": None},
     }[cmd]
 
 
@@ -137,7 +145,7 @@ def command_line(cmd: str, parser, action, value: str, w, out: Path) -> list[str
         positional = [value]
     argv = [cmd, *positional]
     for flag, v in base.items():
-        argv += [flag, v]
+        argv += [flag] if v is None else [flag, v]
     return argv
 
 
