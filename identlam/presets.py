@@ -219,9 +219,37 @@ def idm(scale: str = "cpu") -> RunConfig:
     return run
 
 
+# ----------------------------------------------------------------------------------------
+# The linear latent action model
+
+
+def linear_lam(scale: str = "cpu") -> RunConfig:
+    """Linear LAM: linear encoder, linear IDM and FDM heads, continuous latent of width latent_dim (d_z).
+
+    The whole model is linear: ``z = W [o_t, o_{t+1}] + b`` and ``o_{t+1} - o_t ~ U z + c``
+    (``predict_delta``; the FDM reads only the latent, ``fdm_reads_state=false``), the model of
+    the linear-Gaussian analysis (docs/linear_lam.md; data from the ``linear-gaussian``
+    environment). With ``fdm_reads_state=true`` the FDM also reads o_t and the latent is free to
+    carry any linear function of o_t. Set d_z with ``--set model.latent_dim=N``; the default 2 is
+    that environment's default action dimension. No original configuration exists, so the paper
+    scale only trains longer on larger batches.
+    """
+    model = LAMConfig(bottleneck="none", latent_dim=2, head_layers=0, mlp_layers=0, embed_dim=32, hidden_dim=32,
+                      fdm_target="observation", predict_delta=True, fdm_reads_state=False, past_frame=False,
+                      future_k=1, frame_stack=1, augment=False)
+    if _paper(scale):
+        run = _cpu_run("linear-lam", model, _train(20_000, 1024, lr=1e-3, warmup_steps=100, schedule="cosine",
+                                                   grad_clip=0.0))
+        run.eval = EvalConfig(episodes=0)
+        return run
+    run = _cpu_run("linear-lam", model, _train(1500, 256, lr=3e-3, warmup_steps=50, schedule="cosine", grad_clip=0.0))
+    run.eval = EvalConfig(episodes=0)  # no return to measure: the data have no goal-directed policy
+    return run
+
+
 PRESETS: dict[str, Callable[[str], RunConfig]] = {
     "lapo": lapo, "lapo-entropy": lapo_entropy, "lapo-fsq": lapo_fsq, "lapo-continuous": lapo_continuous,
-    "laom": laom, "laom-sup": laom_sup, "bc": bc, "idm": idm,
+    "laom": laom, "laom-sup": laom_sup, "bc": bc, "idm": idm, "linear-lam": linear_lam,
 }
 PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
 

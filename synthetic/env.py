@@ -20,13 +20,14 @@ from synthetic.render import Renderer
 
 
 def _families() -> dict[str, tuple[type, dict]]:
-    from synthetic import grid, linear, pointmass, random_family
+    from synthetic import grid, linear, linear_gaussian, pointmass, random_family
 
     return {
         "pointmass": (pointmass.PointMass, pointmass.SCHEMA),
         "random": (random_family.RandomFamily, random_family.SCHEMA),
         "grid": (grid.Grid, grid.SCHEMA),
         "linear": (linear.Linear, linear.SCHEMA),
+        "linear-gaussian": (linear_gaussian.LinearGaussian, linear_gaussian.SCHEMA),
     }
 
 

@@ -32,6 +32,8 @@ ENVIRONMENTS: dict[str, dict[str, Any]] = {
     "random-family": dict(family="random", params={},
                           doc="drawn from family_seed: 4-8 actions on a 2-3-D torus, smooth gains, rare actions; A1-A4 hold"),
     "linear": dict(family="linear", params={}, doc="s' = A s + B u with Gaussian continuous actions (outside the theorem)"),
+    "linear-gaussian": dict(family="linear-gaussian", params={},
+                            doc="o' = o + Q a (+ noise) with o, a ~ N(0, I): the linear latent action model's setting"),
     "grid": dict(family="grid", params={}, doc="8x8 grid, 4 moves, blocking borders (discrete states: outside the theorem)"),
     "grid-wrap": dict(family="grid", params={"borders": "wrap"}, doc="8x8 grid on a torus, 4 moves"),
     "grid-stay": dict(family="grid", params={"K": 5}, doc="8x8 grid, 4 moves + stay (Zhang et al.'s task)"),

@@ -79,10 +79,13 @@ class LAMConfig:
     idm_fusion: str = knob("concat", OneOf(("concat", "gated")),
                            "concat: IDM reads [state, e_future]; gated: also factored products of the two")
     idm_factors: int = knob(16, POSITIVE_INT, "gated fusion: number of multiplicative factors")
+    head_layers: int = knob(3, COUNT, "blocks of the IDM and FDM MLP heads; 0 = linear heads")
     # bottleneck
     bottleneck: str = knob("categorical", OneOf(bottleneck_names), "information bottleneck between IDM and FDM")
     latent_dim: int = knob(16, POSITIVE_INT, "width of the continuous latent (none, fsq) or of the code embeddings")
     n_codes: int = knob(8, Num(integer=True, lo=2), "categorical: number of codes M")
+    fdm_reads_state: bool = knob(True, Flag(), "the FDM reads o_t (or e_t); false: it predicts from the latent alone "
+                                               "(vector FDMs; a pixel FDM always reads the frame)")
     fdm_zero_init: bool = knob(False, Flag(), "the FDM's output layer starts at zero: every code makes the same first prediction")
     # what the FDM predicts
     fdm_target: str = knob("observation", OneOf(("observation", "latent")),

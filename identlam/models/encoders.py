@@ -140,16 +140,26 @@ class ConditionedMLP(nn.Module):
     ``W_out h``: ``x`` ``(B, in_dim)`` enters once, ``c`` ``(B, cond_dim)`` at every layer. LAOM's
     IDM re-feeds both embeddings (``x`` empty, ``c = [e_t, e_{t+k}]``); its FDM re-feeds only the
     latent action (``x = e_t``, ``c = z``). Output ``(B, out_dim)``.
+
+    ``n_layers == 0`` is the linear head ``W_out [x, c] + b`` (the linear latent action model).
     """
 
     def __init__(self, in_dim: int, cond_dim: int, hidden_dim: int, out_dim: int, n_layers: int = 3):
         super().__init__()
+        if n_layers < 0:
+            raise ConfigError(f"model.head_layers: must be >= 0, got {n_layers}")
+        self.linear = n_layers == 0
+        if self.linear:
+            self.out = nn.Linear(in_dim + cond_dim, out_dim)
+            return
         self.first = nn.Linear(in_dim + cond_dim, hidden_dim)
         self.rest = nn.ModuleList(nn.Linear(hidden_dim + cond_dim, hidden_dim) for _ in range(n_layers - 1))
         self.blocks = nn.ModuleList(_PostNormBlock(hidden_dim) for _ in range(n_layers))
         self.out = nn.Linear(hidden_dim, out_dim)
 
     def forward(self, x: torch.Tensor | None, c: torch.Tensor) -> torch.Tensor:
+        if self.linear:
+            return self.out(c if x is None else torch.cat([x, c], dim=-1))
         h = self.blocks[0](self.first(c if x is None else torch.cat([x, c], dim=-1)))
         for proj, block in zip(self.rest, self.blocks[1:]):
             h = block(proj(torch.cat([h, c], dim=-1)))

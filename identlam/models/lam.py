@@ -43,7 +43,6 @@ from identlam.models.code_surgery import symmetric_start
 from identlam.models.encoders import ConditionedMLP, make_encoder, make_fusion, orthogonal_init
 from identlam.models.pixel_fdm import PixelFDM, per_sample_mse
 
-HEAD_LAYERS = 3  # LAOM: a first block, then two re-concatenating blocks
 
 
 @dataclass
@@ -113,10 +112,11 @@ class LatentActionModel(nn.Module):
         self.idm_fusion = make_fusion(cfg, state_dim, embed)
         fused = self.idm_fusion.out_dim
         self.idm_norm = nn.BatchNorm1d(fused, affine=False) if cfg.idm_input_norm else nn.Identity()
-        self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, HEAD_LAYERS)
+        self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, cfg.head_layers)
         latent = self.bottleneck.fdm_latent_dim
+        reads = 1 if cfg.fdm_reads_state else 0  # 0: the FDM gets a zero-width state
         if cfg.fdm_target == "latent":
-            self.fdm = ConditionedMLP(state_dim, latent, cfg.hidden_dim, embed, HEAD_LAYERS)
+            self.fdm = ConditionedMLP(reads * state_dim, latent, cfg.hidden_dim, embed, cfg.head_layers)
         elif self.is_image:
             h, w, c = self.batch_shape
             widths = tuple(ch * cfg.impala_scale for ch in cfg.impala_channels)
@@ -127,7 +127,7 @@ class LatentActionModel(nn.Module):
                                 tile_latent=not self.bottleneck.evaluates_every_code)
         else:
             d = self.batch_shape[0]
-            self.fdm = ConditionedMLP(n_state * d, latent, cfg.hidden_dim, d, HEAD_LAYERS)
+            self.fdm = ConditionedMLP(reads * n_state * d, latent, cfg.hidden_dim, d, cfg.head_layers)
         # entropy weights then read in units of the target's variance, whatever the data scale
         self.target_norm = RunningStandardizer(self.batch_shape[-1] if self.is_image else self.batch_shape[0]) \
             if cfg.normalize_target else None
@@ -222,6 +222,8 @@ class LatentActionModel(nn.Module):
                 target = self.target_norm(target.float())
             frames = [views["obs_past"], views["obs_t"]] if cfg.past_frame else [views["obs_t"]]
             fdm_state = torch.cat(frames, dim=1 if self.is_image else -1)
+        if not cfg.fdm_reads_state and not isinstance(self.fdm, PixelFDM):
+            fdm_state = fdm_state[:, :0]
 
         probe = FDMProbe(per_sample=lambda latent: per_sample_mse(self.fdm(fdm_state, latent), target),
                          per_code=lambda codes: self._per_code_errors(fdm_state, target, codes))
