@@ -21,6 +21,7 @@ RENAMED: dict[str, str] = {
     "model.entropy_warmup_steps": "model.entropy.warmup_steps",
     "model.entropy_bonus": "model.entropy.bonus",
     "model.entropy_anneal_end": "model.entropy.anneal_end",
+    "model.entropy_units": "model.entropy.units",
     **{f"model.vq_{name}": f"model.vq.{name}" for name in (
         "codebook_size", "num_codebooks", "num_latents", "code_dim", "shared_codebook", "decay", "commitment")},
     "model.fsq_levels": "model.fsq.levels",

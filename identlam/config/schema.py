@@ -57,6 +57,8 @@ class EntropyConfig:
                         "annealing: the term starts as a bonus of this weight and moves to the penalty (0 = off)")
     anneal_end: float = knob(0.5, Num(lo=0, hi=1, lo_open=True),
                              "annealing: fraction of train.steps at which the bonus has become the penalty")
+    units: str = knob("absolute", OneOf(("absolute", "target_variance")),
+                      "absolute: weights as given; target_variance: weight and bonus times the FDM target's variance")
 
 
 @dataclass

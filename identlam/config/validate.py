@@ -68,6 +68,9 @@ def _check_model(m: Any, path: str) -> None:
     if m.normalize_target and m.fdm_target != "observation":
         raise ConfigError(f"config key '{_key(path, 'normalize_target')}': applies to observation targets only, "
                           f"got {_key(path, 'fdm_target')}={m.fdm_target!r}")
+    if m.entropy.units == "target_variance" and m.fdm_target != "observation":
+        raise ConfigError(f"config key '{_key(path, 'entropy.units')}': target_variance needs an observation target, "
+                          f"got {_key(path, 'fdm_target')}={m.fdm_target!r}")
     if m.bottleneck == "vq":
         tokens = m.vq.num_codebooks * m.vq.num_latents
         if tokens * math.log2(m.vq.codebook_size) >= 63:

@@ -25,6 +25,7 @@ import torch
 from identlam.errors import ConfigError
 from identlam.io import atomic_write_json
 from identlam.train.artifacts import build_lam
+from identlam.train.autoscale import record_derived, resolve_entropy_units
 from identlam.train.baselines import train_supervised
 from identlam.train.batches import label_split, split_trajectories, to_batch
 from identlam.train.curriculum import ObservationCurriculum
@@ -53,7 +54,7 @@ def _train(st: StageContext) -> None:
 
 def _train_lam(st: StageContext) -> None:
     run, ds, device = st.run, st.ds, st.device
-    cfg, m = run.cfg, run.cfg.model
+    cfg = run.cfg
     schedule = stage_schedule(cfg, "train")
     restarts, restart_steps = cfg.train.restarts, cfg.train.restart_steps
     if restarts < 1:
@@ -61,8 +62,12 @@ def _train_lam(st: StageContext) -> None:
     if restarts > 1 and not 1 <= restart_steps < schedule.steps:
         raise ConfigError(f"config key 'train.restart_steps': must lie in [1, train.steps), got {restart_steps}")
     train_traj, _ = split_trajectories(ds.n_trajectories, cfg.eval.holdout_fraction)
+    m = cfg.model
     windows = ds.observations(frame_stack=m.frame_stack, future_k=m.future_k, past_frame=m.past_frame,
                               trajectories=train_traj)
+    cfg, derived = resolve_entropy_units(cfg, windows, derive_seed(cfg.seed, "autoscale"))
+    if derived is not None:
+        record_derived(run, derived)
     curriculum = ObservationCurriculum(windows, cfg.train.curriculum, cfg.train.curriculum_radius,
                                        derive_seed(cfg.seed, "curriculum"), cfg.train.curriculum_anchor) \
         if cfg.train.curriculum != 0 else None

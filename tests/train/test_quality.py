@@ -1,0 +1,40 @@
+"""Label-free quality of a trained LAM on held-out trajectories."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from train_fixtures import TINY
+
+from identlam.data import open_dataset
+from identlam.errors import IdentlamError
+from identlam.train.batches import split_trajectories
+from identlam.train.pipeline import make_config
+from identlam.train.quality import held_out_quality
+from identlam.train.rundir import RunDir
+from identlam.train.stage_train import run_train
+
+
+def test_held_out_quality_reads_the_held_out_trajectories_and_the_run_weights(tmp_path, vector_data):
+    over = [*TINY, "train.steps=12", "model.entropy.units=target_variance", "model.entropy.weight=0.1"]
+    run = RunDir.create(tmp_path / "run", make_config(vector_data, "lapo-entropy", overrides=over), vector_data)
+    run_train(run)
+    q = held_out_quality(run)
+    with open_dataset(vector_data) as ds:
+        _, held = split_trajectories(ds.n_trajectories, run.cfg.eval.holdout_fraction)
+        assert q["held_out_transitions"] == int(sum(ds.lengths[i] - 1 for i in held))
+    assert q["rec_normalized"] == pytest.approx(q["rec"] / q["target_variance"])
+    weight = json.loads((run.path / "config.json").read_text())["derived"]["entropy"]["model.entropy.weight"]
+    assert q["objective"] == pytest.approx(q["rec"] + weight * q["h_conditional"])
+    assert 1 <= q["codes_used"] <= run.cfg.model.n_codes
+    assert 0 <= q["h_marginal"] <= np.log(run.cfg.model.n_codes) + 1e-9
+
+
+def test_held_out_quality_refuses_a_run_without_held_out_trajectories(tmp_path, vector_data):
+    over = [*TINY, "train.steps=6", "eval.holdout_fraction=0"]
+    run = RunDir.create(tmp_path / "run", make_config(vector_data, "lapo-entropy", overrides=over), vector_data)
+    run_train(run)
+    with pytest.raises(IdentlamError, match="holdout_fraction"):
+        held_out_quality(run)
