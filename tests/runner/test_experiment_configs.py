@@ -1,0 +1,55 @@
+"""Every experiment config shipped in experiments/ validates (what `identlam run CONFIG --dry-run`
+checks), so a renamed run-config field, preset, family or generator parameter breaks this test
+rather than a sweep hours later; the metrics each config tabulates are names the stages write."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from identlam.cli import main
+from identlam.metrics._desiderata import DIRECTIONS
+from identlam.runner.spec import load_experiment
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+CONFIGS = sorted(EXPERIMENTS.glob("*.toml"))
+# Numbers the online evaluation writes (metrics.json "online"), tabulated as online.NAME.
+ONLINE = {"return_mean", "return_std", "random_return_mean", "bc_all_return_mean", "normalized_return",
+          "normalized_return_random"}
+# The theory and seed-claim experiments: each tests its assumption on and off over >= 5 seeds.
+THEORY = [p for p in CONFIGS if p.stem.startswith(("E", "flagship", "laom_cpu", "dcs_"))]
+
+
+def test_the_configs_are_found():
+    assert len(CONFIGS) >= 10 and len(THEORY) >= 11
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_config_validates_and_expands(path):
+    exp = load_experiment(path)
+    assert exp.cells, f"{path.name} expands to no runs"
+    assert len({c.run_id for c in exp.cells}) == len(exp.cells), "two grid points give the same run"
+    for metric in exp.metrics:
+        name = metric.removeprefix("online.")
+        known = ONLINE if metric.startswith("online.") else DIRECTIONS
+        assert name in known, f"{path.name}: metric {metric!r} is written by no stage"
+        if metric.startswith("online."):
+            assert "evaluate" in exp.stages and "decode" in exp.stages, f"{path.name}: {metric} needs a decoder"
+
+
+@pytest.mark.parametrize("path", THEORY, ids=lambda p: p.stem)
+def test_theory_configs_have_five_seeds_and_a_paper_scale(path):
+    exp = load_experiment(path)
+    assert min(len(exp.seeds), *(len({c.seed for c in exp.cells}),)) >= 5
+    text = path.read_text()
+    assert "Paper scale" in text or tomllib.loads(text).get("scale") == "paper", "paper-scale values missing"
+
+
+def test_cli_dry_run_lists_every_run(tmp_path, capsys):
+    path = EXPERIMENTS / "E1_entropy.toml"
+    assert main(["run", str(path), "--dry-run", "--out", str(tmp_path / "store")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("todo ") == len(load_experiment(path).cells)
+    assert not (tmp_path / "store").exists(), "a dry run wrote to the results store"
