@@ -24,7 +24,7 @@ LABELS = {
 def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] | None = None,
                x: str | None = None, hue: str | None = None, title: str = "",
                orders: dict[str, list] | None = None) -> list[Path]:
-    """Write ``stem.png`` and ``stem.pdf``; returns their paths.
+    """Write ``stem.png`` and ``stem.pdf``; returns their paths (empty when no metric has a value).
 
     ``x`` and ``hue`` default to the grid columns that vary (the first two), ``metrics`` to all
     in the table's order; ``orders`` gives the order of a column's values (e.g. the config's).
@@ -35,7 +35,11 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    metrics = list(metrics or dict.fromkeys(table["metric"]))
+    # a metric with no value in any run (e.g. R / R_bc when returns are negative) gets no empty panel
+    measured = set(table.loc[table["value"].notna(), "metric"])
+    metrics = [m for m in (metrics or dict.fromkeys(table["metric"])) if m in measured]
+    if not metrics:
+        return []
     varying = [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")
                and table[c].nunique(dropna=True) > 1]
     x = x or (varying[0] if varying else "method")

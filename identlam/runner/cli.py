@@ -51,9 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from identlam.plots import plot_sweep
 
         orders = {col: list(dict.fromkeys(c.params.get(col) for c in exp.cells)) for col in exp.columns}
-        png, pdf = plot_sweep(table, out / "figures" / "summary", metrics=exp.metrics or None, title=exp.name,
-                              orders=orders)
-        print(f"figure: {png} and {pdf.name}")
+        paths = plot_sweep(table, out / "figures" / "summary", metrics=exp.metrics or None, title=exp.name,
+                           orders=orders)
+        print(f"figure: {paths[0]} and {paths[1].name}" if paths else "figure: none (no tabulated metric has a value)")
     for run_id, error in status["failed"].items():
         print(f"FAILED {run_id}: {error} (log: {out / 'runs' / '.tmp' / run_id / 'run.log'})")
     return 1 if status["failed"] else 0
