@@ -8,21 +8,23 @@ tests all read the same declaration.
 
 from __future__ import annotations
 
+import abc
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
-class Rule:
+class Rule(abc.ABC):
     """What values a field admits."""
 
+    @abc.abstractmethod
     def problem(self, value: Any) -> str | None:
         """None when ``value`` is admissible, else a phrase saying what is wrong."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """The admissible values in words (printed by ``identlam presets NAME --fields``)."""
 
 
 def _fmt(x: float) -> str:

@@ -30,6 +30,7 @@ codes whose EMA usage fraction (decay :data:`USAGE_DECAY`) is below :data:`DEAD_
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
@@ -79,7 +80,7 @@ class BottleneckLoss:
     logs: dict[str, float] = field(default_factory=dict)
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(nn.Module, metaclass=abc.ABCMeta):
     """Base class of the bottlenecks; subclasses set the declared attributes in ``__init__``."""
 
     in_dim: int
@@ -92,8 +93,9 @@ class Bottleneck(nn.Module):
     trained_by_reconstruction: ClassVar[tuple[str, ...]] = ()
     updated_in_training: ClassVar[tuple[str, ...]] = ()
 
+    @abc.abstractmethod
     def forward(self, raw: torch.Tensor) -> Bottled:
-        raise NotImplementedError
+        """The IDM's raw output ``(B, in_dim)`` through the bottleneck."""
 
     def reconstruction(self, bottled: Bottled, fdm: FDMProbe) -> torch.Tensor:
         """Per-sample reconstruction error ``(B,)``: the FDM conditioned on ``fdm_latent``."""
