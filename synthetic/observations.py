@@ -38,25 +38,14 @@ def embed(x: np.ndarray, periodic: bool) -> np.ndarray:
     return np.concatenate([np.cos(ang), np.sin(ang)], axis=1)
 
 
-class VectorMap:
-    """Observation map for vector observations (see module docstring)."""
+class _EmbeddedMap:
+    """What every vector map shares: the base vector of state and distractor coordinates, each
+    torus coordinate as (cos, sin) when periodic embedding is on."""
 
-    def __init__(self, kind: str, state_periodic: bool, state_dim: int, exo_dim: int,
-                 embed_periodic: bool, layers: int, rng: np.random.Generator):
-        self.kind = kind
+    def _init_embedding(self, state_periodic: bool, state_dim: int, exo_dim: int, embed_periodic: bool) -> int:
         self.state_periodic = state_periodic and embed_periodic
         self.exo_periodic = embed_periodic
-        self.dim = state_dim * (2 if self.state_periodic else 1) + exo_dim * (2 if self.exo_periodic else 1)
-        d = self.dim
-        self.weights: list[np.ndarray] = []
-        self.biases: list[np.ndarray] = []
-        if kind == "linear":
-            self.weights = [well_conditioned(rng, d)]
-        elif kind == "mlp":
-            for _ in range(layers):
-                self.weights.append(well_conditioned(rng, d))
-                self.biases.append(rng.normal(0.0, 0.1, d))
-            self.weights.append(well_conditioned(rng, d))
+        return state_dim * (2 if self.state_periodic else 1) + exo_dim * (2 if self.exo_periodic else 1)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -67,6 +56,25 @@ class VectorMap:
         if exo.shape[1]:
             parts.append(embed(exo, self.exo_periodic))
         return np.concatenate(parts, axis=1)
+
+
+class VectorMap(_EmbeddedMap):
+    """Observation map for vector observations (see module docstring)."""
+
+    def __init__(self, kind: str, state_periodic: bool, state_dim: int, exo_dim: int,
+                 embed_periodic: bool, layers: int, rng: np.random.Generator):
+        self.kind = kind
+        self.dim = self._init_embedding(state_periodic, state_dim, exo_dim, embed_periodic)
+        d = self.dim
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+        if kind == "linear":
+            self.weights = [well_conditioned(rng, d)]
+        elif kind == "mlp":
+            for _ in range(layers):
+                self.weights.append(well_conditioned(rng, d))
+                self.biases.append(rng.normal(0.0, 0.1, d))
+            self.weights.append(well_conditioned(rng, d))
 
     def __call__(self, state: np.ndarray, exo: np.ndarray) -> np.ndarray:
         x = self.base(state, exo)
@@ -92,7 +100,7 @@ class VectorMap:
         return x
 
 
-class SmoothMap:
+class SmoothMap(_EmbeddedMap):
     """``obs='smooth'``: a random C∞ embedding of the base vector into ``dim`` ≥ its size dimensions.
 
     ``o = R_L ∘ ⋯ ∘ R_1 (A x)`` with ``A`` a (dim, base) matrix of singular values in [0.5, 2]
@@ -107,9 +115,7 @@ class SmoothMap:
                  blocks: int, dim: int | None, default_dim: int, rng: np.random.Generator):
         from synthetic.errors import SyntheticError
 
-        self.state_periodic = state_periodic and embed_periodic
-        self.exo_periodic = embed_periodic
-        base = state_dim * (2 if self.state_periodic else 1) + exo_dim * (2 if self.exo_periodic else 1)
+        base = self._init_embedding(state_periodic, state_dim, exo_dim, embed_periodic)
         if dim is None:  # the family's choice, widened when distractors add coordinates
             dim = max(default_dim, base)
         if dim < base:
@@ -124,16 +130,6 @@ class SmoothMap:
             b = well_conditioned(rng, dim)
             b *= 0.25 / np.linalg.norm(b, 2)
             self.blocks.append((b, c, rng.normal(0.0, 0.5, dim)))
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.dim,)
-
-    def base(self, state: np.ndarray, exo: np.ndarray) -> np.ndarray:
-        parts = [embed(state, self.state_periodic)]
-        if exo.shape[1]:
-            parts.append(embed(exo, self.exo_periodic))
-        return np.concatenate(parts, axis=1)
 
     def __call__(self, state: np.ndarray, exo: np.ndarray) -> np.ndarray:
         return self.forward(self.base(state, exo)).astype(np.float32)
