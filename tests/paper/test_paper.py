@@ -10,38 +10,11 @@ import pytest
 from identlam.cli import main
 from identlam.stats import paired_direction_test
 
-# a two-method sweep of seconds per run (tiny models, a few steps), run by the real runner
-TINY = """
-name = "tiny"
-seeds = [0, 1, 2]
-stages = ["train", "relabel", "evaluate"]
-metrics = ["ami", "used_codes", "action_probe_accuracy"]
+from runner_fixtures import TINY as RUNNER_TINY
 
-[set]
-"train.steps" = 12
-"train.batch_size" = 16
-"train.optim.warmup_steps" = 2
-"model.hidden_dim" = 16
-"model.embed_dim" = 16
-
-[data.pm]
-source = "synthetic"
-env = "pointmass"
-episodes = 12
-steps = 20  # enough transitions for the stages' default batch sizes (checked up front)
-seed = "run"
-params = { K = 2 }
-
-[methods.entropy]
-preset = "lapo-entropy"
-
-[methods.lambda0]
-preset = "lapo-entropy"
-set = { "model.entropy.weight" = 0 }
-
-[grid]
-method = ["entropy", "lambda0"]
-"""
+# the runner tests' two-method sweep of seconds per run, with a third seed for the statistics
+TINY = RUNNER_TINY.replace("seeds = [0, 1]", "seeds = [0, 1, 2]")
+assert TINY != RUNNER_TINY
 
 CLAIMS = """
 [[tiny]]
