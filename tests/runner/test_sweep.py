@@ -44,8 +44,14 @@ def test_rerun_of_a_finished_sweep_does_nothing(tiny_reference, tiny_toml):
     pd.testing.assert_frame_equal(load_results(out), table)
 
 
-def test_killed_sweep_resumes_to_the_same_table(tiny_reference, tiny_toml, tmp_path):
-    _, reference = tiny_reference
+def test_killed_sweep_resumes_to_the_same_table(tmp_path):
+    # more and longer runs than the shared tiny sweep, so that on an idle machine the kill still
+    # lands while runs are in flight (8 runs of a few seconds each)
+    text = TINY.replace("seeds = [0, 1]", "seeds = [0, 1, 2, 3]").replace('"train.steps" = 12', '"train.steps" = 150')
+    assert text.count("[0, 1, 2, 3]") == 1 and '"train.steps" = 150' in text
+    tiny_toml = write_toml(tmp_path, text, "kill.toml")
+    run_experiment(load_experiment(tiny_toml), tmp_path / "reference", workers=2, echo=lambda _: None)
+    reference = load_results(tmp_path / "reference")
     out = tmp_path / "store"
     cmd = [sys.executable, "-m", "identlam", "run", str(tiny_toml), "--out", str(out), "--workers", "2",
            "--no-figure"]
@@ -59,10 +65,10 @@ def test_killed_sweep_resumes_to_the_same_table(tiny_reference, tiny_toml, tmp_p
     time.sleep(1.0)  # the orphaned workers notice and exit
     visible = [p for p in (out / "runs").iterdir() if p.name != ".tmp"]
     assert visible and all((p / "done").is_file() for p in visible)  # never a partial run in runs/
-    assert len(visible) < 4
+    assert len(visible) < 8
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{4 - len(visible)} of 4 runs to do" in rerun.stdout
+    assert f"{8 - len(visible)} of 8 runs to do" in rerun.stdout
     pd.testing.assert_frame_equal(_sorted(load_results(out)).drop(columns="run_id"),
                                   _sorted(reference).drop(columns="run_id"))
 
