@@ -14,7 +14,9 @@ the smallest distance to its k-th nearest observation) or a seeded random window
 o_t; no action, state or distractor is read. For a
 fraction ``curriculum`` of training a window at distance d is drawn with weight
 ``exp(-d^2 / (2 r^2))``; the radius r grows geometrically from ``start_radius`` times the
-largest distance to that largest distance; afterwards sampling is uniform.
+largest distance to that largest distance; afterwards sampling is uniform. With ``hold > 0`` the radius stays at its start for
+that fraction of training (so that the codes can specialize near the anchor while the entropy
+bonus fades) and grows over the rest of the curriculum.
 """
 
 from __future__ import annotations
@@ -37,11 +39,16 @@ class ObservationCurriculum:
         start_radius: initial radius as a fraction of the largest distance to the anchor, in (0, 1].
         seed: chooses the anchor window.
         anchor: ``"dense"`` (default) or ``"random"``.
+        hold: share of training (from step 0) spent at ``start_radius``; must be below ``fraction``.
     """
 
-    def __init__(self, windows, fraction: float, start_radius: float, seed: int, anchor: str = "dense"):
+    def __init__(self, windows, fraction: float, start_radius: float, seed: int, anchor: str = "dense",
+                 hold: float = 0.0):
         if not 0.0 <= fraction <= 1.0:
             raise ConfigError(f"config key 'train.curriculum': must lie in [0, 1], got {fraction}")
+        if not 0.0 <= hold < fraction:
+            raise ConfigError(f"config key 'train.curriculum_hold': must lie in [0, train.curriculum = {fraction}), got {hold}")
+        self.hold = float(hold)
         if not 0.0 < start_radius <= 1.0:
             raise ConfigError(f"config key 'train.curriculum_radius': must lie in (0, 1], got {start_radius}")
         self.fraction, self.start_radius = float(fraction), float(start_radius)
@@ -63,7 +70,8 @@ class ObservationCurriculum:
         progress = step / max(int(total_steps), 1)
         if progress >= self.fraction or self.max_distance == 0.0:
             return None
-        return self.max_distance * self.start_radius ** (1.0 - progress / self.fraction)
+        growth = max(0.0, progress - self.hold) / (self.fraction - self.hold)
+        return self.max_distance * self.start_radius ** (1.0 - growth)
 
     def weights(self, step: int, total_steps: int) -> np.ndarray | None:
         """``(n_windows,)`` sampling weights at ``step`` (the anchor's weight is 1), or None."""

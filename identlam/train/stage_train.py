@@ -69,7 +69,8 @@ def _train_lam(st: StageContext) -> None:
     if derived is not None:
         record_derived(run, derived)
     curriculum = ObservationCurriculum(windows, cfg.train.curriculum, cfg.train.curriculum_radius,
-                                       derive_seed(cfg.seed, "curriculum"), cfg.train.curriculum_anchor) \
+                                       derive_seed(cfg.seed, "curriculum"), cfg.train.curriculum_anchor,
+                                       cfg.train.curriculum_hold) \
         if cfg.train.curriculum != 0 else None
     labels = None
     if m.label_coef > 0:

@@ -57,6 +57,22 @@ def test_weights_center_on_the_anchor_and_widen_until_uniform(windows):
     assert d(near) < 0.5 * d(far)
 
 
+def test_the_radius_holds_its_start_then_grows_to_the_largest_distance(windows):
+    cur = ObservationCurriculum(windows, fraction=0.6, start_radius=0.1, seed=3, hold=0.2)
+    start = 0.1 * cur.max_distance
+    assert [cur.radius(s, 100) for s in (0, 10, 20)] == pytest.approx([start] * 3)
+    growing = [cur.radius(s, 100) for s in range(20, 60, 5)]
+    assert all(a < b for a, b in zip(growing, growing[1:]))
+    assert cur.radius(59, 100) == pytest.approx(cur.max_distance * 0.1 ** (1 - 39 / 40))
+    assert cur.radius(60, 100) is None
+
+
+@pytest.mark.parametrize("hold", [0.5, 0.7, -0.1])
+def test_a_hold_outside_the_curriculum_names_the_key(windows, hold):
+    with pytest.raises(ConfigError, match="train.curriculum_hold"):
+        ObservationCurriculum(windows, 0.5, 0.1, seed=0, hold=hold)
+
+
 def test_the_anchor_is_seeded(windows):
     a = ObservationCurriculum(windows, 0.5, 0.1, seed=1, anchor="random")
     b = ObservationCurriculum(windows, 0.5, 0.1, seed=1, anchor="random")
@@ -107,6 +123,11 @@ def test_negative_curriculum_in_a_run_is_refused(tmp_path, vector_data):
     with pytest.raises(ConfigError, match="train.curriculum"):  # refused when the config is made
         cfg = make_config(vector_data, "lapo-entropy", overrides=[*TINY, "train.curriculum=-0.5"])
         run_train(RunDir.create(tmp_path / "run", cfg, vector_data))
+
+
+def test_a_hold_without_a_longer_curriculum_is_refused_in_a_run(vector_data):
+    with pytest.raises(ConfigError, match="train.curriculum_hold"):
+        make_config(vector_data, "lapo-entropy", overrides=[*TINY, "train.curriculum=0.2", "train.curriculum_hold=0.3"])
 
 
 def test_resume_with_the_curriculum_equals_an_uninterrupted_run(tmp_path, vector_data, monkeypatch):
