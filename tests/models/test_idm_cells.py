@@ -13,7 +13,7 @@ from identlam.config import LAMConfig, validate
 from identlam.errors import ConfigError
 from identlam.models import LatentActionModel, inputs
 from identlam.models.cells import CellPartition, grid_shape
-from identlam.presets import get_preset
+from identlam.presets import PRESET_NAMES, get_preset
 from lam_batches import make_batch, tiny_config
 
 # lapo-entropy's first loss and state-dict names (seed 3, make_batch(seed=1, batch_size=8)),
@@ -165,3 +165,22 @@ def test_cells_and_codes_survive_save_and_load(tmp_path):
     assert torch.equal(codes1, codes2)
     # relabel ran on a separately loaded copy: its codes for these transitions are the same
     assert np.array_equal(saved["codes"][:50], codes1.numpy())
+
+
+@pytest.mark.parametrize("name", PRESET_NAMES)
+@pytest.mark.parametrize("shape", [(5,), (16, 16, 3)], ids=["vector", "image"])
+def test_every_bottleneck_and_target_trains_with_cells(name, shape):
+    run = get_preset(name, obs_kind="image" if len(shape) == 3 else "vector")
+    cfg = dataclasses.replace(run.model, hidden_dim=16, impala_channels=(4, 8), idm_cells=4,
+                              latent_dim=min(run.model.latent_dim, 8) if run.model.bottleneck != "fsq" else 8)
+    lam = LatentActionModel(cfg, shape, "discrete", n_actions=4)
+    batch = make_batch(shape, cfg.frame_stack, cfg.future_k, batch_size=8, labels=True)
+    out = lam.loss(batch, step=1, total_steps=10)
+    out.loss.backward()
+    assert torch.isfinite(out.loss) and out.logs["idm_cells_used"] >= 2
+    grads = lam.idm.out.weight.grad.abs().sum(dim=(1, 2))
+    seen = [batch["obs_t"]] + ([batch["labels"]["obs_t"]] if cfg.label_coef > 0 else [])  # the label batch trains too
+    cells = lam.idm_partition(inputs.to_model_input(torch.cat(seen), len(shape) == 3, torch.device("cpu")))
+    assert torch.equal(grads > 0, torch.bincount(cells, minlength=4) > 0)
+    z, codes, _ = lam.label(batch["obs_t"], batch["obs_next"], batch["obs_past"])
+    assert z.shape == (8, lam.latent_dim_out) and torch.isfinite(z).all()
