@@ -82,6 +82,9 @@ class LAMConfig:
                            "concat: IDM reads [state, e_future]; gated: also factored products of the two")
     idm_factors: int = knob(16, POSITIVE_INT, "gated fusion: number of multiplicative factors")
     head_layers: int = knob(3, COUNT, "blocks of the IDM and FDM MLP heads; 0 = linear heads")
+    idm_cells: int = knob(0, Num(integer=True, lo=0, hi=4096),
+                          "N >= 2: one IDM output head per cell of a fixed partition of o_t (a discontinuous, "
+                          "'tabular' IDM: A1 off on the model side); 0 = one head")
     # bottleneck
     bottleneck: str = knob("categorical", OneOf(bottleneck_names), "information bottleneck between IDM and FDM")
     latent_dim: int = knob(16, POSITIVE_INT, "width of the continuous latent (none, fsq) or of the code embeddings")

@@ -65,6 +65,8 @@ def _check_entropy(ent: Any, path: str) -> None:
 
 def _check_model(m: Any, path: str) -> None:
     _check_entropy(m.entropy, _key(path, "entropy"))
+    if m.idm_cells == 1:
+        raise ConfigError(f"config key '{_key(path, 'idm_cells')}': must be 0 (one head) or >= 2 cells, got 1")
     if m.normalize_target and m.fdm_target != "observation":
         raise ConfigError(f"config key '{_key(path, 'normalize_target')}': applies to observation targets only, "
                           f"got {_key(path, 'fdm_target')}={m.fdm_target!r}")

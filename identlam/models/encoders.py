@@ -158,12 +158,16 @@ class ConditionedMLP(nn.Module):
         self.out = nn.Linear(hidden_dim, out_dim)
 
     def forward(self, x: torch.Tensor | None, c: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x, c))
+
+    def features(self, x: torch.Tensor | None, c: torch.Tensor) -> torch.Tensor:
+        """What the output layer ``out`` reads: the last block's output (``[x, c]`` for a linear head)."""
         if self.linear:
-            return self.out(c if x is None else torch.cat([x, c], dim=-1))
+            return c if x is None else torch.cat([x, c], dim=-1)
         h = self.blocks[0](self.first(c if x is None else torch.cat([x, c], dim=-1)))
         for proj, block in zip(self.rest, self.blocks[1:]):
             h = block(proj(torch.cat([h, c], dim=-1)))
-        return self.out(h)
+        return h
 
 
 class GatedFusion(nn.Module):

@@ -6,7 +6,9 @@ One training step (``loss``) reads top to bottom:
    (training, images, ``augment``);
 2. encode every view with the shared encoder; the state is ``e_t`` (``[e_{t-1}, e_t]`` with
    ``past_frame``); the IDM sees ``(state, e_{t+k})``, k ~ U{1..K} drawn by the data layer,
-   concatenated or, with ``idm_fusion="gated"``, also their factored products;
+   concatenated or, with ``idm_fusion="gated"``, also their factored products; with
+   ``idm_cells = N`` its output layer is one of N heads, chosen by the cell of the unaugmented
+   o_t in a fixed partition (:mod:`identlam.models.cells`: a discontinuous, "tabular" IDM);
 3. the bottleneck (:mod:`identlam.models.bottlenecks`, built by the factory of
    :mod:`identlam.models.factory`) turns the IDM output into the FDM's latent (none / VQ / FSQ)
    or into code probabilities ``q`` (categorical);
@@ -38,6 +40,7 @@ from identlam.errors import ConfigError, IdentlamError
 from identlam.models import inputs
 from identlam.models.augment import Augmenter
 from identlam.models.bottlenecks import BottleneckLoss, FDMProbe
+from identlam.models.cells import POOL, CellHeads, CellPartition
 from identlam.models.factory import BuildContext, make_bottleneck
 from identlam.models.code_surgery import symmetric_start
 from identlam.models.encoders import ConditionedMLP, make_encoder, make_fusion, orthogonal_init
@@ -140,6 +143,12 @@ class LatentActionModel(nn.Module):
         if cfg.fdm_target == "latent":
             self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         self.augmenter = Augmenter(cfg.augment_ops) if (cfg.augment and self.is_image) else None
+        # drawn last, so every other parameter is the one-head model's draw
+        self.idm_partition = None
+        if cfg.idm_cells:
+            self.idm.out = CellHeads(self.idm.out, cfg.idm_cells)
+            features = self.batch_shape[-1] * POOL * POOL if self.is_image else self.batch_shape[0]
+            self.idm_partition = CellPartition(cfg.idm_cells, features)
 
     @property
     def latent_dim_out(self) -> int:
@@ -156,23 +165,31 @@ class LatentActionModel(nn.Module):
     # ------------------------------------------------------------------------------------
     def _views(self, raw: dict[str, torch.Tensor], step: int | None, salt: int) -> dict[str, torch.Tensor]:
         views = {k: inputs.to_model_input(v, self.is_image, self.device) for k, v in raw.items() if k != "k"}
+        cells = None if self.idm_partition is None else self.idm_partition(views["obs_t"])  # of the unaugmented o_t
         if self.augmenter is not None and self.training and step is not None:
             gen = torch.Generator(device=self.device)
             gen.manual_seed((self.seed * 1_000_003 + step * 7 + salt) % (2**63))
             views = {k: self.augmenter(v, gen) for k, v in sorted(views.items())}
+        if cells is not None:
+            views["cells"] = cells
         return views
 
     def _idm(self, views: dict[str, torch.Tensor], future_key: str):
         """Encode the views in one pass; returns ``(state, e_t, bottled)``.
 
         The state is ``[e_{t-1}, e_t]`` with ``past_frame``, else ``e_t``; the IDM sees
-        ``[state, e_future]`` (``future_key``: o_{t+k} in training, o_{t+1} when labelling).
+        ``[state, e_future]`` (``future_key``: o_{t+k} in training, o_{t+1} when labelling);
+        with ``idm_cells`` its output layer is the head of o_t's cell (``views["cells"]``).
         """
         keys = (("obs_past",) if self.cfg.past_frame else ()) + ("obs_t", future_key)
         embeddings = self.encoder(torch.cat([views[k] for k in keys])).split(views["obs_t"].shape[0])
         state = torch.cat(embeddings[:-1], dim=-1)
         e_t = embeddings[-2]
-        raw = self.idm(None, self.idm_norm(self.idm_fusion(state, embeddings[-1])))
+        fused = self.idm_norm(self.idm_fusion(state, embeddings[-1]))
+        if self.idm_partition is None:
+            raw = self.idm(None, fused)
+        else:
+            raw = self.idm.out(self.idm.features(None, fused), views["cells"])
         bottled = self.bottleneck(raw)
         return state, e_t, bottled
 
@@ -208,6 +225,8 @@ class LatentActionModel(nn.Module):
         views = self._views(raw, step, salt=0)
         state, e_t, bottled = self._idm(views, "obs_future")
         logs: dict[str, float] = dict(bottled.logs)
+        if self.idm_partition is not None:
+            logs["idm_cells_used"] = float(views["cells"].unique().numel())
 
         # prediction target and the FDM's conditioning
         if cfg.fdm_target == "latent":
