@@ -135,6 +135,8 @@ def test_numbers_inside_a_declared_range_are_accepted(data):
         value = data.draw(st.floats(lo, hi, exclude_min=rule.lo_open, exclude_max=rule.hi_open))
     if dotted in ("train.restart_steps",):
         value = min(value, BASE.train.steps - 1)
+    if dotted == "train.curriculum_hold":
+        value = 0.0  # must stay below train.curriculum: a relation, tested below
     if dotted == "model.entropy.warmup_steps":
         value = 0  # annealing (entropy.bonus > 0) replaces the warm-up: a relation, tested below
     cfg = apply_overrides(dataclasses.replace(BASE, labels=4), {dotted: value})  # labels: label_coef > 0 needs some
@@ -146,6 +148,7 @@ def test_numbers_inside_a_declared_range_are_accepted(data):
     ({"model.normalize_target": True, "model.fdm_target": "latent"}, "model.normalize_target"),
     ({"model.bottleneck": "vq", "model.vq.num_codebooks": 8, "model.vq.num_latents": 8}, "model.vq.codebook_size"),
     ({"train.restarts": 2, "train.restart_steps": 3000}, "train.restart_steps"),
+    ({"train.curriculum": 0.3, "train.curriculum_hold": 0.3}, "train.curriculum_hold"),
     ({"kind": "bc", "labels": 0}, "labels"),
     ({"model.label_coef": 0.5, "labels": 0}, "labels"),
     ({"model.bottleneck": "none", "bc.policy_target": "codes"}, "bc.policy_target"),
