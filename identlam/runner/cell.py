@@ -215,7 +215,8 @@ def _redirected(fh) -> Iterator[None]:
 
 
 def flatten_metrics(path: Path) -> dict[str, float]:
-    """The numbers of ``metrics.json``: offline scores by their name, online ones as ``online.NAME``."""
+    """The numbers of ``metrics.json``: offline scores by their name, online ones as ``online.NAME``,
+    the label-free quality as ``label_free.NAME``."""
     if not path.is_file():
         return {}
     report = json.loads(path.read_text())
@@ -223,7 +224,8 @@ def flatten_metrics(path: Path) -> dict[str, float]:
     for key, value in ((report.get("offline") or {}).get("score") or {}).items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             out[key] = float(value)
-    for key, value in (report.get("online") or {}).items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[f"online.{key}"] = float(value)
+    for part in ("online", "label_free"):
+        for key, value in (report.get(part) or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[f"{part}.{key}"] = float(value)
     return out

@@ -109,6 +109,10 @@ def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
         trajectories = held_out if len(held_out) else np.arange(ds.n_trajectories)
         say(f"evaluate: offline report on {len(trajectories)} trajectories (regions {spec})")
         report["offline"] = offline_report(run, ds, trajectories, spec)
+    if redo_offline or previous is None or "label_free" not in previous:
+        report["label_free"] = label_free_part(run, ds.n_trajectories)
+    else:
+        report["label_free"] = previous["label_free"]
     if not redo_online:
         report["online"] = previous.get("online")
         if "online_skipped" in previous:
@@ -118,6 +122,14 @@ def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
     atomic_write_json(run.output("evaluate"), report)
     atomic_write_text(run.path / REPORT_NAME, format_report(report))
     return report
+
+
+def label_free_part(run, n_trajectories: int) -> dict[str, Any] | None:
+    """Held-out label-free quality (:func:`identlam.train.quality.held_out_quality`) where it is
+    defined: a categorical LAM with an observation target and held-out trajectories; else None."""
+    from identlam.train.quality import held_out_quality, quality_applies
+
+    return held_out_quality(run) if quality_applies(run, n_trajectories) else None
 
 
 def _previous_report(run) -> dict[str, Any] | None:

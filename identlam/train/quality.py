@@ -23,6 +23,15 @@ from identlam.train.device import resolve_device
 CHUNK = 1024
 
 
+def quality_applies(run, n_trajectories: int) -> bool:
+    """Whether :func:`held_out_quality` is defined for ``run`` on a dataset of ``n_trajectories``
+    (a categorical LAM with an observation target, and at least one held-out trajectory)."""
+    cfg = run.cfg
+    if cfg.kind != "lam" or cfg.model.bottleneck != "categorical" or cfg.model.fdm_target != "observation":
+        return False
+    return len(split_trajectories(n_trajectories, cfg.eval.holdout_fraction)[1]) > 0
+
+
 @torch.no_grad()
 def held_out_quality(run) -> dict[str, float]:
     """``rec`` and ``objective`` (absolute and over the target variance), ``h_conditional``,

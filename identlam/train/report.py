@@ -43,6 +43,14 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
+LABEL_FREE = (
+    ("rec_normalized", "FDM error under the IDM's codes over the variance of the FDM target"),
+    ("objective_normalized", "the same plus the final entropy penalty"),
+    ("h_conditional", "H(code | o_t, o_t+1) in nats: 0 when every transition gets one code"),
+    ("codes_used", "codes given to more than 1% of held-out transitions"),
+)
+
+
 def format_report(report: dict[str, Any]) -> str:
     """Markdown of a ``metrics.json`` dict."""
     run = report.get("run") or {}
@@ -63,6 +71,14 @@ def format_report(report: dict[str, Any]) -> str:
         keys = [k for k in HEADLINE if k in score] + sorted(k for k in score if k not in HEADLINE)
         for key in keys:
             lines.append(f"| {key} | {_cell(score[key])} | {_cell(HEADLINE.get(key, ''))} |")
+    free = report.get("label_free")
+    if free:
+        lines += ["", "## Label-free quality on held-out trajectories", "",
+                  "Read from observations only; compare runs on the same data (lower is better).", "",
+                  "| quantity | value | meaning |", "|---|---|---|"]
+        for key, meaning in LABEL_FREE:
+            if key in free:
+                lines.append(f"| {key} | {_cell(free[key])} | {_cell(meaning)} |")
     lines += ["", "## Online: return in the environment", ""]
     online = report.get("online")
     if online:
