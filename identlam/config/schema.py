@@ -88,6 +88,8 @@ class LAMConfig:
                            "concat: IDM reads [state, e_future]; gated: also factored products of the two")
     idm_factors: int = knob(16, POSITIVE_INT, "gated fusion: number of multiplicative factors")
     head_layers: int = knob(3, COUNT, "blocks of the IDM and FDM MLP heads; 0 = linear heads")
+    head_block: str = knob("postnorm", OneOf(("postnorm", "relu")),
+                           "block of the IDM and FDM heads: postnorm (LAOM's LN(x + MLP(x)), 4x wide) or relu (Linear + ReLU)")
     idm_cells: int = knob(0, Num(integer=True, lo=0, hi=4096),
                           "N >= 2: one IDM output head per cell of a fixed partition of o_t (a discontinuous, "
                           "'tabular' IDM: A1 off on the model side); 0 = one head")

@@ -120,11 +120,11 @@ class LatentActionModel(nn.Module):
         if cfg.standardize_obs and self.is_image:
             raise ConfigError("config key 'model.standardize_obs': vector observations only (images are scaled to [-1, 1])")
         self.obs_standardizer = FixedStandardizer(self.batch_shape[0]) if cfg.standardize_obs else None
-        self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, cfg.head_layers)
+        self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, cfg.head_layers, cfg.head_block)
         latent = self.bottleneck.fdm_latent_dim
         reads = 1 if cfg.fdm_reads_state else 0  # 0: the FDM gets a zero-width state
         if cfg.fdm_target == "latent":
-            self.fdm = ConditionedMLP(reads * state_dim, latent, cfg.hidden_dim, embed, cfg.head_layers)
+            self.fdm = ConditionedMLP(reads * state_dim, latent, cfg.hidden_dim, embed, cfg.head_layers, cfg.head_block)
         elif self.is_image:
             h, w, c = self.batch_shape
             widths = tuple(ch * cfg.impala_scale for ch in cfg.impala_channels)
@@ -135,7 +135,7 @@ class LatentActionModel(nn.Module):
                                 tile_latent=not self.bottleneck.evaluates_every_code)
         else:
             d = self.batch_shape[0]
-            self.fdm = ConditionedMLP(reads * n_state * d, latent, cfg.hidden_dim, d, cfg.head_layers)
+            self.fdm = ConditionedMLP(reads * n_state * d, latent, cfg.hidden_dim, d, cfg.head_layers, cfg.head_block)
         # entropy weights then read in units of the target's variance, whatever the data scale
         self.target_norm = RunningStandardizer(self.batch_shape[-1] if self.is_image else self.batch_shape[0]) \
             if cfg.normalize_target else None

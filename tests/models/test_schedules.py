@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import numpy as np
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,3 +97,16 @@ def test_the_merge_penalty_joins_the_marginal_term_once_the_annealing_is_over():
     assert after == pytest.approx({"conditional": 0.1, "policy": 0.0, "marginal": 0.05})
     plain = coefficients(dataclasses.replace(ent, merge_weight=0.0), 80, 100)
     assert plain["marginal"] == 0.0 and plain["conditional"] == after["conditional"]
+
+
+def test_entropy_gradients_stay_finite_where_a_probability_underflows_to_zero():
+    import torch
+
+    from identlam.models.bottlenecks.base import entropy
+
+    logits = torch.tensor([[0.0, 200.0, -200.0]], requires_grad=True)  # softmax gives exact zeros
+    q = logits.softmax(-1)
+    assert (q == 0).any()
+    (entropy(q).sum() + entropy(q.mean(0))).backward()
+    assert torch.isfinite(logits.grad).all()
+    assert float(entropy(torch.tensor([0.5, 0.5, 0.0]))) == pytest.approx(np.log(2))

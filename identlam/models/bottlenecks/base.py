@@ -114,5 +114,10 @@ def histogram_logs(codes: torch.Tensor, n_codes: int) -> dict[str, float]:
 
 
 def entropy(p: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """Shannon entropy in nats along ``dim`` (0 log 0 = 0)."""
-    return -(torch.special.xlogy(p, p)).sum(dim)
+    """Shannon entropy in nats along ``dim`` (0 log 0 = 0).
+
+    The logarithm reads ``p`` clamped to the smallest normal float, so the gradient stays finite
+    where a probability underflows to exactly 0 (``xlogy``'s derivative there is -inf, and the
+    softmax then turns it into NaN); the value is unchanged.
+    """
+    return -(p * torch.log(p.clamp_min(torch.finfo(p.dtype).tiny))).sum(dim)
