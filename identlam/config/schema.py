@@ -57,8 +57,12 @@ class EntropyConfig:
                         "annealing: the term starts as a bonus of this weight and moves to the penalty (0 = off)")
     anneal_end: float = knob(0.5, Num(lo=0, hi=1, lo_open=True),
                              "annealing: fraction of train.steps at which the bonus has become the penalty")
+    merge_weight: float = knob(0.0, NON_NEGATIVE,
+                               "annealing: from anneal_end on, also penalize the marginal entropy H(A) with this "
+                               "weight, so codes that share one action merge (0 = off)")
     units: str = knob("absolute", OneOf(("absolute", "target_variance")),
-                      "absolute: weights as given; target_variance: weight and bonus times the FDM target's variance")
+                      "absolute: weights as given; target_variance: weight, bonus and merge_weight times the FDM "
+                      "target's variance")
 
 
 @dataclass
@@ -78,6 +82,8 @@ class LAMConfig:
     future_k: int = knob(1, POSITIVE_INT, "K: the IDM sees (o_t, o_{t+k}), k ~ U{1..K}; 1 = one step")
     past_frame: bool = knob(False, Flag(), "the IDM and FDM also see o_{t-1} (LAPO)")
     idm_input_norm: bool = knob(False, Flag(), "standardize the IDM input over the batch (BatchNorm without affine)")
+    standardize_obs: bool = knob(False, Flag(), "vector observations: the IDM and FDM read them standardized per "
+                                 "dimension by statistics of unlabeled training windows, measured before training")
     idm_fusion: str = knob("concat", OneOf(("concat", "gated")),
                            "concat: IDM reads [state, e_future]; gated: also factored products of the two")
     idm_factors: int = knob(16, POSITIVE_INT, "gated fusion: number of multiplicative factors")

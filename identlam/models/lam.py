@@ -115,6 +115,11 @@ class LatentActionModel(nn.Module):
         self.idm_fusion = make_fusion(cfg, state_dim, embed)
         fused = self.idm_fusion.out_dim
         self.idm_norm = nn.BatchNorm1d(fused, affine=False) if cfg.idm_input_norm else nn.Identity()
+        # fixed per-dimension statistics set from unlabeled windows before training (set_obs_statistics);
+        # buffers, so relabelling and evaluation read the same inputs as training
+        if cfg.standardize_obs and self.is_image:
+            raise ConfigError("config key 'model.standardize_obs': vector observations only (images are scaled to [-1, 1])")
+        self.obs_standardizer = FixedStandardizer(self.batch_shape[0]) if cfg.standardize_obs else None
         self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, cfg.head_layers)
         latent = self.bottleneck.fdm_latent_dim
         reads = 1 if cfg.fdm_reads_state else 0  # 0: the FDM gets a zero-width state
@@ -182,7 +187,7 @@ class LatentActionModel(nn.Module):
         with ``idm_cells`` its output layer is the head of o_t's cell (``views["cells"]``).
         """
         keys = (("obs_past",) if self.cfg.past_frame else ()) + ("obs_t", future_key)
-        embeddings = self.encoder(torch.cat([views[k] for k in keys])).split(views["obs_t"].shape[0])
+        embeddings = self.encoder(self._standardized(torch.cat([views[k] for k in keys]))).split(views["obs_t"].shape[0])
         state = torch.cat(embeddings[:-1], dim=-1)
         e_t = embeddings[-2]
         fused = self.idm_norm(self.idm_fusion(state, embeddings[-1]))
@@ -192,6 +197,16 @@ class LatentActionModel(nn.Module):
             raw = self.idm.out(self.idm.features(None, fused), views["cells"])
         bottled = self.bottleneck(raw)
         return state, e_t, bottled
+
+    def _standardized(self, obs: torch.Tensor) -> torch.Tensor:
+        """The network input of vector observations (the FDM target stays in data units)."""
+        return obs if self.obs_standardizer is None else self.obs_standardizer(obs)
+
+    def set_obs_statistics(self, mean, std) -> None:
+        """Fix the input statistics of ``model.standardize_obs`` (per dimension of a stacked vector window)."""
+        if self.obs_standardizer is None:
+            raise ConfigError("model.standardize_obs: the model was built without it")
+        self.obs_standardizer.set(mean, std)
 
     def _obs_keys(self) -> tuple[str, ...]:
         return ("obs_t", "obs_next", "obs_future") + (("obs_past",) if self.cfg.past_frame else ())
@@ -240,7 +255,7 @@ class LatentActionModel(nn.Module):
             if self.target_norm is not None:
                 target = self.target_norm(target.float())
             frames = [views["obs_past"], views["obs_t"]] if cfg.past_frame else [views["obs_t"]]
-            fdm_state = torch.cat(frames, dim=1 if self.is_image else -1)
+            fdm_state = torch.cat([self._standardized(f) for f in frames], dim=1 if self.is_image else -1)
         if not cfg.fdm_reads_state and not isinstance(self.fdm, PixelFDM):
             fdm_state = fdm_state[:, :0]
 
@@ -325,6 +340,28 @@ class LatentActionModel(nn.Module):
             self.train(was_training)
         probs = None if bottled.probs is None else bottled.probs.float()
         return bottled.z.float(), bottled.codes, probs
+
+
+class FixedStandardizer(nn.Module):
+    """``(x - mean) / std`` per dimension of ``(B, D)`` with statistics fixed before training (buffers)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+
+    def set(self, mean, std) -> None:
+        mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
+        std = torch.as_tensor(std, dtype=torch.float32).reshape(-1)
+        if mean.shape != self.mean.shape or std.shape != self.std.shape:
+            raise ConfigError(f"model.standardize_obs: statistics of shape {tuple(mean.shape)} for inputs of {tuple(self.mean.shape)}")
+        if not (torch.isfinite(mean).all() and torch.isfinite(std).all()):
+            raise ConfigError("model.standardize_obs: the measured statistics are not finite")
+        self.mean.copy_(mean.to(self.mean.device))
+        self.std.copy_(std.clamp_min(1e-6).to(self.std.device))  # a constant dimension stays 0 instead of NaN
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
 
 
 class RunningStandardizer(nn.Module):

@@ -21,6 +21,10 @@ docs/identification.md):
   the labelling is still soft; the codes specialize as the bonus fades (the symmetry-breaking
   of deterministic-annealing clustering), and the penalty finally makes the labelling
   deterministic. On PointMass it lifts AMI from about 0.6 (lambda constant) to about 0.9.
+- merging (``merge_weight > 0``): once the annealing is over, a penalty on the marginal entropy
+  H(A^) joins the chosen term. Splitting one action over two codes costs no reconstruction, so
+  only a term that charges for codes in use removes a split; it starts after the annealing
+  because earlier it would merge codes before they have specialized.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ def coefficients(ent: EntropyConfig, step: int, total_steps: int) -> dict[str, f
             weights[ent.kind] = _anneal(step / total_steps, -ent.bonus, ent.weight, ent.anneal_end)
         else:
             weights[ent.kind] = ent.weight * _warmup(step, ent.warmup_steps)
+    if ent.merge_weight > 0 and step / total_steps >= ent.anneal_end:
+        weights["marginal"] += ent.merge_weight
     return weights
 
 

@@ -60,10 +60,12 @@ def resolve_entropy_units(cfg, windows, seed: int):
     else:
         sample = windows.sample(min(SAMPLE_WINDOWS, max(2, windows.n_windows)), np.random.default_rng(seed))
         var = target_variance(sample.obs_t, sample.obs_next, m.predict_delta)
-    scaled = dataclasses.replace(ent, weight=ent.weight * var, bonus=ent.bonus * var, units="absolute")
+    scaled = dataclasses.replace(ent, weight=ent.weight * var, bonus=ent.bonus * var,
+                                 merge_weight=ent.merge_weight * var, units="absolute")
     record = {"target_variance": var, "model.entropy.weight": scaled.weight, "model.entropy.bonus": scaled.bonus,
+              "model.entropy.merge_weight": scaled.merge_weight,
               "from": {"model.entropy.weight": ent.weight, "model.entropy.bonus": ent.bonus,
-                       "model.entropy.units": ent.units}}
+                       "model.entropy.merge_weight": ent.merge_weight, "model.entropy.units": ent.units}}
     return dataclasses.replace(cfg, model=dataclasses.replace(m, entropy=scaled)), record
 
 
@@ -78,3 +80,11 @@ def record_derived(run, record: dict) -> None:
     atomic_write_json(path, saved)
     run.log.append({"stage": "train/autoscale", "step": 0, "derived": "entropy", **{k: v for k, v in record.items()
                                                                              if k != "from"}})
+
+
+def observation_statistics(windows, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and standard deviation of ``o_t`` (stacked vector windows) on a seeded
+    sample of unlabeled training windows, for ``model.standardize_obs``. Only observations are read."""
+    sample = windows.sample(min(SAMPLE_WINDOWS, max(2, windows.n_windows)), np.random.default_rng(seed))
+    obs = np.asarray(sample.obs_t, np.float64).reshape(len(sample.obs_t), -1)
+    return obs.mean(0), obs.std(0)

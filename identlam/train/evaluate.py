@@ -126,9 +126,11 @@ def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
 
 def label_free_part(run, n_trajectories: int) -> dict[str, Any] | None:
     """Held-out label-free quality (:func:`identlam.train.quality.held_out_quality`) where it is
-    defined: a categorical LAM with an observation target and held-out trajectories; else None."""
+    defined: a trained categorical LAM with an observation target and held-out trajectories; else None."""
     from identlam.train.quality import held_out_quality, quality_applies
 
+    if not run.finished("train"):  # latents written by other means (e.g. `identlam metrics` inputs) have no model
+        return None
     return held_out_quality(run) if quality_applies(run, n_trajectories) else None
 
 

@@ -25,7 +25,7 @@ import torch
 from identlam.errors import ConfigError
 from identlam.io import atomic_write_json
 from identlam.train.artifacts import build_lam
-from identlam.train.autoscale import record_derived, resolve_entropy_units
+from identlam.train.autoscale import observation_statistics, record_derived, resolve_entropy_units
 from identlam.train.baselines import train_supervised
 from identlam.train.batches import label_split, split_trajectories, to_batch
 from identlam.train.curriculum import ObservationCurriculum
@@ -91,8 +91,12 @@ def _train_lam(st: StageContext) -> None:
 
         return step_fn
 
+    obs_stats = observation_statistics(windows, derive_seed(cfg.seed, "standardize")) if m.standardize_obs else None
+
     def candidate(r: int):
         lam = build_lam(cfg, ds, derive_seed(cfg.seed, "init", r)).to(device)
+        if obs_stats is not None:
+            lam.set_obs_statistics(*obs_stats)
         return lam, np.random.default_rng(derive_seed(cfg.seed, "batches", r))
 
     final_ckpt = run.checkpoint("train")

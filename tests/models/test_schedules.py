@@ -86,3 +86,12 @@ def test_zero_bonus_leaves_the_plain_schedule():
 def test_bad_annealing_values_raise(kw, field):
     with pytest.raises(ConfigError, match=field):
         coefficients(cfg(**kw), 0, 10)
+
+
+def test_the_merge_penalty_joins_the_marginal_term_once_the_annealing_is_over():
+    ent = EntropyConfig(kind="conditional", weight=0.1, bonus=0.3, anneal_end=0.5, merge_weight=0.05)
+    before, after = coefficients(ent, 49, 100), coefficients(ent, 50, 100)
+    assert before["marginal"] == 0.0 and before["conditional"] < 0.1
+    assert after == pytest.approx({"conditional": 0.1, "policy": 0.0, "marginal": 0.05})
+    plain = coefficients(dataclasses.replace(ent, merge_weight=0.0), 80, 100)
+    assert plain["marginal"] == 0.0 and plain["conditional"] == after["conditional"]

@@ -38,3 +38,30 @@ def test_held_out_quality_refuses_a_run_without_held_out_trajectories(tmp_path, 
     run_train(run)
     with pytest.raises(IdentlamError, match="holdout_fraction"):
         held_out_quality(run)
+
+
+def test_evaluate_writes_the_label_free_quality_and_the_runner_tabulates_it(tmp_path, vector_data):
+    from identlam.runner.cell import flatten_metrics
+    from identlam.train.evaluate import run_evaluate
+    from identlam.train.stage_relabel import run_relabel
+
+    run = RunDir.create(tmp_path / "run", make_config(vector_data, "lapo-entropy", overrides=[*TINY, "train.steps=12"]),
+                        vector_data)
+    run_train(run)
+    run_relabel(run)
+    report = run_evaluate(run)
+    assert report["label_free"] == pytest.approx(held_out_quality(run))
+    flat = flatten_metrics(run.output("evaluate"))
+    assert flat["label_free.rec_normalized"] == pytest.approx(report["label_free"]["rec_normalized"])
+    assert "Label-free quality" in (run.path / "report.md").read_text()
+
+
+def test_a_continuous_latent_has_no_label_free_part(tmp_path, vector_data):
+    from identlam.train.evaluate import run_evaluate
+    from identlam.train.stage_relabel import run_relabel
+
+    run = RunDir.create(tmp_path / "run", make_config(vector_data, "lapo-continuous", overrides=[*TINY, "train.steps=6"]),
+                        vector_data)
+    run_train(run)
+    run_relabel(run)
+    assert run_evaluate(run)["label_free"] is None

@@ -1,0 +1,59 @@
+"""``model.standardize_obs``: the networks read vector observations standardized by statistics of
+unlabeled training windows, fixed before training and saved with the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from train_fixtures import TINY, poisoned_copy
+
+from identlam.data import open_dataset
+from identlam.errors import ConfigError
+from identlam.train.artifacts import load_stage1
+from identlam.train.autoscale import observation_statistics
+from identlam.train.batches import split_trajectories
+from identlam.train.device import derive_seed
+from identlam.train.pipeline import make_config
+from identlam.train.rundir import RunDir
+from identlam.train.stage_train import run_train
+
+ON = [*TINY, "model.standardize_obs=true", "train.steps=8"]
+
+
+def _trained(tmp_path, data, name="run"):
+    run = RunDir.create(tmp_path / name, make_config(data, "lapo-entropy", overrides=ON), data)
+    run_train(run)
+    return run
+
+
+def test_the_saved_model_standardizes_by_the_training_windows_statistics(tmp_path, vector_data):
+    run = _trained(tmp_path, vector_data)
+    with open_dataset(vector_data) as ds:
+        train, _ = split_trajectories(ds.n_trajectories, run.cfg.eval.holdout_fraction)
+        windows = ds.observations(trajectories=train)
+        mean, std = observation_statistics(windows, derive_seed(run.cfg.seed, "standardize"))
+        lam = load_stage1(run, ds, torch.device("cpu"))[1]
+        sample = windows.sample(2048, np.random.default_rng(1))
+    np.testing.assert_allclose(lam.obs_standardizer.mean.numpy(), mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lam.obs_standardizer.std.numpy(), std, rtol=1e-5, atol=1e-6)
+    seen = lam._standardized(torch.as_tensor(sample.obs_t).float()).numpy()
+    # the networks' input is centred and scaled (another sample of the same windows: loose bounds)
+    np.testing.assert_allclose(seen.mean(0), 0.0, atol=0.3)
+    np.testing.assert_allclose(seen.std(0), 1.0, atol=0.3)
+    raw = sample.obs_t.reshape(len(sample.obs_t), -1)
+    assert np.abs(raw.mean(0)).max() > 1.0 or np.abs(raw.std(0) - 1.0).max() > 0.5  # so the bounds above bite
+
+
+def test_the_statistics_read_observations_only(tmp_path, vector_data):
+    poisoned = poisoned_copy(vector_data, tmp_path / "poisoned.h5", keep=np.array([], dtype=int), seed=0)
+    a, b = _trained(tmp_path, vector_data, "a"), _trained(tmp_path, poisoned, "b")
+    with open_dataset(vector_data) as da, open_dataset(poisoned) as db:
+        la, lb = load_stage1(a, da, torch.device("cpu"))[1], load_stage1(b, db, torch.device("cpu"))[1]
+    assert torch.equal(la.obs_standardizer.mean, lb.obs_standardizer.mean)
+    assert torch.equal(la.obs_standardizer.std, lb.obs_standardizer.std)
+
+
+def test_images_refuse_the_switch(tmp_path, image_data):
+    with pytest.raises(ConfigError, match="model.standardize_obs"):
+        _trained(tmp_path, image_data)
