@@ -3,6 +3,7 @@ interval, dots = the seeds themselves, so spread and outliers show at a glance."
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Sequence
 
@@ -79,6 +80,7 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
     fig.suptitle(f"{title}{' — ' if title else ''}bars: mean over {seeds} seeds, whiskers: 95% bootstrap "
                  f"interval, dots: seeds", fontsize=11)
     fig.tight_layout(rect=(0, 0, 0.9 if hue else 1, 0.95))
+    _untangle_x_labels(fig, rect=(0, 0, 0.9 if hue else 1, 0.95))
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -91,3 +93,44 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
         paths.append(path)
     plt.close(fig)
     return paths
+
+
+def _x_labels_collide(fig) -> bool:
+    """Whether neighbouring x labels of a panel print over each other: side by side when upright;
+    when tilted, parallel lines closer than a line's height."""
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        for (ta, a), (tb, b) in zip(zip(labels, boxes), zip(labels[1:], boxes[1:])):
+            angle = math.radians(ta.get_rotation())
+            if angle == 0:
+                if a.x1 > b.x0 and a.y1 > b.y0 and b.y1 > a.y0:
+                    return True
+            else:
+                spacing = abs(ax.transData.transform((tb.get_position()[0], 0))[0]
+                              - ax.transData.transform((ta.get_position()[0], 0))[0])
+                if spacing * math.sin(angle) < ta.get_fontsize() * fig.dpi / 72 * 1.2:
+                    return True
+    return False
+
+
+def _untangle_x_labels(fig, rect) -> None:
+    """Many or long condition names collide under their bars: tilt them, upright if need be, and
+    make the figure taller by what the tilted labels take so the panels keep their height."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    flat = max((t.get_window_extent(renderer).height for ax in fig.axes for t in ax.get_xticklabels()), default=0)
+    for angle in (45, 90):
+        if not _x_labels_collide(fig):
+            return
+        for ax in fig.axes:
+            for label in ax.get_xticklabels():
+                label.set(rotation=angle, ha="right" if angle < 90 else "center",
+                          rotation_mode="anchor" if angle < 90 else "default")
+        fig.canvas.draw()
+        tall = max(t.get_window_extent(renderer).height for ax in fig.axes for t in ax.get_xticklabels())
+        fig.set_figheight(fig.get_figheight() + max(0.0, tall - flat) / fig.dpi)
+        flat = tall
+        fig.tight_layout(rect=rect)
+        fig.canvas.draw()
