@@ -83,7 +83,8 @@ class LAMConfig:
     past_frame: bool = knob(False, Flag(), "the IDM and FDM also see o_{t-1} (LAPO)")
     idm_input_norm: bool = knob(False, Flag(), "standardize the IDM input over the batch (BatchNorm without affine)")
     standardize_obs: bool = knob(False, Flag(), "vector observations: the IDM and FDM read them standardized per "
-                                 "dimension by statistics of unlabeled training windows, measured before training")
+                                 "dimension by statistics of unlabeled training windows, measured before training "
+                                 "(images: no effect, they are scaled to [-1, 1])")
     idm_fusion: str = knob("concat", OneOf(("concat", "gated")),
                            "concat: IDM reads [state, e_future]; gated: also factored products of the two")
     idm_factors: int = knob(16, POSITIVE_INT, "gated fusion: number of multiplicative factors")

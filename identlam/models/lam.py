@@ -117,9 +117,9 @@ class LatentActionModel(nn.Module):
         self.idm_norm = nn.BatchNorm1d(fused, affine=False) if cfg.idm_input_norm else nn.Identity()
         # fixed per-dimension statistics set from unlabeled windows before training (set_obs_statistics);
         # buffers, so relabelling and evaluation read the same inputs as training
-        if cfg.standardize_obs and self.is_image:
-            raise ConfigError("config key 'model.standardize_obs': vector observations only (images are scaled to [-1, 1])")
-        self.obs_standardizer = FixedStandardizer(self.batch_shape[0]) if cfg.standardize_obs else None
+        # images are already scaled to [-1, 1]: the switch leaves them as they are
+        self.obs_standardizer = FixedStandardizer(self.batch_shape[0]) if cfg.standardize_obs and not self.is_image \
+            else None
         self.idm = ConditionedMLP(0, fused, cfg.hidden_dim, self.bottleneck.in_dim, cfg.head_layers, cfg.head_block)
         latent = self.bottleneck.fdm_latent_dim
         reads = 1 if cfg.fdm_reads_state else 0  # 0: the FDM gets a zero-width state

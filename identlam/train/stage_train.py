@@ -91,7 +91,8 @@ def _train_lam(st: StageContext) -> None:
 
         return step_fn
 
-    obs_stats = observation_statistics(windows, derive_seed(cfg.seed, "standardize")) if m.standardize_obs else None
+    obs_stats = observation_statistics(windows, derive_seed(cfg.seed, "standardize")) \
+        if m.standardize_obs and len(ds.obs_shape) == 1 else None
 
     def candidate(r: int):
         lam = build_lam(cfg, ds, derive_seed(cfg.seed, "init", r)).to(device)

@@ -9,7 +9,6 @@ import torch
 from train_fixtures import TINY, poisoned_copy
 
 from identlam.data import open_dataset
-from identlam.errors import ConfigError
 from identlam.train.artifacts import load_stage1
 from identlam.train.autoscale import observation_statistics
 from identlam.train.batches import split_trajectories
@@ -54,6 +53,8 @@ def test_the_statistics_read_observations_only(tmp_path, vector_data):
     assert torch.equal(la.obs_standardizer.std, lb.obs_standardizer.std)
 
 
-def test_images_refuse_the_switch(tmp_path, image_data):
-    with pytest.raises(ConfigError, match="model.standardize_obs"):
-        _trained(tmp_path, image_data)
+def test_images_are_left_as_they_are(tmp_path, image_data):
+    run = _trained(tmp_path, image_data)
+    with open_dataset(image_data) as ds:
+        lam = load_stage1(run, ds, torch.device("cpu"))[1]
+    assert lam.obs_standardizer is None and not any("obs_standardizer" in k for k in lam.state_dict())
