@@ -4,7 +4,6 @@ unlabeled training windows, fixed before training and saved with the model."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from train_fixtures import TINY, poisoned_copy
 
