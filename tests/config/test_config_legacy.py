@@ -16,11 +16,22 @@ from identlam.presets import get_preset
 
 # `identlam presets lapo-entropy` as printed before the fields were grouped
 FLAT = Path(__file__).with_name("lapo_entropy_flat_layout.json")
+# what the preset was then (the PointMass recipe; the "previous" method of
+# experiments/identification_families.toml): the fields added since take their neutral defaults
+THEN = {"model.n_codes": 8, "model.entropy.units": "absolute", "model.entropy.weight": 0.0024,
+        "model.entropy.bonus": 0.0072, "model.entropy.anneal_end": 0.5, "model.entropy.merge_weight": 0.0,
+        "model.standardize_obs": False, "model.head_block": "postnorm", "model.head_layers": 3,
+        "train.optim.schedule": "cosine", "train.curriculum_hold": 0.0, "train.curriculum": 0.0,
+        "eval.holdout_fraction": 0.2}
+
+
+def preset_then() -> RunConfig:
+    return apply_overrides(get_preset("lapo-entropy"), THEN)
 
 
 def test_a_flat_layout_file_loads_as_the_same_config():
     cfg = load(FLAT)
-    assert cfg == get_preset("lapo-entropy")
+    assert cfg == preset_then()
     flat = json.loads(FLAT.read_text())
     assert cfg.model.entropy.weight == flat["model"]["entropy_weight"] == 0.0024
     assert cfg.model.entropy.kind == flat["model"]["entropy"]
@@ -83,4 +94,4 @@ def test_a_run_made_with_the_flat_layout_reopens(tmp_path, vector_data):
     record = {"data": {"path": str(vector_data.resolve()), "sha256": "0" * 64, "size": 1},
               "config": json.loads(FLAT.read_text())}
     (run / "config.json").write_text(json.dumps(record))
-    assert RunDir(run).cfg == get_preset("lapo-entropy")
+    assert RunDir(run).cfg == preset_then()

@@ -102,7 +102,8 @@ def test_log_has_losses_lr_and_collapse_diagnostics(finished_run):
     assert [r["step"] for r in rows] == [5, 10, 15, 20, 25, 30]
     for key in ("loss", "lr", "grad_norm", "rec_loss", "codes_used", "perplexity", "dead_codes"):
         assert key in rows[-1], key
-    assert {r["stage"] for r in finished_run.log.records()} == {"train", "bc", "decode"}
+    # train/autoscale: lapo-entropy's entropy weights are in units of the measured target variance
+    assert {r["stage"] for r in finished_run.log.records()} == {"train", "train/autoscale", "bc", "decode"}
 
 
 def test_rerun_skips_finished_stages(finished_run, monkeypatch):

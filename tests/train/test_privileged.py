@@ -106,7 +106,7 @@ def test_poisoned_privileged_fields_leave_the_identification_tricks_bit_identica
     # lapo-entropy with restarts (label-free selection) and the state-space curriculum (anchor and
     # distances from observations only)
     poisoned = _poison(tmp_path, vector_data)
-    extra = ["train.curriculum=0.5", "train.restarts=2", "train.restart_steps=6"]
+    extra = ["train.curriculum=0.5", "train.curriculum_hold=0.2", "train.restarts=2", "train.restart_steps=6"]
     _assert_identical_runs(_train_all(tmp_path, vector_data, "clean", "lapo-entropy", extra),
                            _train_all(tmp_path, poisoned, "dirty", "lapo-entropy", extra))
 
