@@ -79,16 +79,21 @@ def figure(runs: pd.DataFrame, out: Path) -> Path | None:
 
     if "label_free.rec_normalized" not in runs:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
     sns.scatterplot(data=runs, x="label_free.rec_normalized", y="ami", hue="data", style="method", ax=ax, s=45)
     ax.set_xscale("log")
-    ax.set_xlabel("held-out reconstruction error / target variance (label-free, lower is better)")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a log axis overlap
+    ax.set_xlabel("held-out reconstruction error / target variance\n(label-free; lower is better)")
     ax.set_ylabel("AMI(true action, code)")
     ax.set_title(f"Label-free criterion against AMI ({len(runs)} runs)")
     ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
+    fig.savefig(out, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return out
 

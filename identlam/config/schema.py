@@ -145,7 +145,8 @@ class TrainConfig:
     curriculum_radius: float = knob(0.1, Num(lo=0, hi=1, lo_open=True),
                                     "curriculum: starting radius, as a fraction of the largest distance to the anchor")
     curriculum_hold: float = knob(0.0, FRACTION,
-                                  "curriculum: fraction of training that stays at the starting radius before it grows")
+                                  "curriculum: fraction of training that stays at the starting radius before it grows "
+                                  "(below train.curriculum; ignored when the curriculum is off)")
     curriculum_anchor: str = knob("dense", OneOf(("dense", "random")),
                                   "curriculum: the densest observation of a seeded subsample, or a random one")
     optim: OptimConfig = section(lambda: OptimConfig(warmup_steps=100, schedule="cosine", grad_clip=2.0),

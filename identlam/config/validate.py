@@ -84,7 +84,7 @@ def _check_train(t: Any, path: str) -> None:
     if t.restarts > 1 and not t.restart_steps < t.steps:
         raise ConfigError(f"config key '{_key(path, 'restart_steps')}': must be < {_key(path, 'steps')} "
                           f"({t.steps}) when restarts > 1, got {t.restart_steps}")
-    if t.curriculum_hold > 0 and not t.curriculum_hold < t.curriculum:
+    if t.curriculum > 0 and not t.curriculum_hold < t.curriculum:  # curriculum 0 switches both off
         raise ConfigError(f"config key '{_key(path, 'curriculum_hold')}': must be < {_key(path, 'curriculum')} "
                           f"({t.curriculum}), got {t.curriculum_hold}")
 

@@ -137,6 +137,8 @@ def test_numbers_inside_a_declared_range_are_accepted(data):
         value = min(value, BASE.train.steps - 1)
     if dotted == "train.curriculum_hold":
         value = 0.0  # must stay below train.curriculum: a relation, tested below
+    if dotted == "train.curriculum" and 0 < value <= BASE.train.curriculum_hold:
+        value = 0.0  # on, it must exceed the preset's hold (a relation, tested below); 0 switches both off
     if dotted == "model.entropy.warmup_steps":
         value = 0  # annealing (entropy.bonus > 0) replaces the warm-up: a relation, tested below
     cfg = apply_overrides(dataclasses.replace(BASE, labels=4), {dotted: value})  # labels: label_coef > 0 needs some
