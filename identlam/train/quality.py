@@ -21,6 +21,9 @@ from identlam.train.batches import split_trajectories, to_batch
 from identlam.train.device import resolve_device
 
 CHUNK = 1024
+# what held_out_quality returns (the runner tabulates them as label_free.NAME)
+QUALITY_KEYS = ("held_out_transitions", "target_variance", "rec", "rec_normalized", "h_conditional", "objective",
+                "objective_normalized", "h_marginal", "codes_used")
 
 
 def quality_applies(run, n_trajectories: int) -> bool:

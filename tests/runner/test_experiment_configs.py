@@ -12,6 +12,7 @@ import pytest
 from identlam.cli import main
 from identlam.metrics._desiderata import DIRECTIONS
 from identlam.runner.spec import load_experiment
+from identlam.train.quality import QUALITY_KEYS
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 CONFIGS = sorted(EXPERIMENTS.glob("*.toml"))
@@ -32,8 +33,9 @@ def test_config_validates_and_expands(path):
     assert exp.cells, f"{path.name} expands to no runs"
     assert len({c.run_id for c in exp.cells}) == len(exp.cells), "two grid points give the same run"
     for metric in exp.metrics:
-        name = metric.removeprefix("online.")
-        known = ONLINE if metric.startswith("online.") else DIRECTIONS
+        name = metric.removeprefix("online.").removeprefix("label_free.")
+        known = ONLINE if metric.startswith("online.") else QUALITY_KEYS if metric.startswith("label_free.") \
+            else DIRECTIONS
         assert name in known, f"{path.name}: metric {metric!r} is written by no stage"
         if metric.startswith("online."):
             assert "evaluate" in exp.stages and "decode" in exp.stages, f"{path.name}: {metric} needs a decoder"

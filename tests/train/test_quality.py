@@ -12,7 +12,7 @@ from identlam.data import open_dataset
 from identlam.errors import IdentlamError
 from identlam.train.batches import split_trajectories
 from identlam.train.pipeline import make_config
-from identlam.train.quality import held_out_quality
+from identlam.train.quality import QUALITY_KEYS, held_out_quality
 from identlam.train.rundir import RunDir
 from identlam.train.stage_train import run_train
 
@@ -51,6 +51,7 @@ def test_evaluate_writes_the_label_free_quality_and_the_runner_tabulates_it(tmp_
     run_relabel(run)
     report = run_evaluate(run)
     assert report["label_free"] == pytest.approx(held_out_quality(run))
+    assert set(report["label_free"]) == set(QUALITY_KEYS)
     flat = flatten_metrics(run.output("evaluate"))
     assert flat["label_free.rec_normalized"] == pytest.approx(report["label_free"]["rec_normalized"])
     assert "Label-free quality" in (run.path / "report.md").read_text()
