@@ -5,7 +5,7 @@ import torch
 
 from identlam.errors import ConfigError
 from identlam.models import LatentActionModel
-from identlam.models.lam import RunningStandardizer
+from identlam.models.standardize import RunningStandardizer
 from lam_batches import make_batch, tiny_config
 
 VEC, IMG = (5,), (8, 8, 3)
