@@ -89,6 +89,10 @@ def format_summary(table: pd.DataFrame) -> str:
     summary = summarize(table)
     groups = [c for c in summary.columns if c not in ("metric", "mean", "lo", "hi", "seeds")]
     summary["cell"] = [f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in zip(summary["mean"], summary["lo"], summary["hi"])]
+    # a grid column that only some runs set (e.g. a latent width of continuous methods only) is
+    # empty for the others; the pivot would drop those grid points
+    for col in groups:
+        summary[col] = summary[col].astype(object).where(summary[col].notna(), "-")
     order = list(dict.fromkeys(summary["metric"]))
     wide = summary.pivot_table(index=[*groups, "seeds"], columns="metric", values="cell", aggfunc="first",
                                sort=False)

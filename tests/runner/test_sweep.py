@@ -95,3 +95,20 @@ def test_shared_lam_stage_once_and_a_failed_cell_recorded(tmp_path):
     assert run_id.startswith("pm_sup_s0_") and "labels" in error and "\n" not in error
     assert (out / "failed" / f"{run_id}.json").is_file()
     assert set(load_results(out)["method"]) == {"entropy"}
+
+
+def test_the_summary_keeps_grid_points_whose_grid_column_is_empty():
+    # a width that only the continuous method sets: the codes' rows have no value there
+    import pandas as pd
+
+    rows = []
+    for seed in (0, 1):
+        rows.append({"method": "codes", "model.latent_dim": None, "run_id": f"c{seed}", "seed": seed,
+                     "metric": "ami", "value": 0.9 + seed / 100})
+        for width in (2, 32):
+            rows.append({"method": "continuous", "model.latent_dim": width, "run_id": f"k{width}s{seed}",
+                         "seed": seed, "metric": "ami", "value": width / 100})
+    text = format_summary(pd.DataFrame(rows))
+    lines = text.splitlines()[2:]
+    assert len(lines) == 3, text
+    assert any(line.split()[0] == "codes" and "-" in line.split() for line in lines), text
