@@ -128,6 +128,18 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
     return dataclasses.replace(run, eval=dataclasses.replace(run.eval, holdout_fraction=0.1))
 
 
+# The recipe lapo-entropy carried before the random families (tuned on PointMass), as overrides of
+# today's preset: `identlam train ... --set KEY=VALUE` for each item, or `[set]` in an experiment
+# config (experiments/identification_recipe.toml, the "previous" method of identification_families).
+POINTMASS_RECIPE: dict[str, object] = {
+    "model.n_codes": 8, "model.entropy.units": "absolute", "model.entropy.weight": 0.0024,
+    "model.entropy.bonus": 0.0072, "model.entropy.anneal_end": 0.5, "model.entropy.merge_weight": 0.0,
+    "model.standardize_obs": False, "model.head_block": "postnorm", "model.head_layers": 3,
+    "train.optim.schedule": "cosine", "train.curriculum_hold": 0.0, "train.curriculum": 0.0,
+    "eval.holdout_fraction": 0.2,
+}
+
+
 def lapo_fsq(scale: str = "cpu") -> RunConfig:
     """LAPO with FSQ instead of VQ (LAOM's IDMFSQ reference model); levels (8,5,5,5) = 1000 codes."""
     run = lapo(scale)

@@ -12,21 +12,15 @@ from identlam.cli import main
 from identlam.config import RunConfig, apply_overrides, from_dict, load, to_dict
 from identlam.config.legacy import RENAMED
 from identlam.errors import ConfigError
-from identlam.presets import get_preset
+from identlam.presets import POINTMASS_RECIPE, get_preset
 
 # `identlam presets lapo-entropy` as printed before the fields were grouped
 FLAT = Path(__file__).with_name("lapo_entropy_flat_layout.json")
-# what the preset was then (the PointMass recipe; the "previous" method of
-# experiments/identification_families.toml): the fields added since take their neutral defaults
-THEN = {"model.n_codes": 8, "model.entropy.units": "absolute", "model.entropy.weight": 0.0024,
-        "model.entropy.bonus": 0.0072, "model.entropy.anneal_end": 0.5, "model.entropy.merge_weight": 0.0,
-        "model.standardize_obs": False, "model.head_block": "postnorm", "model.head_layers": 3,
-        "train.optim.schedule": "cosine", "train.curriculum_hold": 0.0, "train.curriculum": 0.0,
-        "eval.holdout_fraction": 0.2}
+# what the preset was then: the PointMass recipe (fields added since take their neutral defaults)
 
 
 def preset_then() -> RunConfig:
-    return apply_overrides(get_preset("lapo-entropy"), THEN)
+    return apply_overrides(get_preset("lapo-entropy"), POINTMASS_RECIPE)
 
 
 def test_a_flat_layout_file_loads_as_the_same_config():

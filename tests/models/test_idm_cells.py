@@ -9,25 +9,24 @@ import numpy as np
 import pytest
 import torch
 
-from identlam.config import EntropyConfig, LAMConfig, validate
+from identlam.config import LAMConfig, apply_overrides, validate
 from identlam.errors import ConfigError
 from identlam.models import LatentActionModel, inputs
 from identlam.models.cells import CellPartition, grid_shape
-from identlam.presets import PRESET_NAMES, get_preset
+from identlam.presets import POINTMASS_RECIPE, PRESET_NAMES, get_preset
 from lam_batches import make_batch, tiny_config
 
 # lapo-entropy's first loss and state-dict names (seed 3, make_batch(seed=1, batch_size=8)),
 # recorded from the model before the cell switch existed: off must stay this model. The preset
-# has moved on since (docs/identification.md); THEN restores its model fields of that time.
+# has moved on since (docs/identification.md); POINTMASS_RECIPE restores it.
 BEFORE = {"vector": ((4,), 4.026776313781738, "014e376914abb7ca"),
           "image": ((16, 16, 3), 6.412906169891357, "3668272db80aaf8d")}
-THEN = dict(n_codes=8, head_block="postnorm", head_layers=3, standardize_obs=False,
-            entropy=EntropyConfig(kind="conditional", weight=0.0024, bonus=0.0072, anneal_end=0.5))
 
 
 def _preset_model(kind: str, **changes) -> LatentActionModel:
     shape = BEFORE[kind][0]
-    cfg = dataclasses.replace(get_preset("lapo-entropy", obs_kind=kind).model, **{**THEN, **changes})
+    then = apply_overrides(get_preset("lapo-entropy", obs_kind=kind), POINTMASS_RECIPE).model
+    cfg = dataclasses.replace(then, **changes)
     return LatentActionModel(cfg, shape, "discrete", n_actions=4, seed=3)
 
 

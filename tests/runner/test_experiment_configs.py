@@ -55,3 +55,12 @@ def test_cli_dry_run_lists_every_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("todo ") == len(load_experiment(path).cells)
     assert not (tmp_path / "store").exists(), "a dry run wrote to the results store"
+
+
+def test_the_pointmass_recipe_configs_restore_the_package_constant():
+    from identlam.presets import POINTMASS_RECIPE
+
+    families = tomllib.loads((EXPERIMENTS / "identification_families.toml").read_text())
+    assert families["methods"]["previous"]["set"] == POINTMASS_RECIPE
+    for name in ("identification_recipe", "identification_ablations"):
+        assert tomllib.loads((EXPERIMENTS / f"{name}.toml").read_text())["set"] == POINTMASS_RECIPE, name
