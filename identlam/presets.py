@@ -93,11 +93,14 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
     environment families (4-8 actions, random smooth observation maps) and PointMass; nothing in
     it needs the number of actions K, the states or an action label:
 
-    - M = 16 codes (room for K <= 8 and for splits), pruned by a marginal-entropy penalty once the
-      annealing is over (``entropy.merge_weight``);
-    - deterministic annealing: the conditional entropy starts as a bonus of 1 and becomes the
-      penalty 0.1 at 70% of training, all in units of the variance of o_{t+1} - o_t measured on
-      unlabeled training windows (``entropy.units="target_variance"``, written into the run);
+    - deterministic annealing: the conditional entropy starts as a bonus of 1, cooled geometrically
+      (a thousandfold by 70% of training, equal time per decade) and then becomes the penalty 0.1,
+      all in units of the variance of o_{t+1} - o_t measured on unlabeled training windows
+      (``entropy.units="target_variance"``, written into the run);
+    - M = 16 codes (room for K <= 8 and for splits), pruned twice: a light marginal-entropy penalty
+      once the annealing is over (``entropy.merge_weight`` 0.05), then the label-free merge test
+      (``train.merge_tolerance`` 0.5: a pair of codes is merged when, after 200 fine-tuning
+      updates, the error on unlabeled windows rises by at most half; ``RUN/merges.json``);
     - a state-space curriculum: training windows are drawn near the densest observation for the
       first half (while the codes specialize) and the neighbourhood grows until 90%;
     - the symmetric FDM start, the gated IDM (64 factored products of the state and future
@@ -117,13 +120,14 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
         return RunConfig(method="lapo-entropy", model=model, train=train,
                          bc=_bc(60_000, 128, lr=2e-4, impala_scale=4),
                          eval=EvalConfig(episodes=25))
-    recipe = EntropyConfig(kind="conditional", weight=0.1, bonus=1.0, anneal_end=0.7,
-                           merge_weight=0.1, units="target_variance")  # docs/identification.md
+    recipe = EntropyConfig(kind="conditional", weight=0.1, bonus=1.0, anneal_end=0.7, cooling="geometric",
+                           cooling_floor=1e-3, merge_weight=0.05, units="target_variance")  # docs/identification.md
     model = LAMConfig(**axes, n_codes=16, entropy=recipe, fdm_zero_init=True, idm_fusion="gated", idm_factors=64,
                       mlp_layers=0, standardize_obs=True, head_block="relu", head_layers=2,
                       impala_scale=1, impala_res_blocks=1, embed_dim=64, hidden_dim=64)
     train = dataclasses.replace(_train(3000, 256, lr=1e-3, warmup_steps=100, schedule="constant",
-                                       grad_clip=2.0), curriculum=0.9, curriculum_hold=0.5)
+                                       grad_clip=2.0), curriculum=0.9, curriculum_hold=0.5,
+                                merge_tolerance=0.5, merge_steps=200)
     run = _cpu_run("lapo-entropy", model, train)
     return dataclasses.replace(run, eval=dataclasses.replace(run.eval, holdout_fraction=0.1))
 
@@ -133,7 +137,8 @@ def lapo_entropy(scale: str = "cpu") -> RunConfig:
 # config (experiments/identification_recipe.toml, the "previous" method of identification_families).
 POINTMASS_RECIPE: dict[str, object] = {
     "model.n_codes": 8, "model.entropy.units": "absolute", "model.entropy.weight": 0.0024,
-    "model.entropy.bonus": 0.0072, "model.entropy.anneal_end": 0.5, "model.entropy.merge_weight": 0.0,
+    "model.entropy.bonus": 0.0072, "model.entropy.anneal_end": 0.5, "model.entropy.cooling": "linear",
+    "model.entropy.merge_weight": 0.0, "train.merge_tolerance": 0.0,
     "model.standardize_obs": False, "model.head_block": "postnorm", "model.head_layers": 3,
     "train.optim.schedule": "cosine", "train.curriculum_hold": 0.0, "train.curriculum": 0.0,
     "eval.holdout_fraction": 0.2,

@@ -57,6 +57,12 @@ class EntropyConfig:
                         "annealing: the term starts as a bonus of this weight and moves to the penalty (0 = off)")
     anneal_end: float = knob(0.5, Num(lo=0, hi=1, lo_open=True),
                              "annealing: fraction of train.steps at which the bonus has become the penalty")
+    cooling: str = knob("linear", OneOf(("linear", "geometric")),
+                        "annealing: how the bonus fades; linear passes through 0 to the penalty at anneal_end; "
+                        "geometric divides it by a constant factor per step down to bonus * cooling_floor at "
+                        "anneal_end (equal time per decade, as in deterministic-annealing clustering), then the penalty")
+    cooling_floor: float = knob(1e-3, Num(lo=0, hi=1, lo_open=True, hi_open=True),
+                                "geometric cooling: the last bonus before the penalty, as a fraction of bonus")
     merge_weight: float = knob(0.0, NON_NEGATIVE,
                                "annealing: from anneal_end on, also penalize the marginal entropy H(A) with this "
                                "weight, so codes that share one action merge (0 = off)")
@@ -149,6 +155,12 @@ class TrainConfig:
                                   "(below train.curriculum; ignored when the curriculum is off)")
     curriculum_anchor: str = knob("dense", OneOf(("dense", "random")),
                                   "curriculum: the densest observation of a seeded subsample, or a random one")
+    merge_tolerance: float = knob(0.0, NON_NEGATIVE,
+                                  "> 0: after training, the label-free merge test joins codes whose merge raises the "
+                                  "reconstruction error of unlabeled windows by at most this fraction after "
+                                  "fine-tuning (0 = off; other bottlenecks than categorical ignore it)")
+    merge_steps: int = knob(200, POSITIVE_INT,
+                            "merge test: fine-tuning updates per tried merge, at a tenth of train.optim.lr")
     optim: OptimConfig = section(lambda: OptimConfig(warmup_steps=100, schedule="cosine", grad_clip=2.0),
                                  "optimizer and learning-rate schedule of stage 1")
 

@@ -244,22 +244,7 @@ class LatentActionModel(nn.Module):
         if self.idm_partition is not None:
             logs["idm_cells_used"] = float(views["cells"].unique().numel())
 
-        # prediction target and the FDM's conditioning
-        if cfg.fdm_target == "latent":
-            with torch.no_grad():
-                encoder = self.target_encoder if cfg.target_ema_tau > 0 else self.encoder
-                target = encoder(views["obs_next"]).float()
-            fdm_state = state.detach() if cfg.detach_fdm_input else state
-            logs["target_norm"] = float(target.norm(dim=-1).mean())
-        else:
-            target = views["obs_next"] - views["obs_t"] if cfg.predict_delta else views["obs_next"]
-            if self.target_norm is not None:
-                target = self.target_norm(target.float())
-            frames = [views["obs_past"], views["obs_t"]] if cfg.past_frame else [views["obs_t"]]
-            fdm_state = torch.cat([self._standardized(f) for f in frames], dim=1 if self.is_image else -1)
-        if not cfg.fdm_reads_state and not isinstance(self.fdm, PixelFDM):
-            fdm_state = fdm_state[:, :0]
-
+        fdm_state, target = self._fdm_inputs(views, state, logs)
         probe = FDMProbe(per_sample=lambda latent: per_sample_mse(self.fdm(fdm_state, latent), target),
                          per_code=lambda codes: self._per_code_errors(fdm_state, target, codes))
         rec = self.bottleneck.reconstruction(bottled, probe).mean()
@@ -276,6 +261,44 @@ class LatentActionModel(nn.Module):
         logs["online_norm"] = float(e_t.detach().float().norm(dim=-1).mean())
         logs["latent_norm"] = float(bottled.z.detach().float().norm(dim=-1).mean())
         return LossTerms(reconstruction=rec, bottleneck=own, label=label_loss, logs=logs)
+
+    def _fdm_inputs(self, views: dict[str, torch.Tensor], state: torch.Tensor, logs: dict[str, float]):
+        """The FDM's conditioning and its prediction target for these views: ``(fdm_state, target)``."""
+        cfg = self.cfg
+        if cfg.fdm_target == "latent":
+            with torch.no_grad():
+                encoder = self.target_encoder if cfg.target_ema_tau > 0 else self.encoder
+                target = encoder(views["obs_next"]).float()
+            fdm_state = state.detach() if cfg.detach_fdm_input else state
+            logs["target_norm"] = float(target.norm(dim=-1).mean())
+        else:
+            target = views["obs_next"] - views["obs_t"] if cfg.predict_delta else views["obs_next"]
+            if self.target_norm is not None:
+                target = self.target_norm(target.float())
+            frames = [views["obs_past"], views["obs_t"]] if cfg.past_frame else [views["obs_t"]]
+            fdm_state = torch.cat([self._standardized(f) for f in frames], dim=1 if self.is_image else -1)
+        if not cfg.fdm_reads_state and not isinstance(self.fdm, PixelFDM):
+            fdm_state = fdm_state[:, :0]
+        return fdm_state, target
+
+    @torch.no_grad()
+    def code_errors(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(codes, errors)`` of a categorical LAM on training windows, in eval mode: the IDM's
+        code ``(B,)`` and the FDM's error under every code ``(B, M)``, as the loss computes them
+        (the label-free merge test of :mod:`identlam.train.merge` reads them)."""
+        if not self.bottleneck.evaluates_every_code:
+            raise ConfigError("model.bottleneck: per-code errors need the categorical bottleneck")
+        raw = inputs.check_batch(batch, self._obs_keys(), self.batch_shape, self.is_image, self.cfg.future_k)
+        was_training = self.training
+        self.eval()
+        try:
+            views = self._views(raw, None, 0)
+            state, _, bottled = self._idm(views, "obs_future")
+            fdm_state, target = self._fdm_inputs(views, state, {})
+            errors = self._per_code_errors(fdm_state, target, self.bottleneck.embedding)
+        finally:
+            self.train(was_training)
+        return bottled.codes, errors.float()
 
     def _per_code_errors(self, fdm_state: torch.Tensor, target: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """``(B, M)`` errors of the FDM for every code embedding ``codes`` ``(M, d)``, in one batched pass.

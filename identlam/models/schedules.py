@@ -21,6 +21,10 @@ docs/identification.md):
   the labelling is still soft; the codes specialize as the bonus fades (the symmetry-breaking
   of deterministic-annealing clustering), and the penalty finally makes the labelling
   deterministic. On PointMass it lifts AMI from about 0.6 (lambda constant) to about 0.9.
+  ``cooling="geometric"`` lowers the bonus by a constant factor per step instead, down to
+  ``bonus * cooling_floor`` at ``anneal_end``, then switches to the penalty: two actions with close
+  effects separate only below a small critical bonus, which a linear schedule crosses in a few
+  steps and a geometric one spends as long at as at any other decade.
 - merging (``merge_weight > 0``): once the annealing is over, a penalty on the marginal entropy
   H(A^) joins the chosen term. Splitting one action over two codes costs no reconstruction, so
   only a term that charges for codes in use removes a split; it starts after the annealing
@@ -56,7 +60,11 @@ def coefficients(ent: EntropyConfig, step: int, total_steps: int) -> dict[str, f
     weights = {term: 0.0 for term in ENTROPY_TERMS}
     if ent.kind != "none":
         if ent.bonus > 0:
-            weights[ent.kind] = _anneal(step / total_steps, -ent.bonus, ent.weight, ent.anneal_end)
+            frac = step / total_steps
+            if ent.cooling == "geometric":
+                weights[ent.kind] = _cool(frac, ent.bonus, ent.cooling_floor, ent.weight, ent.anneal_end)
+            else:
+                weights[ent.kind] = _anneal(frac, -ent.bonus, ent.weight, ent.anneal_end)
         else:
             weights[ent.kind] = ent.weight * _warmup(step, ent.warmup_steps)
     if ent.merge_weight > 0 and step / total_steps >= ent.anneal_end:
@@ -67,6 +75,11 @@ def coefficients(ent: EntropyConfig, step: int, total_steps: int) -> dict[str, f
 def _anneal(frac: float, start: float, end: float, end_frac: float) -> float:
     """Linear from ``start`` at frac 0 to ``end`` at ``end_frac``, constant afterwards."""
     return end if frac >= end_frac else start + (end - start) * frac / end_frac
+
+
+def _cool(frac: float, bonus: float, floor: float, penalty: float, end_frac: float) -> float:
+    """The bonus ``bonus * floor ** (frac / end_frac)`` (negative: a bonus) before ``end_frac``, the penalty after."""
+    return penalty if frac >= end_frac else -bonus * floor ** (frac / end_frac)
 
 
 def _warmup(step: int, warmup_steps: int) -> float:

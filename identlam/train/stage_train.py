@@ -11,6 +11,9 @@ score each by the *label-free* training objective (``logs["objective"]`` of the 
 without a label batch) on one fixed set of unlabeled windows, and continue the lowest. The
 choice and the scores are written to ``RUN/restarts.json``. With R = 1 the run is exactly
 candidate 0 continued, so R is an ablation switch that changes nothing else.
+
+With ``train.merge_tolerance > 0`` the trained categorical LAM then goes through the label-free
+merge test (:mod:`identlam.train.merge`, ``RUN/merges.json``) before it is saved.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from identlam.train.batches import label_split, split_trajectories, to_batch
 from identlam.train.curriculum import ObservationCurriculum
 from identlam.train.device import autocast, derive_seed, seeded_torch
 from identlam.train.loop import fit
+from identlam.train.merge import merge_codes
 from identlam.train.rundir import RunDir
 from identlam.train.stage import StageContext, run_stage, stage_schedule
 
@@ -109,6 +113,8 @@ def _train_lam(st: StageContext) -> None:
             checkpoint_path=final_ckpt, log=run.log)
     meta = {"latent_dim_out": lam.latent_dim_out, "n_codes_out": lam.n_codes_out, "restart": chosen,
             "train_trajectories": len(train_traj)}
+    if cfg.train.merge_tolerance > 0 and m.bottleneck == "categorical":
+        meta["merges"] = merge_codes(run, lam, windows, schedule, make_step, device)["code_map"]
     st.save("lam", {"lam": lam}, meta)
 
 

@@ -53,7 +53,9 @@ def test_lapo_entropy_cpu_carries_the_identification_recipe():
     # docs/identification.md: each switch below was measured on random families and PointMass
     run = get_preset("lapo-entropy")
     m = run.model
-    assert (m.entropy.bonus, m.entropy.weight, m.entropy.anneal_end, m.entropy.merge_weight) == (1.0, 0.1, 0.7, 0.1)
+    assert (m.entropy.bonus, m.entropy.weight, m.entropy.anneal_end, m.entropy.merge_weight) == (1.0, 0.1, 0.7, 0.05)
+    assert (m.entropy.cooling, m.entropy.cooling_floor) == ("geometric", 1e-3)
+    assert (run.train.merge_tolerance, run.train.merge_steps) == (0.5, 200)
     assert m.entropy.units == "target_variance" and m.n_codes == 16 and m.standardize_obs
     assert (run.train.curriculum, run.train.curriculum_hold) == (0.9, 0.5)
     assert (m.head_block, m.head_layers) == ("relu", 2)

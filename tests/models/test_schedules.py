@@ -110,3 +110,22 @@ def test_entropy_gradients_stay_finite_where_a_probability_underflows_to_zero():
     (entropy(q).sum() + entropy(q.mean(0))).backward()
     assert torch.isfinite(logits.grad).all()
     assert float(entropy(torch.tensor([0.5, 0.5, 0.0]))) == pytest.approx(np.log(2))
+
+
+def test_geometric_cooling_spends_equal_time_per_decade_then_turns_into_the_penalty():
+    ent = EntropyConfig(kind="conditional", weight=0.1, bonus=1.0, anneal_end=0.6, cooling="geometric",
+                        cooling_floor=1e-3)
+    bonus = [-coefficients(ent, s, 1000)["conditional"] for s in (0, 200, 400, 599)]
+    assert bonus[:3] == pytest.approx([1.0, 0.1, 0.01])  # one decade per 200 steps
+    assert 1e-3 < bonus[3] < 1.02e-3
+    assert coefficients(ent, 600, 1000)["conditional"] == pytest.approx(0.1)
+    linear = dataclasses.replace(ent, cooling="linear")
+    # the linear schedule is still at half the bonus where the geometric one is a hundredth of it
+    assert -coefficients(linear, 200, 1000)["conditional"] > 50 * bonus[2]
+
+
+@pytest.mark.parametrize("kw", [{"cooling": "exponential"}, {"cooling_floor": 0.0}, {"cooling_floor": 1.0}])
+def test_bad_cooling_values_raise(kw):
+    field = "model.entropy." + next(iter(kw))
+    with pytest.raises(ConfigError, match=field):
+        coefficients(cfg(bonus=0.3, **kw), 0, 10)

@@ -19,6 +19,11 @@ class CategoricalBottleneck(Bottleneck):
     ``sum_a q(a|.) loss(f(o, e_a))``: no sampling, no straight-through. ``z`` is the expected
     code embedding ``q @ E`` ``(B, code_dim)``; ``codes = argmax q``.
 
+    Codes can be merged after training (:meth:`merge`, the label-free merge test of
+    :mod:`identlam.train.merge`): ``code_map`` (a buffer, saved with the model) sends every code
+    to the code that now carries its probability, ``q'(b) = sum_{a: map(a) = b} q(a)``; the
+    identity map leaves ``q`` untouched.
+
     It owns its entropy terms (``entropy``: which term, its weight and schedule, see
     :func:`identlam.models.schedules.coefficients`) and a small latent-policy head
     ``pi(a | state)`` (width ``policy_hidden``) that estimates ``H(A^|S)`` (:meth:`policy_terms`).
@@ -40,9 +45,30 @@ class CategoricalBottleneck(Bottleneck):
         self.embedding = nn.Parameter(torch.randn(n_codes, code_dim))
         self.policy = nn.Sequential(nn.Linear(state_dim, policy_hidden), nn.ReLU6(), nn.Linear(policy_hidden, n_codes))
         self.register_buffer("usage", torch.full((n_codes,), 1.0 / n_codes))
+        self.register_buffer("code_map", torch.arange(n_codes))
+        self.merged = False  # mirrors code_map != identity, so forward needs no device sync
+
+    def merge(self, source: int, into: int) -> None:
+        """From now on every code that carries ``source``'s probability gives it to ``into``."""
+        for code in (source, into):
+            if not 0 <= code < self.n_codes:
+                raise ValueError(f"code: must lie in [0, {self.n_codes}), got {code}")
+        self.code_map[self.code_map == source] = into
+        self._sync_merged()
+
+    def _sync_merged(self) -> None:
+        self.merged = bool((self.code_map != torch.arange(self.n_codes, device=self.code_map.device)).any())
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # models saved before codes could be merge carry no map: the identity
+        state_dict.setdefault(prefix + "code_map", torch.arange(self.n_codes))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._sync_merged()
 
     def forward(self, logits: torch.Tensor) -> Bottled:
         probs = torch.softmax(logits.float(), dim=-1)
+        if self.merged:
+            probs = torch.zeros_like(probs).index_add_(1, self.code_map, probs)
         codes = probs.argmax(-1)
         z = probs @ self.embedding.float()
         mean_q = probs.mean(0)
