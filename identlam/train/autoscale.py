@@ -69,17 +69,17 @@ def resolve_entropy_units(cfg, windows, seed: int):
     return dataclasses.replace(cfg, model=dataclasses.replace(m, entropy=scaled)), record
 
 
-def record_derived(run, record: dict) -> None:
-    """Write the data-derived values into ``RUN/config.json`` (key ``derived``) and the run log.
+def record_derived(run, record: dict, key: str = "entropy", stage: str = "train/autoscale") -> None:
+    """Write data-derived values into ``RUN/config.json`` (``derived.KEY``) and the run log.
 
     The ``config`` entry stays as created, so resuming the run still compares like with like.
     """
     path = run.path / "config.json"
     saved = read_json(path, what="run config", error=ConfigError)
-    saved["derived"] = {"entropy": record}
+    saved.setdefault("derived", {})[key] = record
     atomic_write_json(path, saved)
-    run.log.append({"stage": "train/autoscale", "step": 0, "derived": "entropy", **{k: v for k, v in record.items()
-                                                                             if k != "from"}})
+    run.log.append({"stage": stage, "step": 0, "derived": key, **{k: v for k, v in record.items()
+                                                                  if k not in ("from", "tries")}})
 
 
 def observation_statistics(windows, seed: int) -> tuple[np.ndarray, np.ndarray]:

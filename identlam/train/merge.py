@@ -19,7 +19,8 @@ label-free run has, the forward model's error on unlabeled training windows:
    above ~1.5x (measured: docs/identification.md).
 
 The test stops when none of the :data:`CANDIDATES` cheapest pairs is kept. Every try is written
-to ``RUN/merges.json``. It reads observations only; with a supervision head the fine-tuning
+to ``RUN/merges.json``; the resulting code map and code counts also go into ``RUN/config.json``
+(``derived.merge_test``). It reads observations only; with a supervision head the fine-tuning
 batches carry the same label batches as training.
 """
 
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from identlam.io import atomic_write_json
+from identlam.train.autoscale import record_derived
 from identlam.train.batches import to_batch
 from identlam.train.device import derive_seed, seeded_torch
 from identlam.train.loop import Schedule, fit
@@ -92,6 +94,7 @@ def merge_codes(run, lam, windows, schedule: Schedule, make_step: Callable, devi
               "codes_before": start_codes, "codes_after": codes_in_use(lam, probe),
               "code_map": [int(c) for c in lam.bottleneck.code_map.tolist()], "tries": tries}
     atomic_write_json(run.path / RECORD, record)
+    record_derived(run, {k: v for k, v in record.items() if k != "tries"}, key="merge_test", stage="train/merge")
     return record
 
 

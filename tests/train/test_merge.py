@@ -91,6 +91,8 @@ def test_a_merge_is_kept_only_when_the_error_stays_within_the_tolerance(tmp_path
     assert saved["modules"]["lam"]["bottleneck.code_map"].tolist() == code_map
     assert {r["stage"] for r in run.log.records()} >= {"train", "train/merge0", "train/merge4"}
     assert not run.checkpoint("merge").exists()
+    derived = json.loads((run.path / "config.json").read_text())["derived"]
+    assert derived["merge_test"]["code_map"] == code_map and "entropy" in derived  # beside the autoscaled weights
 
 
 def test_with_an_unbounded_tolerance_every_code_ends_in_one_and_relabelling_sees_only_it(tmp_path, vector_data):
