@@ -15,50 +15,11 @@ import numpy as np
 import pandas as pd
 
 from identlam.io import atomic_path
-from identlam.plots.sweep import LABELS
+from identlam.plots.sweep import LABELS, grid_columns, layout
 from identlam.stats import N_BOOT
 
 PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
 COLUMNS = 2
-
-
-def grid_columns(table: pd.DataFrame) -> list[str]:
-    return [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")]
-
-
-def varying_columns(table: pd.DataFrame) -> list[str]:
-    return [c for c in grid_columns(table) if table[c].astype(str).nunique() > 1]
-
-
-def _levels(values: pd.Series) -> list:
-    numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.notna().all():
-        return [str(v) for v in dict.fromkeys(values.iloc[numeric.argsort(kind="stable")])]
-    return list(dict.fromkeys(values.astype(str)))
-
-
-def layout(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None, list, list | None]:
-    """(data, x, hue, order, hue_order): two varying grid columns forming a full product are drawn
-    as x and hue; otherwise every condition gets its own bar, labelled by all its varying values."""
-    data = table.copy()
-    varying = varying_columns(table)
-    if not varying:
-        data["condition"] = "all runs"
-        return data, "condition", None, ["all runs"], None
-    conditions = data[varying].astype(str).drop_duplicates()
-    if len(varying) == 2 and len(conditions) == data[varying[0]].nunique() * data[varying[1]].nunique():
-        # the axis with more levels reads better along x
-        x, hue = sorted(varying, key=lambda c: -data[c].nunique())
-        order, hue_order = _levels(data[x]), _levels(data[hue])
-        data[x], data[hue] = data[x].astype(str), data[hue].astype(str)
-        return data, x, hue, order, hue_order
-    if len(varying) == 1:
-        x = varying[0]
-        order = _levels(data[x])
-        data[x] = data[x].astype(str)
-        return data, x, None, order, None
-    data["condition"] = ["\n".join(str(v) for v in row) for row in data[varying].itertuples(index=False)]
-    return data, "condition", None, list(dict.fromkeys(data["condition"])), None
 
 
 def seeds_phrase(table: pd.DataFrame) -> str:

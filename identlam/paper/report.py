@@ -18,7 +18,8 @@ import pandas as pd
 from identlam.errors import IdentlamError
 from identlam.io import atomic_write_text
 from identlam.paper.claims import Claim, Outcome, evaluate
-from identlam.paper.figures import grid_columns, plot_claims, plot_experiment, seeds_phrase, varying_columns
+from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
+from identlam.plots.sweep import grid_columns, varying_columns
 from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, mean_interval
 
 

@@ -20,6 +20,57 @@ LABELS = {
     "d3_action_entropy_given_code": "D3  H(action | code)\n0 = no merged actions",
     "online.return_mean": "return of the decoded policy",
 }
+NAMED_BY_VALUE = ("data", "method")  # grid columns whose values read alone; others print as name=value
+
+
+def grid_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")]
+
+
+def varying_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in grid_columns(table) if table[c].astype(str).nunique() > 1]
+
+
+def levels(values: pd.Series) -> list:
+    """The distinct values as strings, in numeric order when every value is a number, else as they come."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all():
+        return [str(v) for v in dict.fromkeys(values.iloc[numeric.argsort(kind="stable")])]
+    return list(dict.fromkeys(values.astype(str)))
+
+
+def condition_label(row: dict) -> str:
+    """One line per grid value of a run's condition; a grid column the run has no value for is left out."""
+    def text(v) -> str:  # a column with gaps holds its integers as floats: 32.0 -> 32
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+    return "\n".join(text(v) if c in NAMED_BY_VALUE else f"{c}={text(v)}" for c, v in row.items()
+                     if not (v is None or (isinstance(v, float) and math.isnan(v)) or v == ""))
+
+
+def layout(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None, list, list | None]:
+    """(data, x, hue, order, hue_order): two varying grid columns forming a full product are drawn
+    as x and hue; otherwise every condition gets its own bar, labelled by all its grid values, so no
+    two conditions are pooled into one bar."""
+    data = table.copy()
+    varying = varying_columns(table)
+    if not varying:
+        data["condition"] = "all runs"
+        return data, "condition", None, ["all runs"], None
+    conditions = data[varying].astype(str).drop_duplicates()
+    if len(varying) == 2 and len(conditions) == data[varying[0]].nunique() * data[varying[1]].nunique():
+        # the axis with more levels reads better along x
+        x, hue = sorted(varying, key=lambda c: -data[c].nunique())
+        order, hue_order = levels(data[x]), levels(data[hue])
+        data[x], data[hue] = data[x].astype(str), data[hue].astype(str)
+        return data, x, hue, order, hue_order
+    if len(varying) == 1:
+        x = varying[0]
+        order = levels(data[x])
+        data[x] = data[x].astype(str)
+        return data, x, None, order, None
+    data["condition"] = [condition_label(dict(zip(varying, row))) for row in data[varying].itertuples(index=False)]
+    return data, "condition", None, list(dict.fromkeys(data["condition"])), None
 
 
 def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] | None = None,
@@ -27,8 +78,9 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
                orders: dict[str, list] | None = None) -> list[Path]:
     """Write ``stem.png`` and ``stem.pdf``; returns their paths (empty when no metric has a value).
 
-    ``x`` and ``hue`` default to the grid columns that vary (the first two), ``metrics`` to all
-    in the table's order; ``orders`` gives the order of a column's values (e.g. the config's).
+    Without ``x`` and ``hue`` the bars follow :func:`layout` (two varying grid columns: x and hue;
+    more: one bar per condition); ``metrics`` defaults to all in the table's order; ``orders``
+    gives the order of a column's values (e.g. the config's).
     """
     import matplotlib
 
@@ -41,23 +93,23 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
     metrics = [m for m in (metrics or dict.fromkeys(table["metric"])) if m in measured]
     if not metrics:
         return []
-    varying = [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")
-               and table[c].nunique(dropna=True) > 1]
-    x = x or (varying[0] if varying else "method")
-    hue = hue or next((c for c in varying if c != x), None)
-    data = table[table["metric"].isin(metrics)].copy()
-    for col in (x, hue):
-        if col:
-            data[col] = data[col].astype(str)
     orders = orders or {}
+    if x is None and hue is None:
+        data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)])
+    else:
+        data = table[table["metric"].isin(metrics)].copy()
+        x = x or "method"
+        for col in (x, hue):
+            if col:
+                data[col] = data[col].astype(str)
+        order, hue_order = levels(data[x]), levels(data[hue]) if hue else None
 
-    def ordered(col: str) -> list[str]:
-        present = list(dict.fromkeys(data[col]))
+    def ordered(col: str, present: list[str]) -> list[str]:
         wanted = [str(v) for v in orders.get(col, []) if str(v) in present]
         return wanted + [v for v in present if v not in wanted]
 
-    order = ordered(x)
-    hue_order = ordered(hue) if hue else None
+    order = ordered(x, order)
+    hue_order = ordered(hue, hue_order) if hue else None
     seeds = data["seed"].nunique()
     sns.set_theme(style="whitegrid", context="notebook")
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 3.8), squeeze=False)

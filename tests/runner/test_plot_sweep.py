@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from identlam.plots import plot_sweep
 
@@ -49,3 +50,28 @@ def test_many_long_category_names_do_not_overlap_on_the_axis(tmp_path, monkeypat
             assert np.diff(ticks).min() * math.sin(angle) >= line, "tilted x labels overlap"
         # the labels take extra figure height, not the panel's (2 inches with short upright labels)
         assert ax.get_window_extent(renderer).height >= 1.8 * fig.dpi, "the panel was squashed"
+
+
+def test_a_third_grid_column_gets_its_own_bars_instead_of_being_pooled(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from identlam.plots.sweep import layout
+
+    # E5's shape: method x warp, plus latent widths set for one method at one warp only
+    conditions = [("entropy", 0.0, None), ("entropy", 0.5, None), ("continuous", 0.0, None),
+                  ("continuous", 0.5, None), ("continuous", 0.5, 2), ("continuous", 0.5, 32)]
+    rows = [{"method": m, "env.warp": w, "model.latent_dim": d, "run_id": f"{m}{w}{d}{s}", "seed": s,
+             "metric": "ami", "value": 0.1 * i + 0.01 * s}
+            for i, (m, w, d) in enumerate(conditions) for s in range(3)]
+    table = pd.DataFrame(rows)
+    data, x, hue, order, _ = layout(table)
+    assert x == "condition" and hue is None and len(order) == len(conditions)
+    assert "continuous\nenv.warp=0.5\nmodel.latent_dim=32" in order and "entropy\nenv.warp=0" in order
+    means = data.groupby("condition")["value"].mean()
+    assert means["continuous\nenv.warp=0.5\nmodel.latent_dim=32"] == pytest.approx(0.5 + 0.01)
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    plot_sweep(table, tmp_path / "fig")
+    (fig,) = figures
+    assert len([t for t in fig.axes[0].get_xticklabels() if t.get_text()]) == len(conditions)
