@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from identlam.io import atomic_path
-from identlam.plots.sweep import LABELS, grid_columns, layout
+from identlam.plots.sweep import LABELS, condition_axis_width, grid_columns, layout
 from identlam.stats import N_BOOT
 
 PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
@@ -69,7 +69,9 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
     """One panel per metric of one experiment; writes ``stem.png`` and ``stem.pdf``."""
     plt, sns = _theme()
     data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)])
-    ncols = min(COLUMNS, len(metrics))
+    # conditions whose labels do not fit half the page width get the whole width
+    wide = x == "condition" and condition_axis_width(order, 8.5) > PAGE_WIDTH / COLUMNS - 0.6
+    ncols = 1 if wide else min(COLUMNS, len(metrics))
     nrows = -(-len(metrics) // ncols)
     label_lines = max(str(o).count("\n") + 1 for o in order)
     fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, (2.4 + 0.25 * label_lines) * nrows + 0.6),

@@ -20,6 +20,7 @@ LABELS = {
     "d3_action_entropy_given_code": "D3  H(action | code)\n0 = no merged actions",
     "online.return_mean": "return of the decoded policy",
 }
+MAX_WIDTH = 18.0  # inches: wider summaries wrap their panels into rows
 NAMED_BY_VALUE = ("data", "method")  # grid columns whose values read alone; others print as name=value
 
 
@@ -44,8 +45,14 @@ def condition_label(row: dict) -> str:
     def text(v) -> str:  # a column with gaps holds its integers as floats: 32.0 -> 32
         return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
-    return "\n".join(text(v) if c in NAMED_BY_VALUE else f"{c}={text(v)}" for c, v in row.items()
+    return "\n".join(text(v) if c in NAMED_BY_VALUE else f"{c.split('.')[-1]}={text(v)}" for c, v in row.items()
                      if not (v is None or (isinstance(v, float) and math.isnan(v)) or v == ""))
+
+
+def condition_axis_width(order: Sequence[str], fontsize: float = 9.0) -> float:
+    """Inches a panel needs to print multi-line condition labels upright side by side."""
+    chars = max((len(line) for label in order for line in str(label).split("\n")), default=1)
+    return len(order) * (chars * 0.55 * fontsize / 72 + 0.15)
 
 
 def layout(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None, list, list | None]:
@@ -112,21 +119,33 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
     hue_order = ordered(hue, hue_order) if hue else None
     seeds = data["seed"].nunique()
     sns.set_theme(style="whitegrid", context="notebook")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 1.5, 3.8), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    # one bar per condition (multi-line labels, read upright): panels as wide as their labels, in rows
+    panel = max(3.6, condition_axis_width(order) + 0.6) if x == "condition" else 3.6
+    ncols = max(1, min(len(metrics), int(MAX_WIDTH // panel)))
+    nrows = -(-len(metrics) // ncols)
+    lines = max(str(o).count("\n") + 1 for o in order)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel * ncols + 1.5, (3.2 + 0.2 * lines) * nrows + 0.6),
+                             squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
         part = data[data["metric"] == metric]
-        sns.barplot(part, x=x, y="value", hue=hue, order=order, hue_order=hue_order, errorbar=("ci", 95),
+        # a condition without this metric gets no slot (an empty slot would read as 0)
+        present = [o for o in order if o in set(part[x])] if not hue else order
+        sns.barplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, errorbar=("ci", 95),
                     n_boot=1000, seed=0, ax=ax, alpha=0.85, capsize=0.1, err_kws={"linewidth": 1.2})
-        sns.stripplot(part, x=x, y="value", hue=hue, order=order, hue_order=hue_order, dodge=bool(hue),
+        sns.stripplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, dodge=bool(hue),
                       palette="dark:black" if hue else None, color=None if hue else "black", size=3.5,
                       ax=ax, legend=False, jitter=0.08)
         ax.set_title(LABELS.get(metric, metric), fontsize=10)
-        ax.set_xlabel(x)
+        ax.set_xlabel("" if x == "condition" else x)
         ax.set_ylabel("")
+        if x == "condition":
+            ax.tick_params(axis="x", labelsize=9)
         if ax.get_legend() is not None:
             ax.get_legend().remove()
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
     if hue:
-        handles, labels = axes[0][0].get_legend_handles_labels()
+        handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="center right",
                    frameon=False)
     fig.suptitle(f"{title}{' — ' if title else ''}bars: mean over {seeds} seeds, whiskers: 95% bootstrap "

@@ -66,9 +66,9 @@ def test_a_third_grid_column_gets_its_own_bars_instead_of_being_pooled(tmp_path,
     table = pd.DataFrame(rows)
     data, x, hue, order, _ = layout(table)
     assert x == "condition" and hue is None and len(order) == len(conditions)
-    assert "continuous\nenv.warp=0.5\nmodel.latent_dim=32" in order and "entropy\nenv.warp=0" in order
+    assert "continuous\nwarp=0.5\nlatent_dim=32" in order and "entropy\nwarp=0" in order
     means = data.groupby("condition")["value"].mean()
-    assert means["continuous\nenv.warp=0.5\nmodel.latent_dim=32"] == pytest.approx(0.5 + 0.01)
+    assert means["continuous\nwarp=0.5\nlatent_dim=32"] == pytest.approx(0.5 + 0.01)
 
     figures = []
     monkeypatch.setattr(plt, "close", figures.append)
