@@ -282,10 +282,11 @@ class LatentActionModel(nn.Module):
         return fdm_state, target
 
     @torch.no_grad()
-    def code_errors(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(codes, errors)`` of a categorical LAM on training windows, in eval mode: the IDM's
-        code ``(B,)`` and the FDM's error under every code ``(B, M)``, as the loss computes them
-        (the label-free merge test of :mod:`identlam.train.merge` reads them)."""
+    def code_errors(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """``(codes, errors, spread)`` of a categorical LAM on training windows, in eval mode: the
+        IDM's code ``(B,)``, the FDM's error under every code ``(B, M)`` as the loss computes them,
+        and the error of predicting every target by their mean (what no code explains); the
+        label-free merge test of :mod:`identlam.train.merge` reads them."""
         if not self.bottleneck.evaluates_every_code:
             raise ConfigError("model.bottleneck: per-code errors need the categorical bottleneck")
         raw = inputs.check_batch(batch, self._obs_keys(), self.batch_shape, self.is_image, self.cfg.future_k)
@@ -296,9 +297,10 @@ class LatentActionModel(nn.Module):
             state, _, bottled = self._idm(views, "obs_future")
             fdm_state, target = self._fdm_inputs(views, state, {})
             errors = self._per_code_errors(fdm_state, target, self.bottleneck.embedding)
+            spread = float(per_sample_mse(target, target.float().mean(0, keepdim=True).expand_as(target)).mean())
         finally:
             self.train(was_training)
-        return bottled.codes, errors.float()
+        return bottled.codes, errors.float(), spread
 
     def _per_code_errors(self, fdm_state: torch.Tensor, target: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """``(B, M)`` errors of the FDM for every code embedding ``codes`` ``(M, d)``, in one batched pass.

@@ -13,10 +13,14 @@ label-free run has, the forward model's error on unlabeled training windows:
    raises the error of the unchanged model by ``sum_{x: code j} err(x, i) - err(x, j)``
    (over the probe size); the cheapest pairs are tried first;
 3. a try merges j into i (:meth:`CategoricalBottleneck.merge`), fine-tunes as in 1 and keeps
-   the merge when the error is at most ``(1 + train.merge_tolerance) * R``; otherwise the model
-   is restored. Two codes of one action merge at ~1x (the forward model of code i learns the
-   region code j covered); two actions with distinct effects cannot share a prediction and stay
-   above ~1.5x (measured: docs/identification.md).
+   the merge when the error is at most ``(1 + train.merge_tolerance) * R``, and when it gives
+   back at most :data:`EXPLAINED_SHARE` of what the codes explain (``S - R``, with ``S`` the
+   error of predicting every target by their mean); otherwise the model is restored. Two codes
+   of one action merge at ~1x (the forward model of code i learns the region code j covered);
+   two actions with distinct effects cannot share a prediction and stay above ~1.5x (measured:
+   docs/identification.md). The second condition holds where noise or a distractor makes ``R``
+   large: a merge of two actions is then a small fraction of ``R`` but not of what the codes
+   explain.
 
 The test stops when none of the :data:`CANDIDATES` cheapest pairs is kept. Every try is written
 to ``RUN/merges.json``; the resulting code map and code counts also go into ``RUN/config.json``
@@ -42,6 +46,7 @@ PROBE_WINDOWS = 2048  # unlabeled training windows on which every merge is judge
 CANDIDATES = 3  # cheapest pairs tried before the test stops
 MIN_SHARE = 0.005  # a code carries at least this share of the probe windows to count as used
 LR_FACTOR = 0.1  # fine-tuning learning rate, as a fraction of train.optim.lr
+EXPLAINED_SHARE = 0.05  # a kept merge gives back at most this share of the error the codes explain
 RECORD = "merges.json"
 
 
@@ -57,6 +62,8 @@ def merge_codes(run, lam, windows, schedule: Schedule, make_step: Callable, devi
     tune = Schedule(steps=steps, lr=schedule.lr * LR_FACTOR, weight_decay=schedule.weight_decay,
                     warmup_steps=min(50, steps // 4), schedule="constant", grad_clip=schedule.grad_clip,
                     checkpoint_every=steps, log_every=schedule.log_every)
+
+    spread = target_spread(lam, probe)
 
     def fine_tune(attempt: int) -> float:
         rng = np.random.default_rng(derive_seed(cfg.seed, "merge", attempt))
@@ -80,9 +87,10 @@ def merge_codes(run, lam, windows, schedule: Schedule, make_step: Callable, devi
             lam.bottleneck.merge(source, into)
             error = fine_tune(attempt)
             ratio = error / reference
-            kept = ratio <= 1 + tolerance
+            given_back = (error - reference) / max(spread - reference, 1e-12)
+            kept = ratio <= 1 + tolerance and given_back <= EXPLAINED_SHARE
             tries.append({"source": source, "into": into, "cost": cost / reference, "error_before": reference,
-                          "error_after": error, "ratio": ratio, "kept": kept})
+                          "error_after": error, "ratio": ratio, "explained_given_back": given_back, "kept": kept})
             say(f"train: merge test: code {source} -> {into}: error x{ratio:.2f}, {'kept' if kept else 'undone'}")
             if kept:
                 reference = error
@@ -90,7 +98,8 @@ def merge_codes(run, lam, windows, schedule: Schedule, make_step: Callable, devi
             lam.load_state_dict(saved)
         if not kept:
             break
-    record = {"tolerance": tolerance, "steps": steps, "probe_windows": int(probe["obs_t"].shape[0]),
+    record = {"tolerance": tolerance, "explained_share": EXPLAINED_SHARE, "target_spread": spread,
+              "steps": steps, "probe_windows": int(probe["obs_t"].shape[0]),
               "codes_before": start_codes, "codes_after": codes_in_use(lam, probe),
               "code_map": [int(c) for c in lam.bottleneck.code_map.tolist()], "tries": tries}
     atomic_write_json(run.path / RECORD, record)
@@ -101,7 +110,7 @@ def merge_codes(run, lam, windows, schedule: Schedule, make_step: Callable, devi
 def cheapest_merges(lam, probe: dict) -> list[tuple[int, int, float]]:
     """``(source, into, cost)`` for every ordered pair of codes in use, cheapest first; ``cost`` is
     the rise of the mean probe error when ``source``'s windows take ``into``'s prediction."""
-    codes, errors = (t.cpu().numpy() for t in lam.code_errors(probe))
+    codes, errors = (t.cpu().numpy() for t in lam.code_errors(probe)[:2])
     used = _used(codes, errors.shape[1])
     n, out = len(codes), []
     for source in used:
@@ -114,12 +123,17 @@ def cheapest_merges(lam, probe: dict) -> list[tuple[int, int, float]]:
 
 def reconstruction_error(lam, probe: dict) -> float:
     """Mean probe error under the IDM's hard codes."""
-    codes, errors = lam.code_errors(probe)
+    codes, errors, _ = lam.code_errors(probe)
     return float(errors.gather(1, codes[:, None]).mean())
 
 
+def target_spread(lam, probe: dict) -> float:
+    """The probe error of predicting every target by their mean: what no code explains."""
+    return lam.code_errors(probe)[2]
+
+
 def codes_in_use(lam, probe: dict) -> int:
-    codes, errors = lam.code_errors(probe)
+    codes, errors, _ = lam.code_errors(probe)
     return len(_used(codes.cpu().numpy(), errors.shape[1]))
 
 

@@ -51,7 +51,7 @@ class _FixedErrors:
     """A stand-in LAM whose codes and per-code errors are given."""
 
     def __init__(self, codes, errors):
-        self.out = torch.tensor(codes), torch.tensor(errors, dtype=torch.float32)
+        self.out = torch.tensor(codes), torch.tensor(errors, dtype=torch.float32), 100.0
 
     def code_errors(self, _batch):
         return self.out
@@ -70,6 +70,20 @@ def test_pairs_are_ranked_by_the_error_added_when_a_codes_windows_take_another_p
     assert merge.reconstruction_error(_FixedErrors([0, 0, 1, 1, 2], errors), {}) == pytest.approx((1 + 1 + 1 + 1 + 1) / 5)
 
 
+def test_a_merge_that_gives_back_much_of_what_the_codes_explain_is_undone(tmp_path, vector_data, monkeypatch):
+    # noise makes the error large: +10% of it is small, but it is 40% of what the codes explain
+    errors = iter([1.0, 1.1, 1.1, 1.1])
+    monkeypatch.setattr(merge, "reconstruction_error", lambda *a: next(errors))
+    monkeypatch.setattr(merge, "target_spread", lambda *a: 1.25)
+    run = _run(tmp_path, vector_data, "noisy", "model.n_codes=6")
+    run_train(run)
+    record = _record(run)
+    assert [t["kept"] for t in record["tries"]] == [False] * merge.CANDIDATES
+    assert all(t["ratio"] == pytest.approx(1.1) and t["explained_given_back"] == pytest.approx(0.4)
+               for t in record["tries"])
+    assert record["code_map"] == list(range(6))
+
+
 def _record(run):
     return json.loads((run.path / merge.RECORD).read_text())
 
@@ -77,6 +91,7 @@ def _record(run):
 def test_a_merge_is_kept_only_when_the_error_stays_within_the_tolerance(tmp_path, vector_data, monkeypatch):
     errors = iter([1.0, 1.4, 2.2, 2.5, 9.0])  # reference, kept (1.4x), then three tries above 1.5 x 1.4
     monkeypatch.setattr(merge, "reconstruction_error", lambda *a: next(errors))
+    monkeypatch.setattr(merge, "target_spread", lambda *a: 100.0)  # the codes explain 99: 0.4 of it is < 5%
     run = _run(tmp_path, vector_data, "one", "model.n_codes=6")
     run_train(run)
     record = _record(run)
@@ -95,7 +110,9 @@ def test_a_merge_is_kept_only_when_the_error_stays_within_the_tolerance(tmp_path
     assert derived["merge_test"]["code_map"] == code_map and "entropy" in derived  # beside the autoscaled weights
 
 
-def test_with_an_unbounded_tolerance_every_code_ends_in_one_and_relabelling_sees_only_it(tmp_path, vector_data):
+def test_with_an_unbounded_tolerance_every_code_ends_in_one_and_relabelling_sees_only_it(tmp_path, vector_data,
+                                                                                         monkeypatch):
+    monkeypatch.setattr(merge, "EXPLAINED_SHARE", float("inf"))
     run = _run(tmp_path, vector_data, "all", "model.n_codes=4", "train.merge_tolerance=1e9")
     run_train(run)
     record = _record(run)
