@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from identlam.io import atomic_path
-from identlam.plots.sweep import LABELS, condition_axis_width, grid_columns, layout
+from identlam.plots.sweep import LABELS, condition_axis_width, grid_columns, layout, untangle_x_labels
 from identlam.stats import N_BOOT
 
 PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
 COLUMNS = 2
+MANY_BARS = 24  # more bars than this per panel take the whole page width
+LEGEND_COLUMNS = 5
 
 
 def seeds_phrase(table: pd.DataFrame) -> str:
@@ -70,7 +72,8 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
     plt, sns = _theme()
     data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)])
     # conditions whose labels do not fit half the page width get the whole width
-    wide = x == "condition" and condition_axis_width(order, 8.5) > PAGE_WIDTH / COLUMNS - 0.6
+    wide = (x == "condition" and condition_axis_width(order, 8.5) > PAGE_WIDTH / COLUMNS - 0.6) or \
+        (hue is not None and len(order) * len(hue_order) > MANY_BARS)
     ncols = 1 if wide else min(COLUMNS, len(metrics))
     nrows = -(-len(metrics) // ncols)
     label_lines = max(str(o).count("\n") + 1 for o in order)
@@ -98,10 +101,15 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
     if hue:
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="upper center",
-                   ncol=len(hue_order), frameon=False, bbox_to_anchor=(0.5, 1.0))
+                   ncol=min(len(hue_order), LEGEND_COLUMNS), frameon=False, bbox_to_anchor=(0.5, 1.0))
+    # the legend's rows and the title take a fixed height in inches above the panels
+    legend_in = 0.3 + 0.22 * -(-len(hue_order) // LEGEND_COLUMNS) if hue else 0.0
+    height = fig.get_figheight()
     fig.suptitle(f"{title}: mean over {seeds_phrase(table)}, 95% bootstrap interval, dots = seeds",
-                 fontsize=10, y=0.995 if not hue else 0.94)
-    fig.tight_layout(rect=(0, 0, 1, 0.9 if hue else 0.97))
+                 fontsize=10, y=1 - (legend_in + 0.05) / height)
+    rect = (0, 0, 1, 1 - (legend_in + 0.35) / height)
+    fig.tight_layout(rect=rect)
+    untangle_x_labels(fig, rect=rect)
     paths = _save(fig, Path(stem))
     plt.close(fig)
     return paths

@@ -151,7 +151,7 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
     fig.suptitle(f"{title}{' — ' if title else ''}bars: mean over {seeds} seeds, whiskers: 95% bootstrap "
                  f"interval, dots: seeds", fontsize=11)
     fig.tight_layout(rect=(0, 0, 0.9 if hue else 1, 0.95))
-    _untangle_x_labels(fig, rect=(0, 0, 0.9 if hue else 1, 0.95))
+    untangle_x_labels(fig, rect=(0, 0, 0.9 if hue else 1, 0.95))
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -186,7 +186,7 @@ def _x_labels_collide(fig) -> bool:
     return False
 
 
-def _untangle_x_labels(fig, rect) -> None:
+def untangle_x_labels(fig, rect) -> None:
     """Many or long condition names collide under their bars: tilt them, upright if need be, and
     make the figure taller by what the tilted labels take so the panels keep their height."""
     fig.canvas.draw()
