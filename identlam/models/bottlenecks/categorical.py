@@ -60,7 +60,7 @@ class CategoricalBottleneck(Bottleneck):
         self.merged = bool((self.code_map != torch.arange(self.n_codes, device=self.code_map.device)).any())
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # models saved before codes could be merge carry no map: the identity
+        # models saved before codes could be merged carry no map: the identity
         state_dict.setdefault(prefix + "code_map", torch.arange(self.n_codes))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self._sync_merged()
