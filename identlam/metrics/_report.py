@@ -124,6 +124,19 @@ def action_probe(actions, latents, *, seed: int = 0, max_probe_samples: int = 20
     return action_probe_part(prepare(actions, latents=latents, seed=seed), max_probe_samples)
 
 
+# the decoders of decoder_curves (runner metric names: decoder.NAME@B)
+DECODERS = ("global_lookup", "state_conditioned", "latent_probe", "bc_scratch")
+
+
+def default_budgets(n_actions: int, pool: int) -> list[int]:
+    """Powers of two from the first one >= the number of actions up to the labelled pool (at most
+    8192): the same budgets for every dataset large enough, so that runs on datasets of different
+    sizes, or with different held-out fractions, are tabulated side by side (``decoder.NAME@B``)."""
+    first = 1 << max(1, int(np.ceil(np.log2(max(2, n_actions)))))
+    budgets = [b for b in (first << i for i in range(14)) if b <= min(8192, pool)]
+    return budgets or [max(1, min(first, pool))]
+
+
 def decoder_curves(actions, states, codes, latents, budgets, discrete, seed, n_neighbors=5) -> dict:
     """Accuracy (or R²) of decoding true actions from n labelled transitions, per decoder.
 
@@ -212,8 +225,7 @@ def desiderata(actions, states, latents=None, *, codes=None, next_states=None, e
         na.update(part.details["not_applicable"])
     disc_a, a = inp.disc_a, inp.a
     if budgets is None:
-        k = int(a.max() + 1) if disc_a else 4
-        budgets = np.unique(np.geomspace(max(2, k), max(2 * k, min(10_000, inp.n - inp.n // 5 - 1)), 8).astype(int))
+        budgets = default_budgets(int(a.max() + 1) if disc_a else 4, inp.n - inp.n // 5 - 1)
     budgets = [check_positive_int(int(b), "budgets") for b in np.atleast_1d(budgets)]
     sub = inp.subsample(max_probe_samples, inp.rng())
     parts["decoder_curves"] = decoder_curves(

@@ -51,10 +51,12 @@ def format_summary(result) -> str:
     lines = [f"identifiability report ({result.details['n_samples']} transitions; MI in nats; "
              f"regions {result.params.get('regions', 'given')})"]
     lines += [f"  {k:<{width}}  {score[k]:.4f}  {arrow[result.better(k)]}".rstrip() for k in keys]
+    from identlam.metrics._report import DECODERS
+
     curves = result.details["parts"].get("decoder_curves", {})
     if curves.get("budgets"):
         lines.append(f"decoder {curves['metric']} vs labelled transitions {curves['budgets']}:")
-        for name in ("global_lookup", "state_conditioned", "latent_probe", "bc_scratch"):
+        for name in DECODERS:
             if name in curves:
                 lines.append(f"  {name:<17} " + " ".join(f"{v:.3f}" for v in curves[name]))
     for key, reason in result.details["not_applicable"].items():

@@ -216,14 +216,23 @@ def _redirected(fh) -> Iterator[None]:
 
 def flatten_metrics(path: Path) -> dict[str, float]:
     """The numbers of ``metrics.json``: offline scores by their name, online ones as ``online.NAME``,
-    the label-free quality as ``label_free.NAME``."""
+    the label-free quality as ``label_free.NAME``, and each point of the decoder curves (true
+    actions decoded from B labelled transitions) as ``decoder.NAME@B``, e.g.
+    ``decoder.global_lookup@16``."""
+    from identlam.metrics._report import DECODERS
+
     if not path.is_file():
         return {}
     report = json.loads(path.read_text())
     out: dict[str, float] = {}
-    for key, value in ((report.get("offline") or {}).get("score") or {}).items():
+    offline = report.get("offline") or {}
+    for key, value in (offline.get("score") or {}).items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             out[key] = float(value)
+    curves = ((offline.get("details") or {}).get("parts") or {}).get("decoder_curves") or {}
+    for name, values in curves.items():
+        if name in DECODERS:
+            out.update({f"decoder.{name}@{b}": float(v) for b, v in zip(curves["budgets"], values)})
     for part in ("online", "label_free"):
         for key, value in (report.get(part) or {}).items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):

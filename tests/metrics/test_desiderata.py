@@ -229,3 +229,20 @@ def test_too_few_samples_for_knn_parts_makes_them_not_applicable():
     assert "every group" in r.details["not_applicable"]["leakage_latent_exo_given_action"]
     assert "leakage_latent_exo_given_action" not in r.score
     assert all(np.isfinite(v) for v in r.score.values())
+
+
+def test_default_decoder_budgets_are_shared_powers_of_two(grid):
+    """Datasets of different sizes get the same budgets up to the smaller pool, so that their curves
+    line up in a results table (decoder.NAME@B)."""
+    from identlam.metrics._report import default_budgets
+
+    assert default_budgets(4, 500) == [4, 8, 16, 32, 64, 128, 256]
+    assert default_budgets(6, 100) == [8, 16, 32, 64]
+    assert default_budgets(2, 3) == [2]
+    assert default_budgets(4, 3) == [3]            # a pool smaller than the first budget
+    assert default_budgets(4, 10**6)[-1] == 8192
+    s, a, _, _ = grid
+    small = desiderata(a[:600], s[:600], None, codes=a[:600]).details["parts"]["decoder_curves"]
+    large = desiderata(a, s, None, codes=a).details["parts"]["decoder_curves"]
+    assert small["budgets"] == [4, 8, 16, 32, 64, 128, 256]
+    assert large["budgets"][:len(small["budgets"])] == small["budgets"] and large["budgets"][-1] == 2048

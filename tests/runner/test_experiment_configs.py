@@ -11,6 +11,7 @@ import pytest
 
 from identlam.cli import main
 from identlam.metrics._desiderata import DIRECTIONS
+from identlam.metrics._report import DECODERS
 from identlam.runner.spec import load_experiment
 from identlam.train.quality import QUALITY_KEYS
 
@@ -33,6 +34,11 @@ def test_config_validates_and_expands(path):
     assert exp.cells, f"{path.name} expands to no runs"
     assert len({c.run_id for c in exp.cells}) == len(exp.cells), "two grid points give the same run"
     for metric in exp.metrics:
+        if metric.startswith("decoder."):  # decoder.NAME@B, B a power of two (default_budgets)
+            name, _, budget = metric.removeprefix("decoder.").partition("@")
+            assert name in DECODERS and budget.isdigit() and int(budget) & (int(budget) - 1) == 0, \
+                f"{path.name}: metric {metric!r} is written by no stage"
+            continue
         name = metric.removeprefix("online.").removeprefix("label_free.")
         known = ONLINE if metric.startswith("online.") else QUALITY_KEYS if metric.startswith("label_free.") \
             else DIRECTIONS

@@ -54,6 +54,10 @@ def test_evaluate_writes_the_label_free_quality_and_the_runner_tabulates_it(tmp_
     assert set(report["label_free"]) == set(QUALITY_KEYS)
     flat = flatten_metrics(run.output("evaluate"))
     assert flat["label_free.rec_normalized"] == pytest.approx(report["label_free"]["rec_normalized"])
+    curves = report["offline"]["details"]["parts"]["decoder_curves"]
+    assert curves["budgets"] and {"global_lookup", "bc_scratch"} <= set(curves)
+    for name in ("global_lookup", "bc_scratch"):
+        assert [flat[f"decoder.{name}@{b}"] for b in curves["budgets"]] == pytest.approx(curves[name])
     assert "Label-free quality" in (run.path / "report.md").read_text()
 
 
