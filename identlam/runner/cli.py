@@ -20,6 +20,10 @@ def register(subparsers) -> None:
     p.add_argument("--backend", default="local", choices=("local", "ray"), help="local processes or Ray tasks")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="runs at once (local) / CPUs of a local Ray")
     p.add_argument("--address", default=None, metavar="RAY_ADDRESS", help="Ray cluster to join (--backend ray)")
+    p.add_argument("--only", action="append", default=[], metavar="COLUMN=VALUE",
+                   help="run only the runs with this grid value (repeatable: several values of one column "
+                   "select any, different columns all), e.g. --only data=img --only seed=0; a later run "
+                   "without it finishes the rest")
     p.add_argument("--dry-run", action="store_true", help="validate and list the runs, run nothing")
     p.add_argument("--no-figure", action="store_true", help="skip the figure")
     p.set_defaults(func=cmd_run)
@@ -27,7 +31,7 @@ def register(subparsers) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from identlam.runner.results import format_summary, load_results
-    from identlam.runner.spec import load_experiment
+    from identlam.runner.spec import load_experiment, select_cells
     from identlam.runner.sweep import run_experiment
 
     from identlam.errors import ConfigError
@@ -36,14 +40,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("--address joins a Ray cluster: use it with --backend ray")
     exp = load_experiment(args.config)
     out = args.out or Path("results") / exp.name
+    cells = select_cells(exp, args.only) if args.only else exp.cells
     if args.dry_run:
-        for cell in exp.cells:
+        for cell in cells:
             done = (out / "runs" / cell.run_id / "done").is_file()
             print(f"{'done' if done else 'todo'}  {cell.run_id}  {cell.params}  seed={cell.seed}")
-        print(f"{len(exp.cells)} runs, {len({c.data_key for c in exp.cells})} datasets, "
-              f"{len({c.train_key for c in exp.cells})} LAM stages")
+        print(f"{len(cells)} runs, {len({c.data_key for c in cells})} datasets, "
+              f"{len({c.train_key for c in cells})} LAM stages")
         return 0
-    status = run_experiment(exp, out, backend=args.backend, workers=args.workers, address=args.address)
+    status = run_experiment(exp, out, backend=args.backend, workers=args.workers, address=args.address,
+                            cells=cells if args.only else None)
     table = load_results(out)
     print(f"\n{format_summary(table)}\n")
     print(f"table: {out / 'results.csv'} ({len(table)} rows; identlam.runner.load_results('{out}'))")

@@ -64,6 +64,47 @@ class Experiment:
     cells: list[Cell] = field(default_factory=list)
 
 
+def select_cells(exp: Experiment, only: list[str]) -> list[Cell]:
+    """The cells of ``exp`` that match every ``COLUMN=VALUE`` of ``only`` (``identlam run --only``).
+
+    Several values of one column select any of them; ``seed=N`` selects seeds. Numbers match by
+    value (``env.rho=0.9``, ``labels=2.0``). A malformed filter, an unknown column or a value no
+    run has is a ConfigError naming it.
+    """
+    wanted: dict[str, list[str]] = {}
+    for item in only:
+        column, sep, value = item.partition("=")
+        if not sep or not column.strip() or not value.strip():
+            raise ConfigError(f"--only: expected COLUMN=VALUE, got {item!r}")
+        wanted.setdefault(column.strip(), []).append(value.strip())
+    known = [*exp.columns, "seed"]
+    for column, values in wanted.items():
+        if column not in known:
+            raise ConfigError(f"--only: unknown column {column!r} (columns: {', '.join(known)})")
+        present = list(dict.fromkeys(_cell_value(c, column) for c in exp.cells))
+        for value in values:
+            if not any(_matches(v, value) for v in present):
+                raise ConfigError(f"--only: no run has {column}={value} "
+                                  f"(values: {', '.join(str(v) for v in present)})")
+    return [c for c in exp.cells
+            if all(any(_matches(_cell_value(c, col), v) for v in values) for col, values in wanted.items())]
+
+
+def _cell_value(cell: Cell, column: str) -> Any:
+    return cell.seed if column == "seed" else cell.params.get(column)
+
+
+def _matches(value: Any, text: str) -> bool:
+    if str(value) == text or (isinstance(value, bool) and text.lower() == str(value).lower()):
+        return True
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(text) == float(value)
+        except ValueError:
+            return False
+    return False
+
+
 def digest(obj: Any, n: int = 12) -> str:
     """A short content hash of a JSON-able value (key order does not matter)."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]

@@ -22,11 +22,16 @@ from identlam.runner.cell import dataset_path, execute, init_worker
 from identlam.runner.spec import Cell, Experiment
 
 
-def plan(exp: Experiment, out: Path) -> tuple[list[dict], int]:
-    """The tasks still to do (each with ``deps``: ids of tasks that must succeed first) and the
-    number of cells already finished."""
+def plan(exp: Experiment, out: Path, cells: list[Cell] | None = None) -> tuple[list[dict], int]:
+    """The tasks still to do for ``cells`` (default: every cell; each task with ``deps``: ids of
+    tasks that must succeed first) and the number of those cells already finished. A LAM stage is
+    shared (``out/shared``) when several cells of the whole experiment need it, so that a selection
+    run first trains it where the rest of the sweep finds it."""
     tasks: dict[str, dict] = {}
-    todo = [c for c in exp.cells if not (out / "runs" / c.run_id / "done").is_file()]
+    cells = exp.cells if cells is None else cells
+    unfinished = [c for c in exp.cells if not (out / "runs" / c.run_id / "done").is_file()]
+    selected = {c.run_id for c in cells}
+    todo = [c for c in unfinished if c.run_id in selected]
     base = {"out": str(out), "threads": exp.threads}
     for cell in todo:
         path = dataset_path(out, cell.data, cell.data_key)
@@ -34,7 +39,7 @@ def plan(exp: Experiment, out: Path) -> tuple[list[dict], int]:
             tasks.setdefault(f"data:{cell.data_key}", {**base, "id": f"data:{cell.data_key}", "kind": "data",
                                                        "data": cell.data, "path": str(path), "deps": [],
                                                        "label": f"data {path.name}"})
-    shared_counts = Counter(c.train_key for c in todo if c.stages[0] == "train")
+    shared_counts = Counter(c.train_key for c in exp.cells if c.stages[0] == "train")
     for cell in todo:
         path = dataset_path(out, cell.data, cell.data_key)
         deps = [f"data:{cell.data_key}"] if f"data:{cell.data_key}" in tasks else []
@@ -52,7 +57,7 @@ def plan(exp: Experiment, out: Path) -> tuple[list[dict], int]:
                               "stages": list(cell.stages), "regions": cell.regions, "episodes": cell.episodes,
                               "shared": str(shared) if shared else None, "deps": deps, "label": cell.run_id,
                               "record": record(exp, cell)}
-    return list(tasks.values()), len(exp.cells) - len(todo)
+    return list(tasks.values()), len(cells) - len(todo)
 
 
 def record(exp: Experiment, cell: Cell) -> dict[str, Any]:
@@ -271,10 +276,12 @@ def _duration(seconds: float) -> str:
 
 
 def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", workers: int = 1,
-                   address: str | None = None, echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run every unfinished cell of ``exp`` into ``out``, then rebuild ``out/results.csv``.
+                   address: str | None = None, echo: Callable[[str], None] = print,
+                   cells: list[Cell] | None = None) -> dict[str, Any]:
+    """Run every unfinished cell of ``exp`` (or of its selection ``cells``) into ``out``, then
+    rebuild ``out/results.csv`` (from every finished run of the store).
 
-    Returns ``{"total", "finished_before", "ran", "failed": {run_id: error}}``.
+    Returns ``{"total", "finished_before", "ran", "failed": {run_id: error}}`` for the cells run.
     """
     from identlam.runner.results import write_results
 
@@ -283,13 +290,14 @@ def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", 
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "experiment.toml", exp.path.read_text())
-    tasks, finished = plan(exp, out)
-    total = len(exp.cells)
+    tasks, finished = plan(exp, out, cells)
+    total = len(exp.cells if cells is None else cells)
+    selection = "" if cells is None else f" (selected by --only from {len(exp.cells)})"
     failed: dict[str, str] = {}
     if finished == total:
-        echo(f"{exp.name}: all {total} runs already finished in {out}; nothing to do")
+        echo(f"{exp.name}: all {total} runs{selection} already finished in {out}; nothing to do")
     else:
-        echo(f"{exp.name}: {total - finished} of {total} runs to do ({finished} finished before) "
+        echo(f"{exp.name}: {total - finished} of {total} runs{selection} to do ({finished} finished before) "
              f"with {workers} {backend} worker(s) -> {out}")
         engine = make_backend(backend, workers, exp.threads, exp.gpus, address)
         try:

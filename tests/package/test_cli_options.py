@@ -115,6 +115,7 @@ def bad_values(cmd: str, action: argparse.Action, w) -> list[str]:
         ("collect", "out"): [str(root / "dir"), str(regular / "x.h5"), *(p + ".h5" for p in UNWRITABLE)],
         ("run", "config"): [str(root / "missing.toml"), str(root / "dir"), str(regular), str(root / "badexp.toml")],
         ("run", "out"): [str(regular), str(regular / "sub")], ("run", "address"): ["127.0.0.1:6379"],
+        ("run", "only"): ["method", "=x", "nosuchcolumn=1", "seed=12345"],
         ("expert", "expert_command"): ["no-such-action"],
         ("paper", "results"): [str(root / "missing"), str(regular), str(root / "dir")],
         ("paper", "out"): [str(regular), str(regular / "sub")],

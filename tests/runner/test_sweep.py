@@ -112,3 +112,56 @@ def test_the_summary_keeps_grid_points_whose_grid_column_is_empty():
     lines = text.splitlines()[2:]
     assert len(lines) == 3, text
     assert any(line.split()[0] == "codes" and "-" in line.split() for line in lines), text
+
+
+def test_a_selection_runs_first_and_the_rest_finishes_to_the_same_table(tiny_reference, tiny_toml, tmp_path):
+    from identlam.runner.spec import select_cells
+
+    out, reference = tiny_reference
+    exp = load_experiment(tiny_toml)
+    store = tmp_path / "store"
+    said = []
+    status = run_experiment(exp, store, workers=1, echo=said.append,
+                            cells=select_cells(exp, ["method=entropy", "seed=0"]))
+    assert status["ran"] == 1 and "1 of 1 runs (selected by --only from 4) to do" in said[0]
+    [done] = [p.parent.name for p in (store / "runs").glob("*/done")]
+    assert done.startswith("pm_entropy_s0_")
+    assert set(load_results(store)["run_id"]) == {done}  # the table holds what is finished
+    status = run_experiment(exp, store, workers=2, echo=lambda _: None)
+    assert status["finished_before"] == 1 and status["ran"] == 3
+    pd.testing.assert_frame_equal(_sorted(load_results(store)), _sorted(reference))
+
+
+def test_a_selection_trains_a_shared_lam_stage_where_the_rest_finds_it(tmp_path):
+    from identlam.runner.spec import select_cells
+
+    text = TINY.replace('stages = ["train", "relabel", "evaluate"]', 'stages = ["train", "relabel", "bc", "evaluate"]')
+    text = text.replace('[grid]\nmethod = ["entropy", "lambda0"]', '[grid]\nmethod = ["entropy"]\n"bc.steps" = [3, 6]')
+    text = text.replace("seeds = [0, 1]", "seeds = [0]")
+    exp = load_experiment(write_toml(tmp_path, text))
+    out = tmp_path / "store"
+    run_experiment(exp, out, echo=lambda _: None, cells=select_cells(exp, ["bc.steps=3"]))
+    [shared] = list((out / "shared").glob("train-*"))
+    said = []
+    run_experiment(exp, out, echo=said.append)
+    assert not any("shared LAM stage" in s for s in said)  # trained once, by the selection
+    inode = (shared / "model.pt").stat().st_ino
+    assert [(r / "model.pt").stat().st_ino for r in (out / "runs").iterdir() if r.name != ".tmp"] == [inode, inode]
+
+
+def test_only_with_a_bad_filter_is_one_line_and_status_2(tiny_toml, tmp_path):
+    cases = [("method", "expected COLUMN=VALUE, got 'method'"),
+             ("solver=adam", "unknown column 'solver' (columns: data, method, seed)"),
+             ("method=vq", "no run has method=vq (values: entropy, lambda0)"),
+             ("seed=7", "no run has seed=7 (values: 0, 1)")]
+    for only, message in cases:
+        cmd = [sys.executable, "-m", "identlam", "run", str(tiny_toml), "--out", str(tmp_path / "s"), "--only", only,
+               "--dry-run"]
+        proc = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, \
+            (only, proc.stderr)
+    proc = subprocess.run([sys.executable, "-m", "identlam", "run", str(tiny_toml), "--out", str(tmp_path / "s"),
+                           "--only", "method=lambda0", "--only", "seed=1", "--only", "seed=0", "--dry-run"],
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.count("todo") == 2 and "entropy" not in proc.stdout
