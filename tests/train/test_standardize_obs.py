@@ -57,3 +57,27 @@ def test_images_are_left_as_they_are(tmp_path, image_data):
     with open_dataset(image_data) as ds:
         lam = load_stage1(run, ds, torch.device("cpu"))[1]
     assert lam.obs_standardizer is None and not any("obs_standardizer" in k for k in lam.state_dict())
+
+
+def test_images_get_a_batch_standardized_idm_input_without_which_every_window_takes_one_code(tmp_path, image_data):
+    """Images keep their [-1, 1] scale, so lapo-entropy's image recipe standardizes the IDM input
+    over the batch instead: without it the IMPALA embeddings' common mode saturates the first
+    logits and the conditional entropy is 0 during the bonus phase (one code for everything)."""
+    import json
+
+    from identlam.presets import IMAGE_RECIPE, get_preset
+
+    assert get_preset("lapo-entropy", obs_kind="image").model.idm_input_norm is True
+    assert get_preset("lapo-entropy", obs_kind="vector").model.idm_input_norm is False
+    assert get_preset("lapo-entropy", "paper", obs_kind="image").model.idm_input_norm is False
+    assert get_preset("lapo-entropy", obs_kind="image").train.optim.lr == IMAGE_RECIPE["train.optim.lr"]
+    entropy = {}
+    for norm in ("true", "false"):
+        over = ["train.steps=20", "train.batch_size=32", "train.log_every=5", "train.merge_tolerance=0",
+                "bc.batch_size=32", "decoder.batch_size=32", "eval.holdout_fraction=0.25", f"model.idm_input_norm={norm}"]
+        run = RunDir.create(tmp_path / norm, make_config(image_data, "lapo-entropy", overrides=over), image_data)
+        run_train(run)
+        logged = [json.loads(line) for line in (run.path / "log.jsonl").read_text().splitlines()]
+        entropy[norm] = [d["h_conditional"] for d in logged if d.get("stage") == "train" and "h_conditional" in d]
+    assert min(entropy["true"]) > 1.0, entropy
+    assert max(entropy["false"]) < 0.01, entropy
