@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from identlam.io import atomic_path
-from identlam.plots.sweep import LABELS, condition_axis_width, grid_columns, layout, untangle_x_labels
+from identlam.plots.sweep import condition_axis_width, grid_columns, layout, metric_label, untangle_x_labels
 from identlam.stats import N_BOOT
 
 PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
@@ -90,7 +90,7 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
             sns.stripplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, dodge=bool(hue),
                           palette="dark:black" if hue else None, color=None if hue else "black", size=3,
                           jitter=0.08, ax=ax, legend=False)
-        ax.set_title(LABELS.get(metric, metric), fontsize=10)
+        ax.set_title(metric_label(metric), fontsize=10)
         ax.set_xlabel("" if x == "condition" else x)
         ax.tick_params(axis="x", labelsize=8.5 if x == "condition" else 9.5)
         ax.set_ylabel(metric, fontsize=9)

@@ -20,6 +20,19 @@ LABELS = {
     "d3_action_entropy_given_code": "D3  H(action | code)\n0 = no merged actions",
     "online.return_mean": "return of the decoded policy",
 }
+DECODER_LABELS = {"global_lookup": "code -> majority action", "state_conditioned": "kNN on states within a code",
+                  "latent_probe": "linear probe on the latent", "bc_scratch": "kNN on states alone (BC)"}
+
+
+def metric_label(metric: str) -> str:
+    """A panel title: LABELS, a decoder-curve point (decoder.NAME@B) in words, else the name."""
+    if metric.startswith("decoder.") and "@" in metric:
+        name, _, budget = metric.removeprefix("decoder.").partition("@")
+        if name in DECODER_LABELS:
+            return f"action decoded from {budget} labelled transitions\n{DECODER_LABELS[name]} (held-out accuracy; R² if continuous)"
+    return LABELS.get(metric, metric)
+
+
 MAX_WIDTH = 18.0  # inches: wider summaries wrap their panels into rows
 NAMED_BY_VALUE = ("data", "method")  # grid columns whose values read alone; others print as name=value
 
@@ -135,7 +148,7 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
         sns.stripplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, dodge=bool(hue),
                       palette="dark:black" if hue else None, color=None if hue else "black", size=3.5,
                       ax=ax, legend=False, jitter=0.08)
-        ax.set_title(LABELS.get(metric, metric), fontsize=10)
+        ax.set_title(metric_label(metric), fontsize=10)
         ax.set_xlabel("" if x == "condition" else x)
         ax.set_ylabel("")
         if x == "condition":

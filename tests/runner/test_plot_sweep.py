@@ -75,3 +75,13 @@ def test_a_third_grid_column_gets_its_own_bars_instead_of_being_pooled(tmp_path,
     plot_sweep(table, tmp_path / "fig")
     (fig,) = figures
     assert len([t for t in fig.axes[0].get_xticklabels() if t.get_text()]) == len(conditions)
+
+
+def test_decoder_curve_points_are_titled_in_words():
+    from identlam.plots.sweep import metric_label
+
+    assert metric_label("decoder.global_lookup@32") == ("action decoded from 32 labelled transitions\n"
+                                                        "code -> majority action (held-out accuracy; R² if continuous)")
+    assert metric_label("decoder.no_such@32") == "decoder.no_such@32"
+    assert metric_label("ami").startswith("AMI(code, true action)")
+    assert metric_label("online.return_std") == "online.return_std"
