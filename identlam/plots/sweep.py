@@ -19,6 +19,10 @@ LABELS = {
     "d2_code_state_info_given_action": "D2  I(code; region | action)\n0 = state-invariant codes",
     "d3_action_entropy_given_code": "D3  H(action | code)\n0 = no merged actions",
     "online.return_mean": "return of the decoded policy",
+    "online.normalized_return_random": "return of the decoded policy\n0 = random, 1 = BC on all true actions",
+    "leakage_latent_exo_given_action": "leakage I(latent; distractor | action), nats\n0 = no distractor beyond the action",
+    "leakage_code_exo_given_action": "leakage I(code; distractor | action), nats\n0 = no distractor beyond the action",
+    "d3_action_entropy_given_latent": "D3  H(action | latent), nats\n0 = the latent determines the action",
 }
 DECODER_LABELS = {"global_lookup": "code -> majority action", "state_conditioned": "kNN on states within a code",
                   "latent_probe": "linear probe on the latent", "bc_scratch": "kNN on states alone (BC)"}
