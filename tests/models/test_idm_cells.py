@@ -18,14 +18,16 @@ from lam_batches import make_batch, tiny_config
 
 # lapo-entropy's first loss and state-dict names (seed 3, make_batch(seed=1, batch_size=8)),
 # recorded from the model before the cell switch existed: off must stay this model. The preset
-# has moved on since (docs/identification.md); POINTMASS_RECIPE restores it.
+# has moved on since (docs/identification.md); POINTMASS_RECIPE restores it, and for images the
+# IDM input's batch standardization of IMAGE_RECIPE (which came later) is switched off again.
 BEFORE = {"vector": ((4,), 4.026776313781738, "014e376914abb7ca"),
           "image": ((16, 16, 3), 6.412906169891357, "3668272db80aaf8d")}
 
 
 def _preset_model(kind: str, **changes) -> LatentActionModel:
     shape = BEFORE[kind][0]
-    then = apply_overrides(get_preset("lapo-entropy", obs_kind=kind), POINTMASS_RECIPE).model
+    restore = {**POINTMASS_RECIPE, **({"model.idm_input_norm": False} if kind == "image" else {})}
+    then = apply_overrides(get_preset("lapo-entropy", obs_kind=kind), restore).model
     cfg = dataclasses.replace(then, **changes)
     return LatentActionModel(cfg, shape, "discrete", n_actions=4, seed=3)
 
