@@ -7,6 +7,7 @@ differences, their mean and its 95% paired-bootstrap interval against zero.
 
 from __future__ import annotations
 
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
@@ -119,9 +120,14 @@ def plot_claims(outcomes: Sequence, stem: str | Path) -> list[Path]:
     """One row per tested claim: per-seed differences, their mean and 95% interval, zero marked."""
     plt, sns = _theme()
     tested = [o for o in outcomes if o.status == "tested"]
-    fig, axes = plt.subplots(len(tested), 1, figsize=(PAGE_WIDTH, 1.3 * len(tested) + 0.5), squeeze=False)
+    # titles wrapped to the page width (~14 characters per inch at 8.5 pt); each row grows with them
+    titles = [textwrap.wrap(f"{o.claim.experiment} / {o.claim.id}: {o.claim.describe()}", int(PAGE_WIDTH * 14))
+              for o in tested]
+    heights = [1.05 + 0.16 * len(lines) for lines in titles]
+    fig, axes = plt.subplots(len(tested), 1, figsize=(PAGE_WIDTH, sum(heights) + 0.5), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
     colors = {"supported": "tab:green", "contradicted": "tab:red", "inconclusive": "tab:gray"}
-    for ax, outcome in zip(axes[:, 0], tested):
+    for ax, outcome, lines in zip(axes[:, 0], tested, titles):
         test, claim = outcome.test, outcome.claim
         ax.axvline(0, color="black", linewidth=0.8)
         ax.plot(outcome.diffs, [-0.35] * len(outcome.diffs), "o", color="black", markersize=3.5, alpha=0.7)
@@ -132,7 +138,7 @@ def plot_claims(outcomes: Sequence, stem: str | Path) -> list[Path]:
         ax.set_yticks([])
         ax.set_ylim(-0.8, 0.7)
         claimed = "> 0" if claim.direction == "greater" else "< 0"
-        ax.set_title(f"{claim.experiment} / {claim.id}: {claim.describe()}\n"
+        ax.set_title("\n".join(lines) + "\n"
                      f"claimed difference {claimed}; n = {test.n_pairs} seeds, p = {test.p_value:.3g} "
                      f"({test.method}): {test.verdict}", fontsize=8.5, loc="left")
         ax.tick_params(axis="x", labelsize=8)
