@@ -22,6 +22,8 @@ import numpy as np
 
 from synthetic.family import Family, wrap_unit
 
+EXO_PERIOD = 1.0  # every exogenous coordinate lives on the unit torus
+
 
 class ExoProcess:
     """One exogenous process of dimension ``dim`` on the unit torus."""

@@ -25,6 +25,7 @@ from identlam.envs.registry import (
     available,
     check_env_id,
     describe,
+    exo_period,
     is_registered,
     make,
     make_policy,

@@ -37,6 +37,7 @@ class Family:
     entry_point: str | Callable[..., gymnasium.Env]
     kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     docs: Mapping[str, str] = field(default_factory=dict)
+    exo_period: float | None = None
 
 
 _FAMILIES: dict[str, Family] = {}
@@ -46,15 +47,18 @@ _POLICIES: dict[tuple[str, str | None], str | Callable[..., Any]] = {}
 
 def register_family(name: str, ids: Iterable[str], entry_point: str | Callable[..., gymnasium.Env], *,
                     kwargs: Mapping[str, Mapping[str, Any]] | None = None, requires: Iterable[str] = (),
-                    extra: str | None = None, docs: Mapping[str, str] | None = None) -> bool:
+                    extra: str | None = None, docs: Mapping[str, str] | None = None,
+                    exo_period: float | None = None) -> bool:
     """Register ``name/<id>`` for each of ``ids`` with gymnasium; ``kwargs[id]`` are passed to
     ``entry_point`` for that id (before the caller's parameters). Returns False, registering
-    nothing, when a module of ``requires`` is not importable (``extra`` names the pip extra)."""
+    nothing, when a module of ``requires`` is not importable (``extra`` names the pip extra).
+    ``exo_period``: the family's distractor variables live on a torus of this period (their
+    steps are then measured the short way round), None when they do not wrap."""
     missing = [m for m in requires if importlib.util.find_spec(m) is None]
     if missing:
         _MISSING[name] = (extra, missing[0])
         return False
-    family = Family(name, tuple(ids), entry_point, dict(kwargs or {}), dict(docs or {}))
+    family = Family(name, tuple(ids), entry_point, dict(kwargs or {}), dict(docs or {}), exo_period)
     _register(family)
     return True
 
@@ -95,6 +99,12 @@ def describe(env_id: str) -> str:
 
 def family_of(env_id: str) -> str:
     return env_id.partition("/")[0] if "/" in env_id else ""
+
+
+def exo_period(env_id: str) -> float | None:
+    """The period of ``env_id``'s distractor variables when they wrap (registered with its family)."""
+    family = _FAMILIES.get(family_of(str(env_id)))
+    return family.exo_period if family is not None else None
 
 
 def check_env_id(env_id: str) -> None:

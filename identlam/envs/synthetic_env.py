@@ -114,9 +114,10 @@ def behaviour_policy(env: gymnasium.Env):
 
 def register() -> None:
     from identlam.envs.registry import register_family, register_policy
+    from synthetic.distractors import EXO_PERIOD
 
     names = tuple(synthetic.ENVIRONMENTS)
     register_family("synthetic", names, "identlam.envs.synthetic_env:SyntheticEnv",
                     kwargs={n: {"preset": n} for n in names},
-                    docs={n: synthetic.ENVIRONMENTS[n]["doc"] for n in names})
+                    docs={n: synthetic.ENVIRONMENTS[n]["doc"] for n in names}, exo_period=EXO_PERIOD)
     register_policy("behaviour", "identlam.envs.synthetic_env:behaviour_policy", family="synthetic")

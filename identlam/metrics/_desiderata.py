@@ -12,7 +12,10 @@ says otherwise. With D1–D3 the code is an injective relabelling of the action:
 - :func:`injectivity` (D3): ``H(A|Â)``, or ``H(A) - I(Z;A)`` (Ross) for continuous latents.
 - :func:`used_codes`: how many codes get more than 1% of the transitions, beside the number of
   actions.
-- :func:`distractor_leakage`: ``I(Z;E|A)`` and ``I(Â;E|A)`` for distractor variables E.
+- :func:`distractor_leakage`: ``I(Z;E|A)`` and ``I(Â;E|A)`` for distractor variables E, and,
+  given the next distractor state E', the same for the distractor's step ``ΔE = E' - E``: what a
+  transition latent can take from a moving distractor is its step, which the position at t
+  need not reveal.
 
 States are *discrete* when integer-typed, or (``discrete_states=None``) float with whole-number
 values and at most N/5 distinct rows (a gridworld). Continuous states are binned into regions
@@ -54,7 +57,13 @@ DIRECTIONS = {
     "action_probe_accuracy": True, "action_probe_f1_weighted": True, "action_probe_majority_baseline": None,
     "action_probe_r2": True, "action_probe_mse": False, "action_mcc_pearson": True,
     "leakage_latent_exo_given_action": False, "leakage_code_exo_given_action": False,
+    "leakage_latent_exo_step_given_action": False, "leakage_code_exo_step_given_action": False,
 }
+
+# A step taking at most this many distinct values (after rounding) is a discrete variable: a
+# distractor that moves by one of a few fixed steps must not go to a kNN estimator, whose
+# neighbour counts degenerate on ties.
+MAX_DISCRETE_STEPS = 64
 
 
 @dataclass
@@ -70,6 +79,8 @@ class Inputs:
     c: np.ndarray | None
     s1: np.ndarray | None
     e: np.ndarray | None
+    e_step: np.ndarray | None
+    disc_step: bool
     q: np.ndarray | None
     given_regions: np.ndarray | None
     n_regions: int
@@ -97,9 +108,9 @@ class Inputs:
         return np.sort(rng.choice(self.n, cap, replace=False)) if self.n > cap else np.arange(self.n)
 
 
-def prepare(actions, states=None, latents=None, codes=None, *, next_states=None, exo=None, regions=None,
-            probs=None, n_regions: int = 16, seed: int = 0, discrete_states: bool | None = None,
-            max_knn_samples: int = 10_000) -> Inputs:
+def prepare(actions, states=None, latents=None, codes=None, *, next_states=None, exo=None, next_exo=None,
+            exo_period: float | None = None, regions=None, probs=None, n_regions: int = 16, seed: int = 0,
+            discrete_states: bool | None = None, max_knn_samples: int = 10_000) -> Inputs:
     """Check every given array once (one-line errors naming the argument) and bundle them."""
     n_regions = check_positive_int(n_regions, "n_regions")
     max_knn_samples = check_positive_int(max_knn_samples, "max_knn_samples")
@@ -112,12 +123,33 @@ def prepare(actions, states=None, latents=None, codes=None, *, next_states=None,
     if exo is not None and np.ndim(exo) == 2 and np.shape(exo)[1] == 0:
         exo = None
     e = as_2d(exo, "exo") if exo is not None else None
-    n = check_same_length(actions=a, states=s, latents=z, codes=c, next_states=s1, exo=e,
+    e1 = as_2d(next_exo, "next_exo") if next_exo is not None and e is not None else None
+    if e1 is not None and e1.shape[1] != e.shape[1]:
+        raise IdentlamError(f"next_exo: {e1.shape[1]} columns, exo has {e.shape[1]}")
+    n = check_same_length(actions=a, states=s, latents=z, codes=c, next_states=s1, exo=e, next_exo=e1,
                           regions=None if regions is None else np.asarray(regions))
     q = _check_probs(probs, n) if probs is not None else None
     disc_s = _states_are_discrete(s, discrete_states) if s is not None else False
     r = as_labels(regions, "regions") if regions is not None else None
-    return Inputs(n, a, disc_a, s, disc_s, z, c, s1, e, q, r, n_regions, seed, max_knn_samples)
+    e_step, disc_step = _exo_step(e, e1, exo_period) if e1 is not None else (None, False)
+    return Inputs(n, a, disc_a, s, disc_s, z, c, s1, e, e_step, disc_step, q, r, n_regions, seed, max_knn_samples)
+
+
+def _exo_step(e: np.ndarray, e1: np.ndarray, period: float | None) -> tuple[np.ndarray, bool]:
+    """The distractor's step ``E' - E`` (on a torus of ``period``: the shortest way round) and
+    whether it is discrete; a discrete step comes back as one int label per row."""
+    step = e1.astype(np.float64) - e
+    if period is not None:
+        if not np.isfinite(period) or period <= 0:
+            raise IdentlamError(f"exo_period: must be a positive number, got {period!r}")
+        step -= period * np.round(step / period)
+    # float32 positions make equal steps differ by ~1e-7; 1e-6 of the largest step tells them apart
+    tol = 1e-6 * max(float(np.abs(step).max(initial=0.0)), 1e-12)
+    rounded = np.round(step / tol)
+    values, labels = np.unique(rounded, axis=0, return_inverse=True)
+    if len(values) <= MAX_DISCRETE_STEPS:
+        return labels.reshape(-1).astype(np.int64), True
+    return step, False
 
 
 def part_result(name: str, inp: Inputs, score: dict, parts: dict, na: dict, **params) -> MetricResult:
@@ -263,6 +295,21 @@ def distractor_leakage_part(inp: Inputs) -> MetricResult:
             knn_part("leakage_code_exo_given_action", score, parts, na,
                      lambda: conditional_mutual_info(c[sub], e[sub], a[sub], discrete_x=True, discrete_y=False,
                                                      discrete_z=inp.disc_a, seed=inp.seed))
+        step = inp.e_step
+        if step is not None:
+            parts["exo_step_discrete"] = inp.disc_step
+            if z is not None:
+                knn_part("leakage_latent_exo_step_given_action", score, parts, na,
+                         lambda: conditional_mutual_info(z[sub], step[sub], a[sub], discrete_x=False,
+                                                         discrete_y=inp.disc_step, discrete_z=inp.disc_a,
+                                                         seed=inp.seed))
+            if c is not None:
+                knn_part("leakage_code_exo_step_given_action", score, parts, na,
+                         lambda: conditional_mutual_info(c[sub], step[sub], a[sub], discrete_x=True,
+                                                         discrete_y=inp.disc_step, discrete_z=inp.disc_a,
+                                                         seed=inp.seed))
+        else:
+            na["leakage_latent_exo_step_given_action"] = "no next distractor state (next_exo) given"
     else:
         na["leakage_latent_exo_given_action"] = "no distractor variables (exo) given"
     return part_result("distractor_leakage", inp, score, parts, na, max_knn_samples=inp.max_knn_samples)
@@ -322,18 +369,29 @@ def used_codes(actions, codes) -> MetricResult:
     return used_codes_part(prepare(actions, codes=codes))
 
 
-def distractor_leakage(actions, exo, latents=None, *, codes=None, seed: int = 0,
-                       max_knn_samples: int = 10_000) -> MetricResult:
+def distractor_leakage(actions, exo, latents=None, *, codes=None, next_exo=None, exo_period: float | None = None,
+                       seed: int = 0, max_knn_samples: int = 10_000) -> MetricResult:
     """``I(Z;E|A)`` and ``I(Â;E|A)``: what the representation knows about distractors ``exo``
     (N, E) beyond the action. kNN estimators (KSG per action, Ross); lower is better.
+
+    With ``next_exo`` (N, E), the distractor state after each transition, the same two for its
+    step ``ΔE = E' - E`` (``*_exo_step_given_action``): a distractor moving at random is what a
+    latent of the transition spends capacity on, and its position need not reveal the step.
+    ``exo_period`` wraps the step the short way round a torus of that period (synthetic
+    distractors live on the unit torus). A step with at most 64 distinct values is discrete
+    (plug-in or Ross estimators instead of KSG).
 
     >>> rng = np.random.default_rng(0)
     >>> actions, exo = rng.integers(0, 2, 400), rng.normal(size=(400, 1))
     >>> r = distractor_leakage(actions, exo, latents=exo + 0.01 * rng.normal(size=(400, 1)))
     >>> r.score["leakage_latent_exo_given_action"] > 1.0  # the latent copies the distractor
     True
+    >>> step = rng.integers(0, 4, 400)  # a distractor moving by one of 4 steps, whatever the action
+    >>> r = distractor_leakage(actions, exo, codes=step, next_exo=exo + step[:, None])
+    >>> r.score["leakage_code_exo_given_action"] < 0.1 < 1.3 < r.score["leakage_code_exo_step_given_action"]
+    True
     """
     _require(codes if codes is not None else latents, "latents: give continuous latents, codes, or both")
     _require(exo, "exo: required")
-    return distractor_leakage_part(prepare(actions, latents=latents, codes=codes, exo=exo, seed=seed,
-                                           max_knn_samples=max_knn_samples))
+    return distractor_leakage_part(prepare(actions, latents=latents, codes=codes, exo=exo, next_exo=next_exo,
+                                           exo_period=exo_period, seed=seed, max_knn_samples=max_knn_samples))

@@ -59,6 +59,14 @@ def check_output_path(path: str | Path, option: str = "--out") -> Path:
     return path
 
 
+def distractor_arguments(env_id: str, table) -> dict:
+    """The distractor arguments of :func:`desiderata` for a transition table of data from
+    ``env_id``: ``exo``, ``next_exo`` and the period its family declares for them."""
+    from identlam.envs import exo_period
+
+    return {"exo": table.exo, "next_exo": table.next_exo, "exo_period": exo_period(env_id)}
+
+
 def compute_report(latents_path, data_path, *, seed: int = 0, regions: str | RegionSpec = DEFAULT_REGIONS,
                    states: str = "auto"):
     """The desiderata :class:`MetricResult` of the latents in ``latents_path`` on ``data_path``.
@@ -75,6 +83,7 @@ def compute_report(latents_path, data_path, *, seed: int = 0, regions: str | Reg
     lat = load_latents(latents_path)
     with open_dataset(data_path) as ds:
         table = privileged(ds).transition_table()
+        env_id = ds.env_id
     check_same_data(lat["data_fingerprint"], data_path, f"--latents {latents_path}")  # same length, other data
     n = len(table)
     for key in ("z", "codes", "probs"):
@@ -83,7 +92,7 @@ def compute_report(latents_path, data_path, *, seed: int = 0, regions: str | Reg
                                 "(one row per transition, dataset order)")
     check_region_count(spec, n)
     result = desiderata(table.actions, table.states, lat["z"], codes=lat["codes"], next_states=table.next_states,
-                        exo=table.exo, probs=lat["probs"], seed=seed,
+                        probs=lat["probs"], seed=seed, **distractor_arguments(env_id, table),
                         discrete_states={"auto": None, "discrete": True, "continuous": False}[states],
                         **spec.desiderata_arguments(table.states))
     result.params["regions"] = str(spec)

@@ -190,14 +190,17 @@ def decoder_curves(actions, states, codes, latents, budgets, discrete, seed, n_n
     return {"budgets": budgets, "n_test": n_test, "metric": "accuracy" if discrete else "r2", **curves}
 
 
-def desiderata(actions, states, latents=None, *, codes=None, next_states=None, exo=None, regions=None, probs=None,
-               seed: int = 0, n_regions: int = 16, budgets=None, discrete_states: bool | None = None,
-               max_knn_samples: int = 10_000, max_probe_samples: int = 20_000) -> MetricResult:
+def desiderata(actions, states, latents=None, *, codes=None, next_states=None, exo=None, next_exo=None,
+               exo_period: float | None = None, regions=None, probs=None, seed: int = 0, n_regions: int = 16,
+               budgets=None, discrete_states: bool | None = None, max_knn_samples: int = 10_000,
+               max_probe_samples: int = 20_000) -> MetricResult:
     """The whole identifiability report: every part above and in :mod:`._desiderata`.
 
     ``actions`` (N,) int (discrete) or (N, k) float (continuous); ``states``/``next_states``
     (N, S); ``latents`` (N, d) float or None (then ``codes`` is required); ``codes`` (N,)
-    discrete; ``exo`` (N, E) distractors (E = 0 is treated as absent); ``regions`` (N,) labels;
+    discrete; ``exo`` (N, E) distractors (E = 0 is treated as absent) and ``next_exo`` (N, E)
+    their state after the transition (``exo_period``: they live on a torus of that period, see
+    :func:`distractor_leakage`); ``regions`` (N,) labels;
     ``probs`` (N, M) the IDM's code probabilities. ``score`` holds the headline numbers (each
     key's direction in ``greater_is_better``), ``details`` the parts.
 
@@ -211,7 +214,8 @@ def desiderata(actions, states, latents=None, *, codes=None, next_states=None, e
     if latents is None and codes is None:
         raise IdentlamError("latents: give continuous latents, codes, or both")
     max_probe_samples = check_positive_int(max_probe_samples, "max_probe_samples")
-    inp = prepare(actions, states, latents, codes, next_states=next_states, exo=exo, regions=regions, probs=probs,
+    inp = prepare(actions, states, latents, codes, next_states=next_states, exo=exo, next_exo=next_exo,
+                  exo_period=exo_period, regions=regions, probs=probs,
                   n_regions=n_regions, seed=seed, discrete_states=discrete_states, max_knn_samples=max_knn_samples)
     _ = inp.r  # the regions' errors (and cost) come first, as every part below may use them
     score: dict[str, float] = {}

@@ -170,6 +170,7 @@ def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str 
     """The desiderata report on the transitions of ``trajectories`` (rows of latents.npz), with
     state regions from ``regions`` (a spec string or :class:`RegionSpec`), recorded in ``params``."""
     from identlam.metrics import desiderata
+    from identlam.metrics._files import distractor_arguments
     from identlam.train.stage_relabel import load_latents
 
     spec = regions if isinstance(regions, RegionSpec) else parse_regions(regions, ds.state_dim)
@@ -178,7 +179,7 @@ def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str 
     chosen = np.isin(latents["traj"], trajectories)
     pick = {k: (latents[k][chosen] if k in latents else None) for k in ("z", "codes", "probs")}
     result = desiderata(table.actions, table.states, pick["z"], codes=pick["codes"], next_states=table.next_states,
-                        exo=table.exo, probs=pick["probs"], seed=run.cfg.seed,
+                        probs=pick["probs"], seed=run.cfg.seed, **distractor_arguments(ds.env_id, table),
                         **spec.desiderata_arguments(table.states))
     out = result.to_dict()
     out["params"]["regions"] = str(spec)

@@ -146,3 +146,33 @@ def test_regions_take_the_evaluate_spec(dataset, tmp_path, capsys):
     assert "DIM 5 is outside" in capsys.readouterr().err
     assert identlam.cli.main(args + ["--regions", "16"]) == 2
     assert "expected kmeans:K, threshold:DIM:VALUE or grid:N" in capsys.readouterr().err
+
+
+def test_step_leakage_of_synthetic_data_wraps_on_the_torus(tmp_path, capsys):
+    """On synthetic data the distractor lives on the unit torus (declared by its family): codes
+    that follow a random distractor's step leak ln 4 nats of it, and nothing of its position."""
+    from identlam import envs
+    from identlam.data import open_dataset
+    from identlam.data.privileged import privileged
+
+    path = tmp_path / "pm.h5"
+    envs.collect("synthetic/pointmass", {"K": 4, "distractor": "correlated", "rho": 0.0, "distractor_dim": 1},
+                 "behaviour", episodes=12, steps=60, seed=0, out=str(path))
+    assert envs.exo_period("synthetic/pointmass") == 1.0 and envs.exo_period("test/numpy") is None
+    with open_dataset(path) as ds:
+        table = privileged(ds).transition_table()
+    actions = table.actions
+    diff = table.next_exo[:, 0].astype(np.float64) - table.exo[:, 0]
+    steps = (diff + 0.5) % 1.0 - 0.5  # the short way round
+    assert (np.abs(diff) > 0.5).any()  # some steps cross the border, where the plain difference is ~ 1
+    step_symbol = np.unique(np.round(steps, 4), return_inverse=True)[1].reshape(-1)
+    assert step_symbol.max() + 1 == 3  # a 1-D distractor moves left, right or stays
+    np.savez(tmp_path / "latents.npz", z=np.zeros((len(actions), 1)), codes=actions * 3 + step_symbol)
+    out = tmp_path / "report.json"
+    assert identlam.cli.main(["metrics", "--latents", str(tmp_path / "latents.npz"), "--data", str(path),
+                              "--out", str(out)]) == 0
+    score = json.loads(out.read_text())["score"]
+    assert "leakage_code_exo_step_given_action" in capsys.readouterr().out
+    marginal = np.bincount(step_symbol) / len(step_symbol)
+    assert score["leakage_code_exo_step_given_action"] == pytest.approx(-(marginal * np.log(marginal)).sum(), abs=0.05)
+    assert score["leakage_code_exo_given_action"] < 0.05

@@ -154,6 +154,84 @@ def test_continuous_latents_without_codes():
     assert r.details["parts"]["decoder_curves"]["latent_probe"][-1] > 0.95
 
 
+def _torus_distractor(rng, n, rho):
+    """Actions and a distractor point on the unit torus whose step copies the action with
+    probability rho and is one of the 4 moves at random otherwise (positions float32, as stored)."""
+    a = rng.integers(0, 4, n)
+    step = np.where(rng.random(n) < rho, a, rng.integers(0, 4, n))
+    e = rng.random((n, 2)).astype(np.float32)
+    e1 = ((e + 0.05 * MOVES[step]) % 1.0).astype(np.float32)
+    return a, step, e, e1
+
+
+def test_step_leakage_sees_what_the_position_hides():
+    """A code that follows a random distractor's step knows nothing of its position: only the
+    step leakage sees it, and it is ln 4 when the step is independent of the action."""
+    rng = np.random.default_rng(11)
+    a, step, e, e1 = _torus_distractor(rng, 4000, rho=0.0)
+    s = rng.random((4000, 2))
+    follows = desiderata(a, s, codes=4 * a + step, exo=e, next_exo=e1, exo_period=1.0, budgets=[8])
+    sc = follows.score
+    assert sc["leakage_code_exo_given_action"] < 0.05
+    assert sc["leakage_code_exo_step_given_action"] == pytest.approx(np.log(4), abs=0.02)
+    assert follows.details["parts"]["exo_step_discrete"] is True  # 4 steps: plug-in, not kNN on ties
+    assert not follows.better("leakage_code_exo_step_given_action")
+    action_only = desiderata(a, s, codes=a, exo=e, next_exo=e1, exo_period=1.0, budgets=[8]).score
+    assert action_only["leakage_code_exo_step_given_action"] < 0.01
+    # a continuous latent carrying the step leaks it as well
+    z = np.column_stack([np.eye(4)[a], MOVES[step] + 0.05 * rng.normal(size=(4000, 2))])
+    latent = desiderata(a, s, z, exo=e, next_exo=e1, exo_period=1.0, budgets=[8]).score
+    assert latent["leakage_latent_exo_step_given_action"] > 1.0
+
+
+def test_step_leakage_falls_as_the_step_copies_the_action():
+    """Given A, a step that copies the action with probability rho has less left to leak."""
+    rng = np.random.default_rng(12)
+    leaks = []
+    for rho in (0.0, 0.5, 1.0):
+        a, step, e, e1 = _torus_distractor(rng, 4000, rho)
+        leaks.append(desiderata(a, rng.random((4000, 2)), codes=4 * a + step, exo=e, next_exo=e1, exo_period=1.0,
+                                budgets=[8]).score["leakage_code_exo_step_given_action"])
+    # H(step | A): ln 4 at rho = 0; at 0.5 the action's own move has probability 5/8, the others 1/8
+    expected = (np.log(4), -(5 / 8 * np.log(5 / 8) + 3 / 8 * np.log(1 / 8)), 0.0)
+    assert leaks == pytest.approx(expected, abs=0.03)
+
+
+def test_step_wraps_the_short_way_round_the_torus():
+    """A distractor drifting continuously: a latent that reads its step leaks it. Without the
+    period, the steps across the border look like jumps of almost -1 that the latent does not
+    follow, and the leakage is underestimated."""
+    rng = np.random.default_rng(13)
+    n = 3000
+    a = rng.integers(0, 4, n)
+    step = rng.normal(0.0, 0.02, (n, 1))
+    e = rng.random((n, 1))
+    e[: n // 3] = 1.0 - rng.random((n // 3, 1)) * np.abs(step[: n // 3])  # a third cross the border
+    step[: n // 3] = np.abs(step[: n // 3])
+    e1 = (e + step) % 1.0
+    z = step + 0.001 * rng.normal(size=(n, 1))
+    s = rng.random((n, 2))
+    wrapped = desiderata(a, s, z, exo=e, next_exo=e1, exo_period=1.0, budgets=[8])
+    plain = desiderata(a, s, z, exo=e, next_exo=e1, budgets=[8])
+    assert wrapped.details["parts"]["exo_step_discrete"] is False
+    assert wrapped.score["leakage_latent_exo_step_given_action"] > 2.0
+    assert plain.score["leakage_latent_exo_step_given_action"] < wrapped.score["leakage_latent_exo_step_given_action"] - 0.5
+
+
+def test_step_leakage_arguments_are_checked():
+    rng = np.random.default_rng(14)
+    a, step, e, e1 = _torus_distractor(rng, 100, rho=0.0)
+    s = rng.random((100, 2))
+    with pytest.raises(IdentlamError, match="next_exo: length"):
+        desiderata(a, s, codes=a, exo=e, next_exo=e1[:50], budgets=[8])
+    with pytest.raises(IdentlamError, match="next_exo: 1 columns"):
+        desiderata(a, s, codes=a, exo=e, next_exo=e1[:, :1], budgets=[8])
+    with pytest.raises(IdentlamError, match="exo_period"):
+        desiderata(a, s, codes=a, exo=e, next_exo=e1, exo_period=-1.0, budgets=[8])
+    na = desiderata(a, s, codes=a, exo=e, budgets=[8]).details["not_applicable"]
+    assert "next_exo" in na["leakage_latent_exo_step_given_action"]
+
+
 def test_continuous_actions_use_r2_parts():
     rng = np.random.default_rng(5)
     n = 1500
