@@ -64,6 +64,9 @@ DIRECTIONS = {
 # distractor that moves by one of a few fixed steps must not go to a kNN estimator, whose
 # neighbour counts degenerate on ties.
 MAX_DISCRETE_STEPS = 64
+# Code leakage needs transitions per code: beyond one distinct code per 5 transitions (as for
+# discrete states) the plug-in and Ross estimates only bound the information from above.
+MAX_CODES_PER_SAMPLE_RATIO = 5
 
 
 @dataclass
@@ -143,12 +146,19 @@ def _exo_step(e: np.ndarray, e1: np.ndarray, period: float | None) -> tuple[np.n
         if not np.isfinite(period) or period <= 0:
             raise IdentlamError(f"exo_period: must be a positive number, got {period!r}")
         step -= period * np.round(step / period)
-    # float32 positions make equal steps differ by ~1e-7; 1e-6 of the largest step tells them apart
-    tol = 1e-6 * max(float(np.abs(step).max(initial=0.0)), 1e-12)
-    rounded = np.round(step / tol)
-    values, labels = np.unique(rounded, axis=0, return_inverse=True)
-    if len(values) <= MAX_DISCRETE_STEPS:
-        return labels.reshape(-1).astype(np.int64), True
+    # Stored positions are float32: equal steps differ by a few ulps of the position, so values
+    # closer than 1e-5 of a column's magnitude are one value (sorted, chained by their gaps).
+    labels = []
+    for j in range(step.shape[1]):
+        tol = 1e-5 * max(1.0, float(np.abs(e[:, j]).max(initial=0.0)), float(np.abs(e1[:, j]).max(initial=0.0)))
+        order = np.argsort(step[:, j], kind="stable")
+        cluster = np.concatenate([[0], np.cumsum(np.diff(step[order, j]) > tol)])
+        column = np.empty(len(order), np.int64)
+        column[order] = cluster
+        labels.append(column)
+    symbols = joint_labels(*labels) if len(labels) > 1 else labels[0]
+    if symbols.max(initial=0) + 1 <= MAX_DISCRETE_STEPS:
+        return symbols, True
     return step, False
 
 
@@ -282,6 +292,19 @@ def used_codes_part(inp: Inputs) -> MetricResult:
     return part_result("used_codes", inp, score, parts, na, used_code_threshold=USED_CODE_THRESHOLD)
 
 
+def _codes_too_many(inp: Inputs, c: np.ndarray, sub: np.ndarray, na: dict) -> bool:
+    """Codes that nearly label each transition apart (LAPO's VQ with several tokens) make any
+    estimate of I(code; E | A) from N samples a bound, not a measurement: the code leakage is
+    n/a then, and the latent's leakage is the one to read."""
+    distinct = len(np.unique(c[sub]))
+    if distinct <= len(sub) / MAX_CODES_PER_SAMPLE_RATIO:
+        return False
+    for key in ("leakage_code_exo_given_action", "leakage_code_exo_step_given_action"):
+        na[key] = (f"{distinct} distinct codes in {len(sub)} transitions (more than 1 per "
+                   f"{MAX_CODES_PER_SAMPLE_RATIO}): too many codes to estimate their information")
+    return True
+
+
 def distractor_leakage_part(inp: Inputs) -> MetricResult:
     score, parts, na = {}, {}, {}
     if inp.e is not None:
@@ -291,6 +314,7 @@ def distractor_leakage_part(inp: Inputs) -> MetricResult:
         if z is not None:
             knn_part("leakage_latent_exo_given_action", score, parts, na,
                      lambda: conditional_mutual_info(z[sub], e[sub], a[sub], discrete_z=inp.disc_a, seed=inp.seed))
+        c = None if c is None or _codes_too_many(inp, c, sub, na) else c
         if c is not None:
             knn_part("leakage_code_exo_given_action", score, parts, na,
                      lambda: conditional_mutual_info(c[sub], e[sub], a[sub], discrete_x=True, discrete_y=False,
@@ -298,6 +322,8 @@ def distractor_leakage_part(inp: Inputs) -> MetricResult:
         step = inp.e_step
         if step is not None:
             parts["exo_step_discrete"] = inp.disc_step
+            if inp.disc_step:
+                parts["exo_step_values"] = int(step.max(initial=0) + 1)
             if z is not None:
                 knn_part("leakage_latent_exo_step_given_action", score, parts, na,
                          lambda: conditional_mutual_info(z[sub], step[sub], a[sub], discrete_x=False,

@@ -175,6 +175,7 @@ def test_step_leakage_sees_what_the_position_hides():
     assert sc["leakage_code_exo_given_action"] < 0.05
     assert sc["leakage_code_exo_step_given_action"] == pytest.approx(np.log(4), abs=0.02)
     assert follows.details["parts"]["exo_step_discrete"] is True  # 4 steps: plug-in, not kNN on ties
+    assert follows.details["parts"]["exo_step_values"] == 4  # float32 positions do not split a step in two
     assert not follows.better("leakage_code_exo_step_given_action")
     action_only = desiderata(a, s, codes=a, exo=e, next_exo=e1, exo_period=1.0, budgets=[8]).score
     assert action_only["leakage_code_exo_step_given_action"] < 0.01
@@ -216,6 +217,24 @@ def test_step_wraps_the_short_way_round_the_torus():
     assert wrapped.details["parts"]["exo_step_discrete"] is False
     assert wrapped.score["leakage_latent_exo_step_given_action"] > 2.0
     assert plain.score["leakage_latent_exo_step_given_action"] < wrapped.score["leakage_latent_exo_step_given_action"] - 0.5
+
+
+def test_code_leakage_is_not_estimated_from_nearly_unique_codes():
+    """One code per transition (LAPO's VQ with several tokens) would 'carry' every distractor:
+    the code leakage is n/a with the reason, the latent's is still measured."""
+    rng = np.random.default_rng(15)
+    a, step, e, e1 = _torus_distractor(rng, 2000, rho=0.0)
+    s = rng.random((2000, 2))
+    unique = rng.permutation(2000)
+    r = desiderata(a, s, np.eye(4)[a] + 0.01 * rng.normal(size=(2000, 4)), codes=unique, exo=e, next_exo=e1,
+                   exo_period=1.0, budgets=[8])
+    na = r.details["not_applicable"]
+    for key in ("leakage_code_exo_given_action", "leakage_code_exo_step_given_action"):
+        assert key not in r.score and "2000 distinct codes in 2000 transitions" in na[key]
+    assert r.score["leakage_latent_exo_step_given_action"] < 0.05
+    few = desiderata(a, s, codes=a * 100 + rng.integers(0, 100, 2000) // 25, exo=e, next_exo=e1, exo_period=1.0,
+                     budgets=[8]).score  # 16 codes: estimated
+    assert few["leakage_code_exo_step_given_action"] < 0.05
 
 
 def test_step_leakage_arguments_are_checked():
