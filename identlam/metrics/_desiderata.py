@@ -13,9 +13,9 @@ says otherwise. With D1–D3 the code is an injective relabelling of the action:
 - :func:`used_codes`: how many codes get more than 1% of the transitions, beside the number of
   actions.
 - :func:`distractor_leakage`: ``I(Z;E|A)`` and ``I(Â;E|A)`` for distractor variables E, and,
-  given the next distractor state E', the same for the distractor's step ``ΔE = E' - E``: what a
-  transition latent can take from a moving distractor is its step, which the position at t
-  need not reveal.
+  given the next distractor state E', the same for E' and for the step ``ΔE = E' - E``: what a
+  latent of the transition takes from a distractor that moves by small steps is its step,
+  from one that jumps at random its new place; neither shows in its position at t.
 
 States are *discrete* when integer-typed, or (``discrete_states=None``) float with whole-number
 values and at most N/5 distinct rows (a gridworld). Continuous states are binned into regions
@@ -58,6 +58,7 @@ DIRECTIONS = {
     "action_probe_r2": True, "action_probe_mse": False, "action_mcc_pearson": True,
     "leakage_latent_exo_given_action": False, "leakage_code_exo_given_action": False,
     "leakage_latent_exo_step_given_action": False, "leakage_code_exo_step_given_action": False,
+    "leakage_latent_exo_next_given_action": False, "leakage_code_exo_next_given_action": False,
 }
 
 # A step taking at most this many distinct values (after rounding) is a discrete variable: a
@@ -82,6 +83,7 @@ class Inputs:
     c: np.ndarray | None
     s1: np.ndarray | None
     e: np.ndarray | None
+    e_next: np.ndarray | None
     e_step: np.ndarray | None
     disc_step: bool
     q: np.ndarray | None
@@ -135,7 +137,8 @@ def prepare(actions, states=None, latents=None, codes=None, *, next_states=None,
     disc_s = _states_are_discrete(s, discrete_states) if s is not None else False
     r = as_labels(regions, "regions") if regions is not None else None
     e_step, disc_step = _exo_step(e, e1, exo_period) if e1 is not None else (None, False)
-    return Inputs(n, a, disc_a, s, disc_s, z, c, s1, e, e_step, disc_step, q, r, n_regions, seed, max_knn_samples)
+    return Inputs(n, a, disc_a, s, disc_s, z, c, s1, e, e1, e_step, disc_step, q, r, n_regions, seed,
+                  max_knn_samples)
 
 
 def _exo_step(e: np.ndarray, e1: np.ndarray, period: float | None) -> tuple[np.ndarray, bool]:
@@ -292,14 +295,14 @@ def used_codes_part(inp: Inputs) -> MetricResult:
     return part_result("used_codes", inp, score, parts, na, used_code_threshold=USED_CODE_THRESHOLD)
 
 
-def _codes_too_many(inp: Inputs, c: np.ndarray, sub: np.ndarray, na: dict) -> bool:
+def _codes_too_many(c: np.ndarray, sub: np.ndarray, keys: list[str], na: dict) -> bool:
     """Codes that nearly label each transition apart (LAPO's VQ with several tokens) make any
     estimate of I(code; E | A) from N samples a bound, not a measurement: the code leakage is
     n/a then, and the latent's leakage is the one to read."""
     distinct = len(np.unique(c[sub]))
     if distinct <= len(sub) / MAX_CODES_PER_SAMPLE_RATIO:
         return False
-    for key in ("leakage_code_exo_given_action", "leakage_code_exo_step_given_action"):
+    for key in keys:
         na[key] = (f"{distinct} distinct codes in {len(sub)} transitions (more than 1 per "
                    f"{MAX_CODES_PER_SAMPLE_RATIO}): too many codes to estimate their information")
     return True
@@ -307,37 +310,28 @@ def _codes_too_many(inp: Inputs, c: np.ndarray, sub: np.ndarray, na: dict) -> bo
 
 def distractor_leakage_part(inp: Inputs) -> MetricResult:
     score, parts, na = {}, {}, {}
-    if inp.e is not None:
-        rng = inp.rng()
-        sub = inp.subsample(inp.max_knn_samples, rng)
-        z, c, e, a = inp.z, inp.c, inp.e, inp.a
-        if z is not None:
-            knn_part("leakage_latent_exo_given_action", score, parts, na,
-                     lambda: conditional_mutual_info(z[sub], e[sub], a[sub], discrete_z=inp.disc_a, seed=inp.seed))
-        c = None if c is None or _codes_too_many(inp, c, sub, na) else c
-        if c is not None:
-            knn_part("leakage_code_exo_given_action", score, parts, na,
-                     lambda: conditional_mutual_info(c[sub], e[sub], a[sub], discrete_x=True, discrete_y=False,
-                                                     discrete_z=inp.disc_a, seed=inp.seed))
-        step = inp.e_step
-        if step is not None:
-            parts["exo_step_discrete"] = inp.disc_step
-            if inp.disc_step:
-                parts["exo_step_values"] = int(step.max(initial=0) + 1)
-            if z is not None:
-                knn_part("leakage_latent_exo_step_given_action", score, parts, na,
-                         lambda: conditional_mutual_info(z[sub], step[sub], a[sub], discrete_x=False,
-                                                         discrete_y=inp.disc_step, discrete_z=inp.disc_a,
-                                                         seed=inp.seed))
-            if c is not None:
-                knn_part("leakage_code_exo_step_given_action", score, parts, na,
-                         lambda: conditional_mutual_info(c[sub], step[sub], a[sub], discrete_x=True,
-                                                         discrete_y=inp.disc_step, discrete_z=inp.disc_a,
-                                                         seed=inp.seed))
-        else:
-            na["leakage_latent_exo_step_given_action"] = "no next distractor state (next_exo) given"
-    else:
+    if inp.e is None:
         na["leakage_latent_exo_given_action"] = "no distractor variables (exo) given"
+        return part_result("distractor_leakage", inp, score, parts, na, max_knn_samples=inp.max_knn_samples)
+    sub = inp.subsample(inp.max_knn_samples, inp.rng())
+    z, c, a = inp.z, inp.c, inp.a
+    targets = [("exo", inp.e, False)]  # (name, variable, discrete)
+    if inp.e_step is not None:
+        targets += [("exo_next", inp.e_next, False), ("exo_step", inp.e_step, inp.disc_step)]
+        parts["exo_step_discrete"] = inp.disc_step
+        if inp.disc_step:
+            parts["exo_step_values"] = int(inp.e_step.max(initial=0) + 1)
+    else:
+        na["leakage_latent_exo_step_given_action"] = "no next distractor state (next_exo) given"
+    if c is not None and _codes_too_many(c, sub, [f"leakage_code_{name}_given_action" for name, _, _ in targets], na):
+        c = None
+    for name, y, disc_y in targets:
+        for kind, x, disc_x in (("latent", z, False), ("code", c, True)):
+            if x is not None:
+                knn_part(f"leakage_{kind}_{name}_given_action", score, parts, na,
+                         lambda x=x, y=y, disc_x=disc_x, disc_y=disc_y: conditional_mutual_info(
+                             x[sub], y[sub], a[sub], discrete_x=disc_x, discrete_y=disc_y, discrete_z=inp.disc_a,
+                             seed=inp.seed))
     return part_result("distractor_leakage", inp, score, parts, na, max_knn_samples=inp.max_knn_samples)
 
 
@@ -400,9 +394,11 @@ def distractor_leakage(actions, exo, latents=None, *, codes=None, next_exo=None,
     """``I(Z;E|A)`` and ``I(Â;E|A)``: what the representation knows about distractors ``exo``
     (N, E) beyond the action. kNN estimators (KSG per action, Ross); lower is better.
 
-    With ``next_exo`` (N, E), the distractor state after each transition, the same two for its
-    step ``ΔE = E' - E`` (``*_exo_step_given_action``): a distractor moving at random is what a
-    latent of the transition spends capacity on, and its position need not reveal the step.
+    With ``next_exo`` (N, E), the distractor state after each transition, the same two for that
+    state (``*_exo_next_given_action``) and for the step ``ΔE = E' - E``
+    (``*_exo_step_given_action``): a latent of the transition spends capacity on a distractor's
+    random step (or, for one that jumps, on its new place), which its position at t need not
+    reveal. Codes with more than one distinct value per 5 transitions get no code leakage (n/a).
     ``exo_period`` wraps the step the short way round a torus of that period (synthetic
     distractors live on the unit torus). A step with at most 64 distinct values is discrete
     (plug-in or Ross estimators instead of KSG).

@@ -21,6 +21,7 @@ SUMMARY_ORDER = (
     "completeness", "v_measure", "code_lookup_r2", "code_lookup_r2_per_region", "code_lookup_r2_gap",
     "action_probe_accuracy", "action_probe_f1_weighted", "action_probe_majority_baseline", "action_probe_r2",
     "action_probe_mse", "leakage_latent_exo_given_action", "leakage_code_exo_given_action",
+    "leakage_latent_exo_next_given_action", "leakage_code_exo_next_given_action",
     "leakage_latent_exo_step_given_action", "leakage_code_exo_step_given_action",
 )
 

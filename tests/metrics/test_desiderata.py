@@ -185,6 +185,20 @@ def test_step_leakage_sees_what_the_position_hides():
     assert latent["leakage_latent_exo_step_given_action"] > 1.0
 
 
+def test_a_jumping_distractor_leaks_its_new_place_not_its_step():
+    """A distractor that jumps to a fresh uniform place each step: codes that follow where it
+    lands carry ln 4 nats of E' and nothing of E or of E' - E (uniform on the torus, independent
+    of E')."""
+    rng = np.random.default_rng(16)
+    n = 4000
+    a, e, e1 = rng.integers(0, 4, n), rng.random((n, 2)), rng.random((n, 2))
+    quadrant = 2 * (e1[:, 0] > 0.5) + (e1[:, 1] > 0.5)
+    sc = desiderata(a, rng.random((n, 2)), codes=4 * a + quadrant, exo=e, next_exo=e1, exo_period=1.0,
+                    budgets=[8]).score
+    assert sc["leakage_code_exo_next_given_action"] > 1.1
+    assert sc["leakage_code_exo_given_action"] < 0.05 and sc["leakage_code_exo_step_given_action"] < 0.05
+
+
 def test_step_leakage_falls_as_the_step_copies_the_action():
     """Given A, a step that copies the action with probability rho has less left to leak."""
     rng = np.random.default_rng(12)
