@@ -68,6 +68,12 @@ def _theme():
     return plt, sns
 
 
+def legend_columns(entries: Sequence[str], fontsize: float = 10.0) -> int:
+    """As many legend entries side by side as fit the page (a marker and a gap beside each text)."""
+    entry_in = max(len(str(e)) for e in entries) * 0.55 * fontsize / 72 + 0.6
+    return max(1, min(len(entries), LEGEND_COLUMNS, int(PAGE_WIDTH // entry_in)))
+
+
 def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str], title: str) -> list[Path]:
     """One panel per metric of one experiment; writes ``stem.png`` and ``stem.pdf``."""
     plt, sns = _theme()
@@ -101,10 +107,11 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
         ax.set_visible(False)
     if hue:
         handles, labels = axes.flat[0].get_legend_handles_labels()
+        columns = legend_columns(hue_order)
         fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="upper center",
-                   ncol=min(len(hue_order), LEGEND_COLUMNS), frameon=False, bbox_to_anchor=(0.5, 1.0))
+                   ncol=columns, frameon=False, bbox_to_anchor=(0.5, 1.0))
     # the legend's rows and the title take a fixed height in inches above the panels
-    legend_in = 0.3 + 0.22 * -(-len(hue_order) // LEGEND_COLUMNS) if hue else 0.0
+    legend_in = 0.3 + 0.22 * -(-len(hue_order) // legend_columns(hue_order)) if hue else 0.0
     height = fig.get_figheight()
     fig.suptitle(f"{title}: mean over {seeds_phrase(table)}, 95% bootstrap interval, dots = seeds",
                  fontsize=10, y=1 - (legend_in + 0.05) / height)

@@ -20,16 +20,19 @@ LABELS = {
     "d3_action_entropy_given_code": "D3  H(action | code)\n0 = no merged actions",
     "online.return_mean": "return of the decoded policy",
     "online.normalized_return_random": "return of the decoded policy\n0 = random, 1 = BC on all true actions",
-    "leakage_latent_exo_given_action": "leakage I(latent; distractor position | action), nats\n0 = no distractor beyond the action",
-    "leakage_code_exo_given_action": "leakage I(code; distractor position | action), nats\n0 = no distractor beyond the action",
-    "leakage_latent_exo_next_given_action": "leakage I(latent; next distractor position | action), nats",
-    "leakage_code_exo_next_given_action": "leakage I(code; next distractor position | action), nats",
-    "leakage_latent_exo_step_given_action": "leakage I(latent; distractor step | action), nats",
-    "leakage_code_exo_step_given_action": "leakage I(code; distractor step | action), nats",
+    "leakage_latent_exo_given_action": "I(latent; distractor position | action)\nnats; 0 = no distractor beyond the action",
+    "leakage_code_exo_given_action": "I(code; distractor position | action)\nnats; 0 = no distractor beyond the action",
+    "leakage_latent_exo_next_given_action": "I(latent; next distractor position | action)\nnats; 0 = none beyond the action",
+    "leakage_code_exo_next_given_action": "I(code; next distractor position | action)\nnats; 0 = none beyond the action",
+    "leakage_latent_exo_step_given_action": "I(latent; distractor step | action)\nnats; 0 = no step beyond the action",
+    "leakage_code_exo_step_given_action": "I(code; distractor step | action)\nnats; 0 = no step beyond the action",
     "d3_action_entropy_given_latent": "D3  H(action | latent), nats\n0 = the latent determines the action",
 }
 DECODER_LABELS = {"global_lookup": "code -> majority action", "state_conditioned": "kNN on states within a code",
                   "latent_probe": "linear probe on the latent", "bc_scratch": "kNN on states alone (BC)"}
+
+
+MAX_JOINT_HUE = 8  # three or more grid columns: the others than x share one hue of at most this many levels
 
 
 def metric_label(metric: str) -> str:
@@ -97,6 +100,20 @@ def layout(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None, list, li
         order = levels(data[x])
         data[x] = data[x].astype(str)
         return data, x, None, order, None
+    sizes = {c: data[c].nunique() for c in varying}
+    x = max(varying, key=lambda c: sizes[c])
+    rest = [c for c in varying if c != x]
+    if len(conditions) == math.prod(sizes.values()) and math.prod(sizes[c] for c in rest) <= MAX_JOINT_HUE:
+        # a full product of three or more columns: x the one with most levels, hue the others' pairs
+        hue = ", ".join(c.split(".")[-1] for c in rest)
+        order = levels(data[x])
+        data[x] = data[x].astype(str)
+        ranks = [{v: i for i, v in enumerate(levels(data[c]))} for c in rest]
+        joint = [(tuple(r[str(v)] for r, v in zip(ranks, row)), condition_label(dict(zip(rest, row))).replace("\n", ", "))
+                 for row in data[rest].itertuples(index=False)]
+        data[hue] = [label for _, label in joint]
+        hue_order = [label for _, label in sorted(set(joint))]
+        return data, x, hue, order, hue_order
     data["condition"] = [condition_label(dict(zip(varying, row))) for row in data[varying].itertuples(index=False)]
     return data, "condition", None, list(dict.fromkeys(data["condition"])), None
 
