@@ -85,3 +85,23 @@ def test_decoder_curve_points_are_titled_in_words():
     assert metric_label("decoder.no_such@32") == "decoder.no_such@32"
     assert metric_label("ami").startswith("AMI(code, true action)")
     assert metric_label("online.return_std") == "online.return_std"
+
+
+def test_three_grid_columns_in_a_full_product_draw_as_x_and_one_joint_hue():
+    """The flagship's shape: method x rho x labels. One bar per condition gave 24 stacked
+    labels no one could read; x is the column with most levels, the others share a hue."""
+    from identlam.plots.sweep import layout
+
+    rows = [{"method": m, "env.rho": r, "labels": b, "run_id": f"{m}{r}{b}{s}", "seed": s, "metric": "ami",
+             "value": 0.1 * r + 0.01 * b + s}
+            for m in ("vq", "fsq", "none", "entropy") for r in (0.0, 0.5, 0.9) for b in (2, 8) for s in range(2)]
+    data, x, hue, order, hue_order = layout(pd.DataFrame(rows))
+    assert (x, hue) == ("method", "rho, labels")
+    assert order == ["vq", "fsq", "none", "entropy"]
+    assert hue_order == ["rho=0, labels=2", "rho=0, labels=8", "rho=0.5, labels=2", "rho=0.5, labels=8",
+                         "rho=0.9, labels=2", "rho=0.9, labels=8"]
+    means = data.groupby([x, hue])["value"].mean()
+    assert means[("fsq", "rho=0.9, labels=8")] == pytest.approx(0.09 + 0.08 + 0.5)  # no two conditions pooled
+    # a product with too many joint levels keeps one bar per condition
+    many = [dict(row, labels=b) for row in rows for b in range(5)]
+    assert layout(pd.DataFrame(many))[1] == "condition"
