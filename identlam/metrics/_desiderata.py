@@ -61,7 +61,7 @@ DIRECTIONS = {
     "leakage_latent_exo_next_given_action": False, "leakage_code_exo_next_given_action": False,
 }
 
-# A step taking at most this many distinct values (after rounding) is a discrete variable: a
+# A step taking at most this many distinct values (up to float error) is a discrete variable: a
 # distractor that moves by one of a few fixed steps must not go to a kNN estimator, whose
 # neighbour counts degenerate on ties.
 MAX_DISCRETE_STEPS = 64
