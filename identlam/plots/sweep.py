@@ -225,8 +225,9 @@ def _x_labels_collide(fig) -> bool:
 
 
 def untangle_x_labels(fig, rect) -> None:
-    """Many or long condition names collide under their bars: tilt them, upright if need be, and
-    make the figure taller by what the tilted labels take so the panels keep their height."""
+    """Many or long condition names collide under their bars: tilt them (on one line each),
+    upright if need be, and make the figure taller by what the tilted labels take so the panels
+    keep their height."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     flat = max((t.get_window_extent(renderer).height for ax in fig.axes for t in ax.get_xticklabels()), default=0)
@@ -234,6 +235,8 @@ def untangle_x_labels(fig, rect) -> None:
         if not _x_labels_collide(fig):
             return
         for ax in fig.axes:
+            # a tilted label is one line: tilted lines stacked in one label run into its neighbours
+            ax.set_xticks(ax.get_xticks(), [t.get_text().replace("\n", ", ") for t in ax.get_xticklabels()])
             for label in ax.get_xticklabels():
                 label.set(rotation=angle, ha="right" if angle < 90 else "center",
                           rotation_mode="anchor" if angle < 90 else "default")
