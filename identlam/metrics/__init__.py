@@ -42,7 +42,7 @@ _LOCATIONS = {
     "state_invariance": "_desiderata",
     "injectivity": "_desiderata",
     "used_codes": "_desiderata",
-    "distractor_leakage": "_desiderata",
+    "distractor_leakage": "_leakage",
     "label_agreement": "_report",
     "action_probe": "_report",
     "desiderata": "_report",

@@ -87,7 +87,8 @@ def register_metric(name: str, function: Callable[..., Any], *, true: str, pred:
 
 
 def _register_builtins() -> None:
-    from identlam.metrics import _clustering, _dci, _desiderata, _information, _mcc, _mig, _modularity, _probes
+    from identlam.metrics import (_clustering, _dci, _desiderata, _information, _leakage, _mcc, _mig, _modularity,
+                                  _probes)
     from identlam.metrics import _report, _sap
 
     for fn in (_clustering.ami, _clustering.nmi, _clustering.homogeneity_completeness_v,
@@ -118,9 +119,9 @@ def _register_builtins() -> None:
         register_metric(fn.__name__, fn, true="labels", pred="labels", pred_name="codes", extras=extras,
                         call=_with_codes(fn))
     register_metric("used_codes", _desiderata.used_codes, true="labels", pred="labels")
-    register_metric("distractor_leakage", _desiderata.distractor_leakage, true="labels", pred="labels",
+    register_metric("distractor_leakage", _leakage.distractor_leakage, true="labels", pred="labels",
                     pred_name="codes", extras=("exo",), order_invariant=False, tolerance=1e-9,
-                    call=lambda t, p, exo: _desiderata.distractor_leakage(t, exo, codes=p))
+                    call=lambda t, p, exo: _leakage.distractor_leakage(t, exo, codes=p))
     register_metric("action_probe", _report.action_probe, true="labels", pred="continuous", order_invariant=False,
                     tolerance=1e-6)
     register_metric("desiderata", _report.desiderata, true="labels", pred="labels", pred_name="codes",

@@ -29,13 +29,13 @@ from identlam.metrics._desiderata import (
     USED_CODE_THRESHOLD,
     Inputs,
     determinism_part,
-    distractor_leakage_part,
     injectivity_part,
     part_result,
     prepare,
     state_invariance_part,
     used_codes_part,
 )
+from identlam.metrics._leakage import distractor_leakage_part
 from identlam.metrics._mcc import mcc
 from identlam.metrics._probes import fit_score, linear_probe
 from identlam.metrics._result import MetricResult

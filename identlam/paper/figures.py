@@ -105,13 +105,13 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
             ax.get_legend().remove()
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
+    columns = legend_columns(hue_order) if hue else 0
     if hue:
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        columns = legend_columns(hue_order)
         fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="upper center",
                    ncol=columns, frameon=False, bbox_to_anchor=(0.5, 1.0))
     # the legend's rows and the title take a fixed height in inches above the panels
-    legend_in = 0.3 + 0.22 * -(-len(hue_order) // legend_columns(hue_order)) if hue else 0.0
+    legend_in = 0.3 + 0.22 * -(-len(hue_order) // columns) if hue else 0.0
     height = fig.get_figheight()
     fig.suptitle(f"{title}: mean over {seeds_phrase(table)}, 95% bootstrap interval, dots = seeds",
                  fontsize=10, y=1 - (legend_in + 0.05) / height)

@@ -1,0 +1,90 @@
+"""Distractor leakage: what a representation knows about distractor variables E beyond the action.
+
+``I(Z;E|A)`` and ``I(Â;E|A)`` for the distractor's position at t and, given the next
+distractor state E', the same for E' and for the step ``ΔE = E' - E``: what a latent of the
+transition takes from a distractor that moves by small steps is its step, from one that jumps at
+random its new place; neither shows in its position at t. The inputs (the step included) are
+prepared by :func:`identlam.metrics._desiderata.prepare` with the other desiderata's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from identlam.metrics._desiderata import Inputs, _require, knn_part, part_result, prepare
+from identlam.metrics._information import conditional_mutual_info
+from identlam.metrics._result import MetricResult
+
+# Code leakage needs transitions per code: beyond one distinct code per 5 transitions (as for
+# discrete states) the plug-in and Ross estimates only bound the information from above.
+MAX_CODES_PER_SAMPLE_RATIO = 5
+
+
+def _codes_too_many(c: np.ndarray, sub: np.ndarray, keys: list[str], na: dict) -> bool:
+    """Codes that nearly label each transition apart (LAPO's VQ with several tokens) make any
+    estimate of I(code; E | A) from N samples a bound, not a measurement: the code leakage is
+    n/a then, and the latent's leakage is the one to read."""
+    distinct = len(np.unique(c[sub]))
+    if distinct <= len(sub) / MAX_CODES_PER_SAMPLE_RATIO:
+        return False
+    for key in keys:
+        na[key] = (f"{distinct} distinct codes in {len(sub)} transitions (more than 1 per "
+                   f"{MAX_CODES_PER_SAMPLE_RATIO}): too many codes to estimate their information")
+    return True
+
+
+def distractor_leakage_part(inp: Inputs) -> MetricResult:
+    score, parts, na = {}, {}, {}
+    if inp.e is None:
+        na["leakage_latent_exo_given_action"] = "no distractor variables (exo) given"
+        return part_result("distractor_leakage", inp, score, parts, na, max_knn_samples=inp.max_knn_samples)
+    sub = inp.subsample(inp.max_knn_samples, inp.rng())
+    z, c, a = inp.z, inp.c, inp.a
+    targets = [("exo", inp.e, False)]  # (name, variable, discrete)
+    if inp.e_step is not None:
+        targets += [("exo_next", inp.e_next, False), ("exo_step", inp.e_step, inp.disc_step)]
+        parts["exo_step_discrete"] = inp.disc_step
+        if inp.disc_step:
+            parts["exo_step_values"] = int(inp.e_step.max(initial=0) + 1)
+    else:
+        na["leakage_latent_exo_step_given_action"] = "no next distractor state (next_exo) given"
+    if c is not None and _codes_too_many(c, sub, [f"leakage_code_{name}_given_action" for name, _, _ in targets], na):
+        c = None
+    for name, y, disc_y in targets:
+        for kind, x, disc_x in (("latent", z, False), ("code", c, True)):
+            if x is not None:
+                knn_part(f"leakage_{kind}_{name}_given_action", score, parts, na,
+                         lambda x=x, y=y, disc_x=disc_x, disc_y=disc_y: conditional_mutual_info(
+                             x[sub], y[sub], a[sub], discrete_x=disc_x, discrete_y=disc_y, discrete_z=inp.disc_a,
+                             seed=inp.seed))
+    return part_result("distractor_leakage", inp, score, parts, na, max_knn_samples=inp.max_knn_samples)
+
+
+def distractor_leakage(actions, exo, latents=None, *, codes=None, next_exo=None, exo_period: float | None = None,
+                       seed: int = 0, max_knn_samples: int = 10_000) -> MetricResult:
+    """``I(Z;E|A)`` and ``I(Â;E|A)``: what the representation knows about distractors ``exo``
+    (N, E) beyond the action. kNN estimators (KSG per action, Ross); lower is better.
+
+    With ``next_exo`` (N, E), the distractor state after each transition, the same two for that
+    state (``*_exo_next_given_action``) and for the step ``ΔE = E' - E``
+    (``*_exo_step_given_action``): a latent of the transition spends capacity on a distractor's
+    random step (or, for one that jumps, on its new place), which its position at t need not
+    reveal. Codes with more than one distinct value per 5 transitions get no code leakage (n/a).
+    ``exo_period`` wraps the step the short way round a torus of that period (synthetic
+    distractors live on the unit torus). A step with at most 64 distinct values is discrete
+    (plug-in or Ross estimators instead of KSG).
+
+    >>> rng = np.random.default_rng(0)
+    >>> actions, exo = rng.integers(0, 2, 400), rng.normal(size=(400, 1))
+    >>> r = distractor_leakage(actions, exo, latents=exo + 0.01 * rng.normal(size=(400, 1)))
+    >>> r.score["leakage_latent_exo_given_action"] > 1.0  # the latent copies the distractor
+    True
+    >>> step = rng.integers(0, 4, 400)  # a distractor moving by one of 4 steps, whatever the action
+    >>> r = distractor_leakage(actions, exo, codes=step, next_exo=exo + step[:, None])
+    >>> r.score["leakage_code_exo_given_action"] < 0.1 < 1.3 < r.score["leakage_code_exo_step_given_action"]
+    True
+    """
+    _require(codes if codes is not None else latents, "latents: give continuous latents, codes, or both")
+    _require(exo, "exo: required")
+    return distractor_leakage_part(prepare(actions, latents=latents, codes=codes, exo=exo, next_exo=next_exo,
+                                           exo_period=exo_period, seed=seed, max_knn_samples=max_knn_samples))
