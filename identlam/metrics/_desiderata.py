@@ -11,7 +11,7 @@ says otherwise. With D1–D3 the code is an injective relabelling of the action:
   by data processing), with the chain rule ``H(Â|A) = H(Â|S,A) + I(Â;S|A)`` in the details.
 - :func:`injectivity` (D3): ``H(A|Â)``, or ``H(A) - I(Z;A)`` (Ross) for continuous latents.
 - :func:`used_codes`: how many codes get more than 1% of the transitions, beside the number of
-  actions.
+  actions and of distinct codes.
 - :func:`identlam.metrics._leakage.distractor_leakage`: what the representation knows about
   distractor variables beyond the action (its own module; the distractor's step is prepared
   here with the other inputs).
@@ -23,7 +23,11 @@ estimators run on at most ``max_knn_samples`` rows (a seeded subsample, reported
 ``params``), so every part stays linear in N. Each part draws from its own generator seeded
 with ``seed``, so a part computed alone equals the same part of :func:`desiderata`.
 Every part lists what does not apply, with the reason, in ``details["not_applicable"]``; no
-part is ever silently NaN. Every score key is lower-is-better except where
+part is ever silently NaN. Codes that nearly label each transition apart (more than one distinct
+code per 5 transitions, as LAPO's VQ with several tokens gives) leave the plug-in entropies and
+informations of the code n/a: from N samples they are bounds (``H(A|Â)`` reads 0 when every
+code is seen once), not measurements; AMI and the Hungarian matching stay (chance-corrected and
+direct). Every score key is lower-is-better except where
 ``greater_is_better`` says otherwise.
 """
 
@@ -52,13 +56,17 @@ DIRECTIONS = {
     "hungarian_global": True, "hungarian_per_region": True, "hungarian_gap": False,
     "ami": True, "nmi": True, "homogeneity": True, "completeness": True, "v_measure": True,
     "code_lookup_r2": True, "code_lookup_r2_per_region": True, "code_lookup_r2_gap": False,
-    "used_codes": None, "n_actions": None, "action_dim": None,
+    "used_codes": None, "distinct_codes": None, "n_actions": None, "action_dim": None,
     "action_probe_accuracy": True, "action_probe_f1_weighted": True, "action_probe_majority_baseline": None,
     "action_probe_r2": True, "action_probe_mse": False, "action_mcc_pearson": True,
     "leakage_latent_exo_given_action": False, "leakage_code_exo_given_action": False,
     "leakage_latent_exo_step_given_action": False, "leakage_code_exo_step_given_action": False,
     "leakage_latent_exo_next_given_action": False, "leakage_code_exo_next_given_action": False,
 }
+
+# Codes need transitions per code: beyond one distinct code per 5 transitions (the limit discrete
+# states have too) a plug-in or Ross estimate of the code's entropy or information is a bound.
+MAX_CODES_PER_SAMPLE_RATIO = 5
 
 # A step taking at most this many distinct values (up to float error) is a discrete variable: a
 # distractor that moves by one of a few fixed steps must not go to a kNN estimator, whose
@@ -101,6 +109,27 @@ class Inputs:
     def s_lab(self) -> np.ndarray:
         """The state variable of the plug-in parts: S itself when discrete, else its region R."""
         return as_labels(self.s, "states") if self.disc_s else self.r
+
+    @cached_property
+    def distinct_codes(self) -> int:
+        return len(np.unique(self.c)) if self.c is not None else 0
+
+    def codes_too_many(self, keys, na: dict, rows: np.ndarray | None = None) -> bool:
+        """True (and ``na[key]`` says why for each key) when the codes, on ``rows`` or on all
+        transitions, nearly label each transition apart."""
+        n = self.n if rows is None else len(rows)
+        distinct = self.distinct_codes if rows is None else len(np.unique(self.c[rows]))
+        if self.c is None or distinct <= n / MAX_CODES_PER_SAMPLE_RATIO:
+            return False
+        for key in keys:
+            na[key] = (f"{distinct} distinct codes in {n} transitions (more than 1 per "
+                       f"{MAX_CODES_PER_SAMPLE_RATIO}): too many codes to estimate their entropy or information")
+        return True
+
+    def codes_for_plugin(self, keys, na: dict) -> np.ndarray | None:
+        """The codes, or None (with the reason for each key in ``na``) when there are too many
+        of them for plug-in entropies."""
+        return None if self.codes_too_many(keys, na) else self.c
 
     def rng(self) -> np.random.Generator:
         return np.random.default_rng(self.seed)
@@ -208,7 +237,8 @@ def _require(value, message: str) -> None:
 # ------------------------------------------------------------------------------------- the parts
 def determinism_part(inp: Inputs) -> MetricResult:
     score, parts, na = {}, {}, {}
-    c, a = inp.c, inp.a
+    a = inp.a
+    c = inp.codes_for_plugin(("d1_code_entropy_given_transition", "code_entropy_given_region_action"), na)
     if inp.q is not None:
         q = inp.q
         plogp = np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
@@ -229,14 +259,15 @@ def determinism_part(inp: Inputs) -> MetricResult:
             "continuous states: every (s, s') is distinct, plug-in H(Â|S,S') is 0 by construction")
         if inp.disc_a:
             score["code_entropy_given_region_action"] = h_given(c, inp.r, a)
-    else:
+    elif inp.c is None:
         na["d1_code_entropy_given_transition"] = "no discrete codes"
     return part_result("determinism", inp, score, parts, na, estimator="plug-in entropies")
 
 
 def state_invariance_part(inp: Inputs) -> MetricResult:
     score, parts, na = {}, {}, {}
-    c, a, rng = inp.c, inp.a, inp.rng()
+    a, rng = inp.a, inp.rng()
+    c = inp.codes_for_plugin(("d2_code_state_info_given_action", "code_entropy_given_action"), na)
     state_name = "S" if inp.disc_s else "R (state regions)"
     parts["d2_state_variable"] = state_name
     if c is not None and inp.disc_a:
@@ -251,7 +282,7 @@ def state_invariance_part(inp: Inputs) -> MetricResult:
         sub = inp.subsample(inp.max_knn_samples, rng)
         knn_part("d2_code_state_info_given_action", score, parts, na,
                  lambda: conditional_mutual_info(c[sub], inp.s[sub], a[sub], discrete_y=False, seed=inp.seed))
-    elif inp.z is not None and inp.disc_a:
+    elif inp.z is not None and inp.disc_a:  # no codes, or too many: the latent's D2 is the one to read
         sub = inp.subsample(inp.max_knn_samples, rng)
         s_sub = inp.s_lab[sub] if inp.disc_s else inp.s[sub]
         knn_part("d2_latent_state_info_given_action", score, parts, na,
@@ -262,12 +293,13 @@ def state_invariance_part(inp: Inputs) -> MetricResult:
 
 def injectivity_part(inp: Inputs) -> MetricResult:
     score, parts, na = {}, {}, {}
-    c, a = inp.c, inp.a
+    a = inp.a
+    c = inp.codes_for_plugin(("d3_action_entropy_given_code",), na)
     if c is not None and inp.disc_a:
         score["d3_action_entropy_given_code"] = h_given(a, c)
     elif c is not None:
         na["d3_action_entropy_given_code"] = "continuous actions: see code_lookup_r2 and the action probe R²"
-    else:
+    elif inp.c is None:
         na["d3_action_entropy_given_code"] = "no discrete codes (continuous latents only)"
     if c is None and inp.z is not None and inp.disc_a:
         sub = inp.subsample(inp.max_knn_samples, inp.rng())
@@ -284,6 +316,7 @@ def used_codes_part(inp: Inputs) -> MetricResult:
     if inp.c is not None:
         freq = np.bincount(inp.c) / inp.n
         score["used_codes"] = float(np.sum(freq > USED_CODE_THRESHOLD))
+        score["distinct_codes"] = float(inp.distinct_codes)
         parts["code_frequencies"] = freq
     else:
         na["used_codes"] = "no discrete codes (continuous latents only)"
@@ -327,7 +360,7 @@ def state_invariance(actions, states, latents=None, *, codes=None, regions=None,
 def injectivity(actions, latents=None, *, codes=None, seed: int = 0, max_knn_samples: int = 10_000) -> MetricResult:
     """D3: ``H(A|Â)`` for ``codes`` (0 when no code is shared by two actions). Lower is better.
 
-    >>> injectivity([0, 1, 2, 3], codes=[0, 0, 1, 1]).score["d3_action_entropy_given_code"] > 0.69
+    >>> injectivity([0, 1, 2, 3] * 5, codes=[0, 0, 1, 1] * 5).score["d3_action_entropy_given_code"] > 0.69
     True
     """
     _require(codes if codes is not None else latents, "latents: give continuous latents, codes, or both")
@@ -339,7 +372,7 @@ def used_codes(actions, codes) -> MetricResult:
     """Codes given to more than 1% of transitions, beside the number of actions to compare with.
 
     >>> used_codes([0, 1] * 50, [0] * 60 + [1] * 39 + [2]).score
-    {'used_codes': 2.0, 'n_actions': 2.0}
+    {'used_codes': 2.0, 'distinct_codes': 3.0, 'n_actions': 2.0}
     """
     _require(codes, "codes: required")
     return used_codes_part(prepare(actions, codes=codes))

@@ -15,23 +15,6 @@ from identlam.metrics._desiderata import Inputs, _require, knn_part, part_result
 from identlam.metrics._information import conditional_mutual_info
 from identlam.metrics._result import MetricResult
 
-# Code leakage needs transitions per code: beyond one distinct code per 5 transitions (as for
-# discrete states) the plug-in and Ross estimates only bound the information from above.
-MAX_CODES_PER_SAMPLE_RATIO = 5
-
-
-def _codes_too_many(c: np.ndarray, sub: np.ndarray, keys: list[str], na: dict) -> bool:
-    """Codes that nearly label each transition apart (LAPO's VQ with several tokens) make any
-    estimate of I(code; E | A) from N samples a bound, not a measurement: the code leakage is
-    n/a then, and the latent's leakage is the one to read."""
-    distinct = len(np.unique(c[sub]))
-    if distinct <= len(sub) / MAX_CODES_PER_SAMPLE_RATIO:
-        return False
-    for key in keys:
-        na[key] = (f"{distinct} distinct codes in {len(sub)} transitions (more than 1 per "
-                   f"{MAX_CODES_PER_SAMPLE_RATIO}): too many codes to estimate their information")
-    return True
-
 
 def distractor_leakage_part(inp: Inputs) -> MetricResult:
     score, parts, na = {}, {}, {}
@@ -48,7 +31,8 @@ def distractor_leakage_part(inp: Inputs) -> MetricResult:
             parts["exo_step_values"] = int(inp.e_step.max(initial=0) + 1)
     else:
         na["leakage_latent_exo_step_given_action"] = "no next distractor state (next_exo) given"
-    if c is not None and _codes_too_many(c, sub, [f"leakage_code_{name}_given_action" for name, _, _ in targets], na):
+    if c is not None and inp.codes_too_many([f"leakage_code_{name}_given_action" for name, _, _ in targets], na,
+                                            rows=sub):
         c = None
     for name, y, disc_y in targets:
         for kind, x, disc_x in (("latent", z, False), ("code", c, True)):

@@ -72,8 +72,9 @@ def label_agreement_part(inp: Inputs) -> MetricResult:
                      hungarian_gap=hung.score["gap"])
         parts["hungarian"] = hung.details
         score["ami"] = float(ami(a, c))
-        score["nmi"] = float(nmi(a, c))
-        score.update(homogeneity_completeness_v(a, c).score)
+        if not inp.codes_too_many(("nmi", "homogeneity", "completeness", "v_measure"), na):
+            score["nmi"] = float(nmi(a, c))
+            score.update(homogeneity_completeness_v(a, c).score)
     elif c is not None:
         train, test = np.split(inp.rng().permutation(inp.n), [inp.n - max(1, inp.n // 5)])
         score.update(_lookup_r2(c, a, inp.r, train, test))

@@ -17,7 +17,7 @@ SUMMARY_ORDER = (
     "d1_code_entropy_given_transition", "d1_idm_conditional_entropy", "code_entropy_given_region_action",
     "d2_code_state_info_given_action", "d2_latent_state_info_given_action", "hungarian_global",
     "hungarian_per_region", "hungarian_gap", "d3_action_entropy_given_code", "d3_action_entropy_given_latent",
-    "code_entropy_given_action", "used_codes", "n_actions", "action_dim", "ami", "nmi", "homogeneity",
+    "code_entropy_given_action", "used_codes", "distinct_codes", "n_actions", "action_dim", "ami", "nmi", "homogeneity",
     "completeness", "v_measure", "code_lookup_r2", "code_lookup_r2_per_region", "code_lookup_r2_gap",
     "action_probe_accuracy", "action_probe_f1_weighted", "action_probe_majority_baseline", "action_probe_r2",
     "action_probe_mse", "leakage_latent_exo_given_action", "leakage_code_exo_given_action",

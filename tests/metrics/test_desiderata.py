@@ -251,6 +251,29 @@ def test_code_leakage_is_not_estimated_from_nearly_unique_codes():
     assert few["leakage_code_exo_step_given_action"] < 0.05
 
 
+def test_plugin_code_metrics_are_not_estimated_from_nearly_unique_codes():
+    """With every code seen once, H(A|code) reads 0 and I(code;S|A) reads H(S|A) whatever the
+    codes mean: those parts are n/a with the reason; AMI (chance-corrected) and the Hungarian
+    matching still say the codes do not name the actions, and the latent's D2 and D3 are measured."""
+    rng = np.random.default_rng(16)
+    n = 1000
+    a = rng.integers(0, 4, n)
+    s = rng.integers(0, 5, (n, 1))
+    unique = rng.permutation(n)
+    z = np.eye(4)[a] + 0.01 * rng.normal(size=(n, 4))
+    r = desiderata(a, s, z, codes=unique, next_states=s, budgets=[8])
+    na = r.details["not_applicable"]
+    for key in ("d1_code_entropy_given_transition", "d2_code_state_info_given_action", "code_entropy_given_action",
+                "d3_action_entropy_given_code", "nmi", "homogeneity", "completeness", "v_measure"):
+        assert key not in r.score and "1000 distinct codes in 1000 transitions" in na[key], key
+    assert abs(r.score["ami"]) < 0.01 and r.score["hungarian_global"] < 0.01
+    assert r.score["distinct_codes"] == 1000 and r.score["used_codes"] == 0
+    assert r.score["d3_action_entropy_given_latent"] < 0.1 and "d2_latent_state_info_given_action" in r.score
+    at_limit = desiderata(a, s, codes=a * 50 + rng.integers(0, 50, n), next_states=s, budgets=[8]).score
+    assert at_limit["distinct_codes"] == 200 and at_limit["d3_action_entropy_given_code"] == 0.0
+    assert at_limit["code_entropy_given_action"] > 3.5  # 50 codes per action, measured
+
+
 def test_step_leakage_arguments_are_checked():
     rng = np.random.default_rng(14)
     a, step, e, e1 = _torus_distractor(rng, 100, rho=0.0)
