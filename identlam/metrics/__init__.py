@@ -25,6 +25,7 @@ _LOCATIONS = {
     "entropy": "_information",
     "mutual_info": "_information",
     "conditional_mutual_info": "_information",
+    "probe_mutual_info": "_probe_info",
     "ami": "_clustering",
     "nmi": "_clustering",
     "homogeneity_completeness_v": "_clustering",

@@ -218,11 +218,12 @@ def _check_probs(probs, n: int) -> np.ndarray:
 
 
 def knn_part(key: str, score: dict, parts: dict, na: dict, estimate) -> bool:
-    """Run one kNN estimate into ``score[key]``; too few samples for it makes the part n/a."""
+    """Run one estimate (kNN, or a probe's bound) into ``score[key]``; too few samples for it
+    makes the part n/a."""
     try:
         result = estimate()
     except IdentlamError as err:  # inputs are validated already: only sample-size limits remain
-        na[key] = f"kNN estimator not applicable: {err}"
+        na[key] = f"estimator not applicable: {err}"
         return False
     score[key] = float(result)
     parts[f"{key}_estimator"] = result.params["estimator"]

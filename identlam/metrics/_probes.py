@@ -44,7 +44,7 @@ def _split(n: int, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]
     return perm[n_test:], perm[:n_test]
 
 
-def _model(kind: str, discrete: bool, seed: int):
+def probe_model(kind: str, discrete: bool, seed: int):
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn.pipeline import make_pipeline
@@ -70,14 +70,14 @@ def fit_score(kind: str, x_train, y_train, x_test, y_test, discrete: bool, seed:
             pred = np.full(len(y_test), majority)
             details["note"] = "training split holds one class: the probe predicts it"
         else:
-            pred = _model(kind, True, seed).fit(x_train, y_train).predict(x_test)
+            pred = probe_model(kind, True, seed).fit(x_train, y_train).predict(x_test)
         scores = {
             "accuracy": float(accuracy_score(y_test, pred)),
             "f1_weighted": float(f1_score(y_test, pred, average="weighted", zero_division=0)),
             "majority_baseline": float(np.mean(y_test == majority)),
         }
         return scores, details
-    pred = _model(kind, False, seed).fit(x_train, y_train).predict(x_test)
+    pred = probe_model(kind, False, seed).fit(x_train, y_train).predict(x_test)
     scores = {"r2": float(r2_score(y_test, pred)), "mse": float(mean_squared_error(y_test, pred))}
     return scores, details
 

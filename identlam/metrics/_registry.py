@@ -88,7 +88,7 @@ def register_metric(name: str, function: Callable[..., Any], *, true: str, pred:
 
 def _register_builtins() -> None:
     from identlam.metrics import (_clustering, _dci, _desiderata, _information, _leakage, _mcc, _mig, _modularity,
-                                  _probes)
+                                  _probe_info, _probes)
     from identlam.metrics import _report, _sap
 
     for fn in (_clustering.ami, _clustering.nmi, _clustering.homogeneity_completeness_v,
@@ -114,6 +114,8 @@ def _register_builtins() -> None:
                     tolerance=1e-6)
     register_metric("mlp_probe", _probes.mlp_probe, true="labels", pred="continuous", order_invariant=False,
                     label_invariant=False)
+    register_metric("probe_mutual_info", _probe_info.probe_mutual_info, true="labels", pred="continuous",
+                    order_invariant=False, label_invariant=False)
     for fn, extras in ((_desiderata.determinism, ("states",)), (_desiderata.state_invariance, ("states",)),
                        (_desiderata.injectivity, ()), (_report.label_agreement, ("regions",))):
         register_metric(fn.__name__, fn, true="labels", pred="labels", pred_name="codes", extras=extras,
