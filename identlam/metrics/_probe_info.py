@@ -26,8 +26,9 @@ from identlam.metrics._probes import probe_model
 from identlam.metrics._result import MetricResult
 from identlam.metrics._validation import as_2d, as_labels, check_positive_int, check_same_length
 
-MIX_WITH_NULL = 1e-3
-MIN_SAMPLES_PER_FOLD = 20  # the probe trains on 80% of the other folds and calibrates on 20%  # a class the probe never saw keeps a finite loss
+MIX_WITH_NULL = 1e-3  # a class the probe never saw keeps a finite loss
+MIN_SAMPLES_PER_FOLD = 20  # the probe trains on 80% of the other folds and calibrates on 20%
+FIT_FRACTION = 0.8
 
 
 def _null_log_probs(y_train, z_train, y_test, z_test, n_classes, n_groups) -> np.ndarray:
@@ -53,7 +54,8 @@ def _probe_log_loss(x_train, y_train, x_test, y_test, null_test, n_classes, seed
 
     probs = np.zeros((len(y_test), n_classes))
     order = np.random.default_rng(seed).permutation(len(y_train))
-    fit, calibrate = order[: int(0.8 * len(order))], order[int(0.8 * len(order)):]
+    cut = int(FIT_FRACTION * len(order))
+    fit, calibrate = order[:cut], order[cut:]
     seen = np.unique(y_train[fit])
     if len(seen) == 1:
         probs[:, seen[0]] = 1.0
