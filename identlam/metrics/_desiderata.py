@@ -8,8 +8,11 @@ says otherwise. With D1–D3 the code is an injective relabelling of the action:
 - :func:`determinism` (D1): ``H(Â|S,S')`` (or ``H(Â|R,A)`` on continuous states) and the IDM's
   mean conditional entropy of its code probabilities.
 - :func:`state_invariance` (D2): ``I(Â;S|A)`` (``I(Â;R|A)`` on continuous states, a lower bound
-  by data processing), with the chain rule ``H(Â|A) = H(Â|S,A) + I(Â;S|A)`` in the details.
-- :func:`injectivity` (D3): ``H(A|Â)``, or ``H(A) - I(Z;A)`` (Ross) for continuous latents.
+  by data processing), with the chain rule ``H(Â|A) = H(Â|S,A) + I(Â;S|A)`` in the details;
+  for continuous latents the lower bound of :func:`identlam.metrics.probe_mutual_info` on it.
+- :func:`injectivity` (D3): ``H(A|Â)``, or ``H(A) - I(Z;A)`` for continuous latents, with the
+  probe's lower bound on ``I(Z;A)`` (an upper bound on ``H(A|Z)``): kNN estimators lose their
+  neighbours in wide latents.
 - :func:`used_codes`: how many codes get more than 1% of the transitions, beside the number of
   actions and of distinct codes.
 - :func:`identlam.metrics._leakage.distractor_leakage`: what the representation knows about
@@ -39,7 +42,8 @@ from functools import cached_property
 import numpy as np
 
 from identlam.errors import IdentlamError
-from identlam.metrics._information import conditional_mutual_info, mutual_info
+from identlam.metrics._information import conditional_mutual_info
+from identlam.metrics._probe_info import probe_mutual_info
 from identlam.metrics._regions import state_regions
 from identlam.metrics._result import MetricResult
 from identlam.metrics._shared import is_discrete, joint_labels, plugin_entropy
@@ -285,9 +289,8 @@ def state_invariance_part(inp: Inputs) -> MetricResult:
                  lambda: conditional_mutual_info(c[sub], inp.s[sub], a[sub], discrete_y=False, seed=inp.seed))
     elif inp.z is not None and inp.disc_a:  # no codes, or too many: the latent's D2 is the one to read
         sub = inp.subsample(inp.max_knn_samples, rng)
-        s_sub = inp.s_lab[sub] if inp.disc_s else inp.s[sub]
         knn_part("d2_latent_state_info_given_action", score, parts, na,
-                 lambda: conditional_mutual_info(inp.z[sub], s_sub, a[sub], discrete_y=inp.disc_s, seed=inp.seed))
+                 lambda: probe_mutual_info(inp.s_lab[sub], inp.z[sub], a[sub], seed=inp.seed))
     return part_result("state_invariance", inp, score, parts, na, discrete_states=inp.disc_s,
                        max_knn_samples=inp.max_knn_samples)
 
@@ -305,10 +308,10 @@ def injectivity_part(inp: Inputs) -> MetricResult:
     if c is None and inp.z is not None and inp.disc_a:
         sub = inp.subsample(inp.max_knn_samples, inp.rng())
         if knn_part("d3_mutual_info_latent_action", score, parts, na,
-                    lambda: mutual_info(inp.z[sub], a[sub], seed=inp.seed)):
+                    lambda: probe_mutual_info(a[sub], inp.z[sub], seed=inp.seed)):
             i_za = score.pop("d3_mutual_info_latent_action")
             score["d3_action_entropy_given_latent"] = max(0.0, plugin_entropy(a[sub]) - i_za)
-            parts["d3_action_entropy_given_latent"] = "H(A) plug-in minus Ross I(Z;A), clipped at 0"
+            parts["d3_action_entropy_given_latent"] = "H(A) plug-in minus the probe's lower bound on I(Z;A), clipped at 0"
     return part_result("injectivity", inp, score, parts, na, max_knn_samples=inp.max_knn_samples)
 
 

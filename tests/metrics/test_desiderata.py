@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 from identlam.errors import IdentlamError
-from identlam.metrics import desiderata
+from identlam.metrics import desiderata, distractor_leakage
 
 MOVES = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])
 
@@ -356,15 +356,22 @@ def test_metrics_and_their_command_never_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_too_few_samples_for_knn_parts_makes_them_not_applicable():
+def test_too_few_samples_for_latent_estimates_makes_them_not_applicable():
     rng = np.random.default_rng(6)
-    a = np.arange(12) % 4  # three samples per action: no group has more than n_neighbors = 3
+    a = np.arange(12) % 4
     r = desiderata(a, rng.random((12, 2)), rng.normal(size=(12, 2)), exo=rng.normal(size=(12, 1)), budgets=[2])
     na = r.details["not_applicable"]
-    assert "every group" in na["d2_latent_state_info_given_action"]
-    assert "too few for a 2-fold probe" in na["leakage_latent_exo_given_action"]
-    assert "leakage_latent_exo_given_action" not in r.score and "d2_latent_state_info_given_action" not in r.score
+    for key in ("d2_latent_state_info_given_action", "leakage_latent_exo_given_action", "d3_mutual_info_latent_action"):
+        assert "too few for a 2-fold probe" in na[key], key
+    assert "d3_action_entropy_given_latent" not in r.score and "leakage_latent_exo_given_action" not in r.score
     assert all(np.isfinite(v) for v in r.score.values())
+
+
+def test_too_few_samples_per_action_for_knn_makes_code_leakage_not_applicable():
+    rng = np.random.default_rng(6)
+    a = np.arange(12) % 4  # three samples per action: no group has more than n_neighbors = 3
+    r = distractor_leakage(a, rng.normal(size=(12, 1)), codes=np.zeros(12, int))
+    assert "every group" in r.details["not_applicable"]["leakage_code_exo_given_action"]
 
 
 def test_default_decoder_budgets_are_shared_powers_of_two(grid):
