@@ -181,7 +181,7 @@ def test_step_leakage_sees_what_the_position_hides():
     assert action_only["leakage_code_exo_step_given_action"] < 0.01
     # a continuous latent carrying the step leaks it as well
     z = np.column_stack([np.eye(4)[a], MOVES[step] + 0.05 * rng.normal(size=(4000, 2))])
-    latent = desiderata(a, s, z, exo=e, next_exo=e1, exo_period=1.0, budgets=[8]).score
+    latent = distractor_leakage(a, e, z, next_exo=e1, exo_period=1.0).score
     assert latent["leakage_latent_exo_step_given_action"] > 1.0
 
 
@@ -226,8 +226,8 @@ def test_step_wraps_the_short_way_round_the_torus():
     e1 = (e + step) % 1.0
     z = step + 0.001 * rng.normal(size=(n, 1))
     s = rng.random((n, 2))
-    wrapped = desiderata(a, s, z, exo=e, next_exo=e1, exo_period=1.0, budgets=[8])
-    plain = desiderata(a, s, z, exo=e, next_exo=e1, budgets=[8])
+    wrapped = distractor_leakage(a, e, z, next_exo=e1, exo_period=1.0)
+    plain = distractor_leakage(a, e, z, next_exo=e1)
     assert wrapped.details["parts"]["exo_step_discrete"] is False
     assert wrapped.score["leakage_latent_exo_step_given_action"] > 1.2  # of ln 4: the step in 4 quantile bins
     assert plain.score["leakage_latent_exo_step_given_action"] < wrapped.score["leakage_latent_exo_step_given_action"] - 0.3
