@@ -13,6 +13,7 @@ import pandas as pd
 LABELS = {
     "ami": "AMI(code, true action)\n1 = codes are the actions",
     "used_codes": "used codes\n(K true actions)",
+    "distinct_codes": "distinct codes\nseen at least once (used codes: > 1%)",
     "hungarian_gap": "matching gap: per-region - global\n0 = one code means one action everywhere",
     "hungarian_global": "global code->action matching",
     "action_probe_accuracy": "linear probe: latent -> action\naccuracy on held-out transitions",
