@@ -221,7 +221,7 @@ def _check_probs(probs, n: int) -> np.ndarray:
     return p
 
 
-def knn_part(key: str, score: dict, parts: dict, na: dict, estimate) -> bool:
+def estimate_part(key: str, score: dict, parts: dict, na: dict, estimate) -> bool:
     """Run one estimate (kNN, or a probe's bound) into ``score[key]``; too few samples for it
     makes the part n/a."""
     try:
@@ -285,11 +285,11 @@ def state_invariance_part(inp: Inputs) -> MetricResult:
                                "residual": h_c_a - h_c_sa - cmi}
     elif c is not None:
         sub = inp.subsample(inp.max_knn_samples, rng)
-        knn_part("d2_code_state_info_given_action", score, parts, na,
+        estimate_part("d2_code_state_info_given_action", score, parts, na,
                  lambda: conditional_mutual_info(c[sub], inp.s[sub], a[sub], discrete_y=False, seed=inp.seed))
     elif inp.z is not None and inp.disc_a:  # no codes, or too many: the latent's D2 is the one to read
         sub = inp.subsample(inp.max_knn_samples, rng)
-        knn_part("d2_latent_state_info_given_action", score, parts, na,
+        estimate_part("d2_latent_state_info_given_action", score, parts, na,
                  lambda: probe_mutual_info(inp.s_lab[sub], inp.z[sub], a[sub], seed=inp.seed))
     return part_result("state_invariance", inp, score, parts, na, discrete_states=inp.disc_s,
                        max_knn_samples=inp.max_knn_samples)
@@ -307,7 +307,7 @@ def injectivity_part(inp: Inputs) -> MetricResult:
         na["d3_action_entropy_given_code"] = "no discrete codes (continuous latents only)"
     if c is None and inp.z is not None and inp.disc_a:
         sub = inp.subsample(inp.max_knn_samples, inp.rng())
-        if knn_part("d3_mutual_info_latent_action", score, parts, na,
+        if estimate_part("d3_mutual_info_latent_action", score, parts, na,
                     lambda: probe_mutual_info(a[sub], inp.z[sub], seed=inp.seed)):
             i_za = score.pop("d3_mutual_info_latent_action")
             score["d3_action_entropy_given_latent"] = max(0.0, plugin_entropy(a[sub]) - i_za)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from identlam.metrics._desiderata import Inputs, _require, knn_part, part_result, prepare
+from identlam.metrics._desiderata import Inputs, _require, estimate_part, part_result, prepare
 from identlam.metrics._information import conditional_mutual_info
 from identlam.metrics._probe_info import probe_mutual_info
 from identlam.metrics._result import MetricResult
@@ -68,9 +68,9 @@ def distractor_leakage_part(inp: Inputs) -> MetricResult:
     for name, y, disc_y in targets:
         if z is not None:
             key = f"leakage_latent_{name}_given_action"
-            knn_part(key, score, parts, na, _latent_estimate(inp, y, disc_y, sub, key, parts))
+            estimate_part(key, score, parts, na, _latent_estimate(inp, y, disc_y, sub, key, parts))
         if c is not None:
-            knn_part(f"leakage_code_{name}_given_action", score, parts, na,
+            estimate_part(f"leakage_code_{name}_given_action", score, parts, na,
                      lambda y=y, disc_y=disc_y: conditional_mutual_info(
                          c[sub], y[sub], a[sub], discrete_x=True, discrete_y=disc_y, discrete_z=inp.disc_a,
                          seed=inp.seed))
