@@ -121,9 +121,11 @@ class Inputs:
     def codes_too_many(self, keys, na: dict, rows: np.ndarray | None = None) -> bool:
         """True (and ``na[key]`` says why for each key) when the codes, on ``rows`` or on all
         transitions, nearly label each transition apart."""
+        if self.c is None:
+            return False
         n = self.n if rows is None else len(rows)
         distinct = self.distinct_codes if rows is None else len(np.unique(self.c[rows]))
-        if self.c is None or distinct <= n / MAX_CODES_PER_SAMPLE_RATIO:
+        if distinct <= n / MAX_CODES_PER_SAMPLE_RATIO:
             return False
         for key in keys:
             na[key] = (f"{distinct} distinct codes in {n} transitions (more than 1 per "
@@ -286,11 +288,11 @@ def state_invariance_part(inp: Inputs) -> MetricResult:
     elif c is not None:
         sub = inp.subsample(inp.max_knn_samples, rng)
         estimate_part("d2_code_state_info_given_action", score, parts, na,
-                 lambda: conditional_mutual_info(c[sub], inp.s[sub], a[sub], discrete_y=False, seed=inp.seed))
+                      lambda: conditional_mutual_info(c[sub], inp.s[sub], a[sub], discrete_y=False, seed=inp.seed))
     elif inp.z is not None and inp.disc_a:  # no codes, or too many: the latent's D2 is the one to read
         sub = inp.subsample(inp.max_knn_samples, rng)
         estimate_part("d2_latent_state_info_given_action", score, parts, na,
-                 lambda: probe_mutual_info(inp.s_lab[sub], inp.z[sub], a[sub], seed=inp.seed))
+                      lambda: probe_mutual_info(inp.s_lab[sub], inp.z[sub], a[sub], seed=inp.seed))
     return part_result("state_invariance", inp, score, parts, na, discrete_states=inp.disc_s,
                        max_knn_samples=inp.max_knn_samples)
 
@@ -308,7 +310,7 @@ def injectivity_part(inp: Inputs) -> MetricResult:
     if c is None and inp.z is not None and inp.disc_a:
         sub = inp.subsample(inp.max_knn_samples, inp.rng())
         if estimate_part("d3_mutual_info_latent_action", score, parts, na,
-                    lambda: probe_mutual_info(a[sub], inp.z[sub], seed=inp.seed)):
+                         lambda: probe_mutual_info(a[sub], inp.z[sub], seed=inp.seed)):
             i_za = score.pop("d3_mutual_info_latent_action")
             score["d3_action_entropy_given_latent"] = max(0.0, plugin_entropy(a[sub]) - i_za)
             parts["d3_action_entropy_given_latent"] = "H(A) plug-in minus the probe's lower bound on I(Z;A), clipped at 0"

@@ -71,9 +71,9 @@ def distractor_leakage_part(inp: Inputs) -> MetricResult:
             estimate_part(key, score, parts, na, _latent_estimate(inp, y, disc_y, sub, key, parts))
         if c is not None:
             estimate_part(f"leakage_code_{name}_given_action", score, parts, na,
-                     lambda y=y, disc_y=disc_y: conditional_mutual_info(
-                         c[sub], y[sub], a[sub], discrete_x=True, discrete_y=disc_y, discrete_z=inp.disc_a,
-                         seed=inp.seed))
+                          lambda y=y, disc_y=disc_y: conditional_mutual_info(
+                              c[sub], y[sub], a[sub], discrete_x=True, discrete_y=disc_y, discrete_z=inp.disc_a,
+                              seed=inp.seed))
     return part_result("distractor_leakage", inp, score, parts, na, max_knn_samples=inp.max_knn_samples)
 
 
