@@ -74,10 +74,12 @@ def legend_columns(entries: Sequence[str], fontsize: float = 10.0) -> int:
     return max(1, min(len(entries), LEGEND_COLUMNS, int(PAGE_WIDTH // entry_in)))
 
 
-def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str], title: str) -> list[Path]:
-    """One panel per metric of one experiment; writes ``stem.png`` and ``stem.pdf``."""
+def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str], title: str,
+                    orders: dict[str, list] | None = None) -> list[Path]:
+    """One panel per metric of one experiment; writes ``stem.png`` and ``stem.pdf``. ``orders``:
+    each grid column's values in the order to draw them (default: numeric, else as in the table)."""
     plt, sns = _theme()
-    data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)])
+    data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)], orders)
     # conditions whose labels do not fit half the page width get the whole width
     wide = (x == "condition" and condition_axis_width(order, 8.5) > PAGE_WIDTH / COLUMNS - 0.6) or \
         (hue is not None and len(order) * len(hue_order) > MANY_BARS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +20,7 @@ from identlam.io import atomic_write_text
 from identlam.paper.claims import Claim, Outcome, evaluate
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import grid_columns, varying_columns
+from identlam.runner.spec import column_orders
 from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, mean_interval
 
 
@@ -29,6 +30,7 @@ class Experiment:
     stores: list[Path]
     table: pd.DataFrame
     metrics: list[str]
+    orders: dict[str, list] = field(default_factory=dict)  # each grid column's values in the config's order
 
 
 def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
@@ -43,7 +45,7 @@ def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
         table = load_results(d)  # raises the one-line error for a folder that is not a store
         if table.empty:
             raise IdentlamError(f"--results: '{d}' has no finished runs yet; finish them with `identlam run CONFIG --out {d}`")
-        name, metrics = d.name, []
+        name, metrics, orders = d.name, [], {}
         config = d / "experiment.toml"
         if config.is_file():
             try:
@@ -51,13 +53,14 @@ def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
                 raise IdentlamError(f"{config}: not valid TOML: {err}") from None
             name, metrics = str(raw.get("name", name)), list(raw.get("metrics", []))
+            orders = column_orders(raw)
         if name in experiments:
             old = experiments[name]
             old.stores.append(d)
             # the same run copied into two stores counts once
             old.table = pd.concat([old.table, table]).drop_duplicates(["run_id", "metric"]).reset_index(drop=True)
         else:
-            experiments[name] = Experiment(name, [d], table, metrics)
+            experiments[name] = Experiment(name, [d], table, metrics, orders)
     for exp in experiments.values():
         present = list(dict.fromkeys(exp.table["metric"]))
         exp.metrics = [m for m in exp.metrics if m in present] + [m for m in present if m not in exp.metrics]
@@ -191,7 +194,8 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
     lines += claims_section(outcomes, out)
     lines += ["## Experiments", ""]
     for i, exp in enumerate(sorted(stores.values(), key=lambda e: e.name)):
-        written["figures"] += plot_experiment(exp.table, out / "figures" / exp.name, exp.metrics, exp.name)
+        written["figures"] += plot_experiment(exp.table, out / "figures" / exp.name, exp.metrics, exp.name,
+                                              exp.orders)
         table_path = out / "tables" / f"{exp.name}.md"
         atomic_write_text(table_path, f"# {exp.name}: mean [95% bootstrap interval] over seeds\n\n"
                                       f"{summary_table(exp)}\n")

@@ -9,6 +9,8 @@ from typing import Sequence
 
 import pandas as pd
 
+from identlam.runner.results import levels, ordered_levels
+
 # What a metric means, in the words a reader of the panel needs (unknown metrics keep their name).
 LABELS = {
     "ami": "AMI(code, true action)\n1 = codes are the actions",
@@ -57,14 +59,6 @@ def varying_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in grid_columns(table) if table[c].astype(str).nunique() > 1]
 
 
-def levels(values: pd.Series) -> list:
-    """The distinct values as strings, in numeric order when every value is a number, else as they come."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.notna().all():
-        return [str(v) for v in dict.fromkeys(values.iloc[numeric.argsort(kind="stable")])]
-    return list(dict.fromkeys(values.astype(str)))
-
-
 def condition_label(row: dict) -> str:
     """One line per grid value of a run's condition; a grid column the run has no value for is left out."""
     def text(v) -> str:  # a column with gaps holds its integers as floats: 32.0 -> 32
@@ -80,25 +74,34 @@ def condition_axis_width(order: Sequence[str], fontsize: float = 9.0) -> float:
     return len(order) * (chars * 0.55 * fontsize / 72 + 0.15)
 
 
-def layout(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None, list, list | None]:
+def layout(table: pd.DataFrame, orders: dict[str, list] | None = None
+           ) -> tuple[pd.DataFrame, str, str | None, list, list | None]:
     """(data, x, hue, order, hue_order): two varying grid columns forming a full product are drawn
     as x and hue; otherwise every condition gets its own bar, labelled by all its grid values, so no
-    two conditions are pooled into one bar."""
+    two conditions are pooled into one bar. ``orders`` gives the order of a column's values (the
+    config's, :func:`identlam.runner.spec.column_orders`); values it does not list follow in
+    :func:`levels` order, and conditions are sorted column by column."""
+    orders = orders or {}
     data = table.copy()
     varying = varying_columns(table)
     if not varying:
         data["condition"] = "all runs"
         return data, "condition", None, ["all runs"], None
+
+    def ordered(col: str) -> list[str]:
+        return ordered_levels(data[col], orders.get(col))
+
     conditions = data[varying].astype(str).drop_duplicates()
     if len(varying) == 2 and len(conditions) == data[varying[0]].nunique() * data[varying[1]].nunique():
         # the axis with more levels reads better along x
         x, hue = sorted(varying, key=lambda c: -data[c].nunique())
-        order, hue_order = levels(data[x]), levels(data[hue])
+        order, hue_order = ordered(x), ordered(hue)
         data[x], data[hue] = data[x].astype(str), data[hue].astype(str)
         return data, x, hue, order, hue_order
+    ranks = {c: {v: i for i, v in enumerate(ordered(c))} for c in varying}
     if len(varying) == 1:
         x = varying[0]
-        order = levels(data[x])
+        order = ordered(x)
         data[x] = data[x].astype(str)
         return data, x, None, order, None
     sizes = {c: data[c].nunique() for c in varying}
@@ -107,16 +110,18 @@ def layout(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str | None, list, li
     if len(conditions) == math.prod(sizes.values()) and math.prod(sizes[c] for c in rest) <= MAX_JOINT_HUE:
         # a full product of three or more columns: x the one with most levels, hue the others' pairs
         hue = ", ".join(c.split(".")[-1] for c in rest)
-        order = levels(data[x])
+        order = ordered(x)
         data[x] = data[x].astype(str)
-        ranks = [{v: i for i, v in enumerate(levels(data[c]))} for c in rest]
-        joint = [(tuple(r[str(v)] for r, v in zip(ranks, row)), condition_label(dict(zip(rest, row))).replace("\n", ", "))
+        joint = [(tuple(ranks[c][str(v)] for c, v in zip(rest, row)),
+                  condition_label(dict(zip(rest, row))).replace("\n", ", "))
                  for row in data[rest].itertuples(index=False)]
         data[hue] = [label for _, label in joint]
         hue_order = [label for _, label in sorted(set(joint))]
         return data, x, hue, order, hue_order
-    data["condition"] = [condition_label(dict(zip(varying, row))) for row in data[varying].itertuples(index=False)]
-    return data, "condition", None, list(dict.fromkeys(data["condition"])), None
+    rows = list(data[varying].itertuples(index=False))
+    data["condition"] = [condition_label(dict(zip(varying, row))) for row in rows]
+    keyed = {label: tuple(ranks[c][str(v)] for c, v in zip(varying, row)) for label, row in zip(data["condition"], rows)}
+    return data, "condition", None, sorted(keyed, key=keyed.get), None
 
 
 def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] | None = None,
@@ -141,21 +146,15 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
         return []
     orders = orders or {}
     if x is None and hue is None:
-        data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)])
+        data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)], orders)
     else:
         data = table[table["metric"].isin(metrics)].copy()
         x = x or "method"
         for col in (x, hue):
             if col:
                 data[col] = data[col].astype(str)
-        order, hue_order = levels(data[x]), levels(data[hue]) if hue else None
-
-    def ordered(col: str, present: list[str]) -> list[str]:
-        wanted = [str(v) for v in orders.get(col, []) if str(v) in present]
-        return wanted + [v for v in present if v not in wanted]
-
-    order = ordered(x, order)
-    hue_order = ordered(hue, hue_order) if hue else None
+        order = ordered_levels(data[x], orders.get(x))
+        hue_order = ordered_levels(data[hue], orders.get(hue)) if hue else None
     seeds = data["seed"].nunique()
     sns.set_theme(style="whitegrid", context="notebook")
     # one bar per condition (multi-line labels, read upright): panels as wide as their labels, in rows

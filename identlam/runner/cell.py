@@ -12,7 +12,10 @@ A task is a plain dict (picklable for process pools and Ray) and returns a plain
   to ``runs/ID`` (one atomic rename), so ``runs/`` never shows a partial run;
 - a shared LAM stage is trained in ``shared/.tmp/train-KEY`` and renamed to ``shared/train-KEY``;
   a cell that uses it starts with a hard link of its ``model.pt`` (stage 1 is then skipped);
-- a failed cell leaves ``failed/ID.json`` with its one-line error (a rerun retries it).
+- a failed cell leaves ``failed/ID.json`` with its one-line error (a rerun retries it);
+- recomputing a finished run's offline report (``identlam run --recompute-offline``) works in
+  ``runs/ID`` itself: ``identlam evaluate`` replaces ``metrics.json`` in one rename under the
+  run's lock, then ``result.json`` is replaced from it, so the run is never shown unfinished.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
     set_threads(task["threads"])
     os.environ.setdefault("IDENTLAM_CACHE", str(Path(task["out"]) / "cache"))
     try:
-        error = {"data": _data, "train": _shared_train, "cell": _cell}[task["kind"]](task)
+        error = {"data": _data, "train": _shared_train, "cell": _cell, "recompute": _recompute}[task["kind"]](task)
     except Exception as err:  # a bug in a stage must not stop the other cells; the log keeps it
         error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
     return {"ok": error is None, "error": error, "seconds": time.perf_counter() - start}
@@ -138,6 +141,17 @@ def _cell(task: dict[str, Any]) -> str | None:
     atomic_write_text(tmp / "done", "")
     _publish(tmp, final)
     return None
+
+
+def _recompute(task: dict[str, Any]) -> str | None:
+    """A finished run's offline report computed again in place; its online returns and training kept."""
+    run = Path(task["out"]) / "runs" / task["run_id"]
+    argv = ["evaluate", str(run), "--recompute-offline", "--threads", str(task["threads"])]
+    error = _command(argv + ([] if task.get("regions") is None else ["--regions", task["regions"]]), run / "run.log")
+    if error is None:
+        result = json.loads((run / "result.json").read_text())
+        atomic_write_json(run / "result.json", {**result, "metrics": flatten_metrics(run / "metrics.json")})
+    return error
 
 
 def _run_args(task: dict[str, Any], out: Path) -> list[str]:

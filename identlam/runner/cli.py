@@ -24,6 +24,10 @@ def register(subparsers) -> None:
                    help="run only the runs with this grid value (repeatable: several values of one column "
                    "select any, different columns all), e.g. --only data=img --only seed=0; a later run "
                    "without it finishes the rest")
+    p.add_argument("--recompute-offline", action="store_true",
+                   help="also compute the offline report (identifiability metrics) of every finished run again, "
+                   "e.g. after updating identlam; training and online returns are kept. Resumable: a rerun "
+                   "skips the runs recomputed since the pass began")
     p.add_argument("--dry-run", action="store_true", help="validate and list the runs, run nothing")
     p.add_argument("--no-figure", action="store_true", help="skip the figure")
     p.set_defaults(func=cmd_run)
@@ -49,17 +53,19 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"{len({c.train_key for c in cells})} LAM stages")
         return 0
     status = run_experiment(exp, out, backend=args.backend, workers=args.workers, address=args.address,
-                            cells=cells if args.only else None)
+                            cells=cells if args.only else None, recompute_offline=args.recompute_offline)
     table = load_results(out)
     print(f"\n{format_summary(table)}\n")
     print(f"table: {out / 'results.csv'} ({len(table)} rows; identlam.runner.load_results('{out}'))")
     if not args.no_figure and not table.empty:
         from identlam.plots import plot_sweep
+        from identlam.runner.results import store_orders
 
-        orders = {col: list(dict.fromkeys(c.params.get(col) for c in exp.cells)) for col in exp.columns}
         paths = plot_sweep(table, out / "figures" / "summary", metrics=exp.metrics or None, title=exp.name,
-                           orders=orders)
+                           orders=store_orders(out))
         print(f"figure: {paths[0]} and {paths[1].name}" if paths else "figure: none (no tabulated metric has a value)")
     for run_id, error in status["failed"].items():
-        print(f"FAILED {run_id}: {error} (log: {out / 'runs' / '.tmp' / run_id / 'run.log'})")
+        log = out / "runs" / run_id / "run.log"  # a finished run whose report was recomputed
+        log = log if log.is_file() else out / "runs" / ".tmp" / run_id / "run.log"
+        print(f"FAILED {run_id}: {error} (log: {log})")
     return 1 if status["failed"] else 0

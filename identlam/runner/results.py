@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,44 @@ KEY_COLUMNS = ("run_id", "seed", "metric", "value")
 N_BOOT = 1000  # bootstrap resamples of the 95% interval (seaborn's default, same seed as the figures)
 
 
+def levels(values: pd.Series) -> list:
+    """The distinct values as strings, in numeric order when every value given is a number (a run
+    without one, in a grid that is not a full product, comes last), else as they come."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric[values.notna()].notna().all():
+        # numpy sorts NaN last
+        return [str(v) for v in dict.fromkeys(values.iloc[np.argsort(numeric.to_numpy(float), kind="stable")])]
+    return list(dict.fromkeys(values.astype(str)))
+
+
+def ordered_levels(values: pd.Series, wanted: Sequence | None) -> list[str]:
+    """:func:`levels`, with the values ``wanted`` lists first in its order (e.g. the config's)."""
+    present = levels(values)
+    first = list(dict.fromkeys(str(v) for v in (wanted or []) if str(v) in present))
+    return first + [v for v in present if v not in first]
+
+
+def _alphabetical(values: pd.Series) -> pd.Series:
+    return values.iloc[values.astype(str).argsort(kind="stable")]
+
+
+def store_orders(out: str | Path) -> dict[str, list]:
+    """Each grid column's values in the order the store's config lists them (``out/experiment.toml``,
+    written by ``identlam run``); empty without a readable one."""
+    import tomllib
+
+    from identlam.runner.spec import column_orders
+
+    try:
+        return column_orders(tomllib.loads((Path(out) / "experiment.toml").read_text()))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
 def collect(out: str | Path) -> pd.DataFrame:
-    """The tidy table of every finished run under ``out/runs``."""
+    """The tidy table of every finished run under ``out/runs``, by metric, then grid values in the
+    config's order (:func:`store_orders`; values it does not list: numeric, else alphabetical),
+    then seed."""
     runs = Path(out) / "runs"
     rows, columns = [], []
     for done in sorted(runs.glob("*/done")):
@@ -36,7 +73,14 @@ def collect(out: str | Path) -> pd.DataFrame:
                 rows.append({**cell["params"], "run_id": cell["run_id"], "seed": cell["seed"], "metric": metric,
                              "value": result["metrics"][metric]})
     table = pd.DataFrame(rows, columns=[*columns, *KEY_COLUMNS])
-    return table.sort_values([c for c in ("metric", *columns, "seed") if c in table]).reset_index(drop=True)
+    orders = store_orders(out)
+    ranks = {c: {v: i for i, v in enumerate(ordered_levels(_alphabetical(table[c]), orders.get(c)))} for c in columns}
+
+    def rank(values: pd.Series) -> pd.Series:
+        return values.astype(str).map(ranks[values.name]) if values.name in ranks else values
+
+    return table.sort_values([c for c in ("metric", *columns, "seed") if c in table], key=rank,
+                             kind="stable").reset_index(drop=True)
 
 
 def write_results(out: str | Path) -> pd.DataFrame:

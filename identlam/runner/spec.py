@@ -309,6 +309,24 @@ def _expand(grid: dict, where: str, errors: Errors) -> list[dict[str, Any]]:
     return rows
 
 
+def column_orders(raw: dict[str, Any]) -> dict[str, list]:
+    """Each grid column's values in the order a config (its parsed TOML) lists them, grid table by
+    grid table: the order its figures and tables follow."""
+    grids = raw.get("grid", {})
+    orders: dict[str, list] = {}
+    for grid in grids if isinstance(grids, list) else [grids]:
+        if not isinstance(grid, dict):
+            continue
+        zipped = grid.get("zip", {})
+        axes = {**flatten({k: v for k, v in grid.items() if k not in ("zip", "seeds")}),
+                **(flatten(zipped) if isinstance(zipped, dict) else {})}
+        for key, values in axes.items():
+            for value in values if isinstance(values, list) else [values]:
+                if value not in orders.setdefault(key, []):
+                    orders[key].append(value)
+    return orders
+
+
 def _seed_list(seeds: Any) -> bool:
     return isinstance(seeds, list) and bool(seeds) and all(
         isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)

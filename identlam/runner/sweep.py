@@ -22,17 +22,29 @@ from identlam.runner.cell import dataset_path, execute, init_worker
 from identlam.runner.spec import Cell, Experiment
 
 
-def plan(exp: Experiment, out: Path, cells: list[Cell] | None = None) -> tuple[list[dict], int]:
+RUN_TASKS = ("cell", "recompute")  # the tasks that are runs of the grid (counted in the progress)
+RECOMPUTE_MARKER = "recompute.json"  # a pass of --recompute-offline under way: {"started": time}
+
+
+def plan(exp: Experiment, out: Path, cells: list[Cell] | None = None,
+         recompute_since: float | None = None) -> tuple[list[dict], int]:
     """The tasks still to do for ``cells`` (default: every cell; each task with ``deps``: ids of
     tasks that must succeed first) and the number of those cells already finished. A LAM stage is
     shared (``out/shared``) when several cells of the whole experiment need it, so that a selection
-    run first trains it where the rest of the sweep finds it."""
+    run first trains it where the rest of the sweep finds it. With ``recompute_since`` (a time),
+    each finished run whose ``metrics.json`` is older gets a task recomputing its offline report."""
     tasks: dict[str, dict] = {}
     cells = exp.cells if cells is None else cells
     unfinished = [c for c in exp.cells if not (out / "runs" / c.run_id / "done").is_file()]
     selected = {c.run_id for c in cells}
     todo = [c for c in unfinished if c.run_id in selected]
     base = {"out": str(out), "threads": exp.threads}
+    if recompute_since is not None:
+        for cell in cells:
+            metrics = out / "runs" / cell.run_id / "metrics.json"
+            if cell not in todo and metrics.is_file() and metrics.stat().st_mtime < recompute_since:
+                tasks[cell.run_id] = {**base, "id": cell.run_id, "kind": "recompute", "run_id": cell.run_id,
+                                      "regions": cell.regions, "deps": [], "label": f"{cell.run_id} (offline report)"}
     for cell in todo:
         path = dataset_path(out, cell.data, cell.data_key)
         if cell.data["source"] != "file" and not path.is_file():
@@ -57,7 +69,8 @@ def plan(exp: Experiment, out: Path, cells: list[Cell] | None = None) -> tuple[l
                               "stages": list(cell.stages), "regions": cell.regions, "episodes": cell.episodes,
                               "shared": str(shared) if shared else None, "deps": deps, "label": cell.run_id,
                               "record": record(exp, cell)}
-    return list(tasks.values()), len(cells) - len(todo)
+    redo = sum(t["kind"] == "recompute" for t in tasks.values())
+    return list(tasks.values()), len(cells) - len(todo) - redo
 
 
 def record(exp: Experiment, cell: Cell) -> dict[str, Any]:
@@ -192,7 +205,7 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
             if failed_dep is not None:
                 del waiting[tid]
                 errors[tid] = f"{failed_dep} failed: {errors[failed_dep]}"
-                if task["kind"] == "cell":
+                if task["kind"] in RUN_TASKS:
                     done += 1
                     progress.finish(task, errors[tid], None, done)
                     _record_failure(task, errors[tid])
@@ -208,7 +221,7 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
             result = backend.result(handle)
             if not result["ok"]:
                 errors[task["id"]] = result["error"]
-            if task["kind"] == "cell":
+            if task["kind"] in RUN_TASKS:
                 done += 1
                 if result["ok"]:
                     cell_seconds.append(result["seconds"])
@@ -245,7 +258,7 @@ class Progress:
 
     def status(self, done: int, running, seconds: list[float], slots: int) -> str:
         """``running: a, b; ETA 1m20s`` (the ETA once a run has finished)."""
-        names = [t["label"] for t in running if t["kind"] == "cell"]
+        names = [t["label"] for t in running if t["kind"] in RUN_TASKS]
         eta = ""
         if seconds and done < self.total:
             left = (self.total - done) * (sum(seconds) / len(seconds)) / max(1, min(slots, self.total - done))
@@ -275,14 +288,29 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+def _recompute_start(marker: Path) -> float | None:
+    import json
+
+    try:
+        return float(json.loads(marker.read_text())["started"])
+    except (OSError, ValueError, KeyError, TypeError):  # none, or torn: a new pass
+        return None
+
+
 def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", workers: int = 1,
                    address: str | None = None, echo: Callable[[str], None] = print,
-                   cells: list[Cell] | None = None) -> dict[str, Any]:
+                   cells: list[Cell] | None = None, recompute_offline: bool = False) -> dict[str, Any]:
     """Run every unfinished cell of ``exp`` (or of its selection ``cells``) into ``out``, then
     rebuild ``out/results.csv`` (from every finished run of the store).
 
+    ``recompute_offline``: also compute the offline report of every finished run again (after
+    identlam's metrics changed), keeping its training and online returns. The pass is resumable:
+    ``out/recompute.json`` holds its start, a rerun skips the runs recomputed since, and the file
+    goes when a pass over the whole experiment (no ``cells`` selection) ends without a failure.
+
     Returns ``{"total", "finished_before", "ran", "failed": {run_id: error}}`` for the cells run.
     """
+    from identlam.io import atomic_write_json
     from identlam.runner.results import write_results
 
     out = Path(out)
@@ -290,21 +318,35 @@ def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", 
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "experiment.toml", exp.path.read_text())
-    tasks, finished = plan(exp, out, cells)
+    since = None
+    marker = out / RECOMPUTE_MARKER
+    if recompute_offline:
+        since = _recompute_start(marker)
+        if since is None:
+            since = time.time()
+            atomic_write_json(marker, {"started": since})
+        else:
+            echo(f"continuing the recomputation of offline reports started {time.ctime(since)}: runs recomputed "
+                 f"since are kept (delete {marker} to start over)")
+    tasks, finished = plan(exp, out, cells, since)
     total = len(exp.cells if cells is None else cells)
     selection = "" if cells is None else f" (selected by --only from {len(exp.cells)})"
     failed: dict[str, str] = {}
     if finished == total:
         echo(f"{exp.name}: all {total} runs{selection} already finished in {out}; nothing to do")
     else:
-        echo(f"{exp.name}: {total - finished} of {total} runs{selection} to do ({finished} finished before) "
+        redo = sum(t["kind"] == "recompute" for t in tasks)
+        recomputed = f", {redo} of them finished runs whose offline report is recomputed" if redo else ""
+        echo(f"{exp.name}: {total - finished} of {total} runs{selection} to do ({finished} finished before{recomputed}) "
              f"with {workers} {backend} worker(s) -> {out}")
         engine = make_backend(backend, workers, exp.threads, exp.gpus, address)
         try:
             errors = run_tasks(tasks, engine, total, finished, echo)
         finally:
             engine.close()
-        failed = {k: v for k, v in errors.items() if any(t["id"] == k and t["kind"] == "cell" for t in tasks)}
+        failed = {k: v for k, v in errors.items() if any(t["id"] == k and t["kind"] in RUN_TASKS for t in tasks)}
+    if recompute_offline and not failed and cells is None:
+        marker.unlink(missing_ok=True)
     ids = {c.run_id for c in exp.cells}
     stale = [p.name for p in (out / "runs").glob("*/done") if p.parent.name not in ids]
     if stale:

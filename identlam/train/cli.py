@@ -51,6 +51,9 @@ def register(subparsers) -> None:
     p.add_argument("--episodes", type=positive_int, default=None,
                    help="online episodes (default: eval.episodes of the config)")
     p.add_argument("--regions", default=None, metavar="SPEC", help=REGIONS_HELP)
+    p.add_argument("--recompute-offline", action="store_true",
+                   help="recompute the offline report although metrics.json holds one (after identlam's metrics "
+                        "changed); the online returns are kept")
     _threads_argument(p)
     p.add_argument("--env-set", dest="env_overrides", action="append", default=None, metavar="KEY=VALUE",
                    help="online evaluation in the dataset's environment with this parameter changed, e.g. "
@@ -179,7 +182,7 @@ def cmd_evaluate(args) -> int:
         env_overrides = parse_overrides(args.env_overrides, "--env-set")
     run = RunDir(args.run)
     _summarize(run_evaluate(run, args.episodes, regions=args.regions, env_overrides=env_overrides,
-                            threads=args.threads), run)
+                            threads=args.threads, recompute_offline=args.recompute_offline), run)
     return 0
 
 

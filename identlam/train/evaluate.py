@@ -51,24 +51,26 @@ def check_regions_fit(spec: RegionSpec, cfg, ds):
 
 
 def run_evaluate(run: RunDir | str | Path, episodes: int | None = None, regions: str | None = None,
-                 env_overrides: dict[str, Any] | None = None, *, threads: int | None = None) -> dict[str, Any]:
+                 env_overrides: dict[str, Any] | None = None, *, threads: int | None = None,
+                 recompute_offline: bool = False) -> dict[str, Any]:
     """Write ``RUN/metrics.json`` and return its contents.
 
     A no-op when it exists, unless ``episodes`` asks for a different number of online episodes
     or ``env_overrides`` for different environment parameters (the online part is redone) or
-    ``regions`` for different state regions (the offline part is redone; see
+    ``regions`` for different state regions or ``recompute_offline`` (the offline part is redone,
+    e.g. after an estimator of :mod:`identlam.metrics` changed; see also
     :mod:`identlam.metrics._regions`); the other part is kept. ``None`` keeps what the report
     holds, or takes the defaults (``eval.episodes``, no overrides, ``kmeans:16``) for a new report.
     """
     spec = parse_regions(regions) if regions is not None else None  # a bad spec fails before any work
     if episodes is not None and int(episodes) < 1:
         raise ConfigError(f"--episodes: must be >= 1, got {episodes}")
-    return run_stage(run, "evaluate", lambda st: _evaluate(st, episodes, spec, env_overrides), threads=threads,
-                     skip_finished=False)
+    return run_stage(run, "evaluate", lambda st: _evaluate(st, episodes, spec, env_overrides, recompute_offline),
+                     threads=threads, skip_finished=False)
 
 
 def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
-              env_overrides: dict[str, Any] | None) -> dict[str, Any]:
+              env_overrides: dict[str, Any] | None, recompute_offline: bool = False) -> dict[str, Any]:
     run = st.run
     previous = _previous_report(run)
     redo_offline = redo_online = True
@@ -80,7 +82,8 @@ def _evaluate(st: StageContext, episodes: int | None, spec: RegionSpec | None,
             episodes = done if episodes is None else int(episodes)
             env_overrides = online.get("env_overrides", {}) if env_overrides is None else env_overrides
             redo_online = episodes != done or env_overrides != online.get("env_overrides", {})
-        redo_offline = spec is not None and previous.get("offline") is not None and regions_of(previous) != str(spec)
+        redo_offline = previous.get("offline") is not None and (
+            recompute_offline or (spec is not None and regions_of(previous) != str(spec)))
         if not (redo_online or redo_offline):
             if not (run.path / REPORT_NAME).is_file():
                 atomic_write_text(run.path / REPORT_NAME, format_report(previous))

@@ -105,3 +105,27 @@ def test_three_grid_columns_in_a_full_product_draw_as_x_and_one_joint_hue():
     # a product with too many joint levels keeps one bar per condition
     many = [dict(row, labels=b) for row in rows for b in range(5)]
     assert layout(pd.DataFrame(many))[1] == "condition"
+
+
+def test_conditions_of_a_grid_that_is_not_a_product_follow_the_configs_order():
+    """dcs_visibility's shape: distractions x methods with one method missing at the last level.
+    Alphabetical order would read easy, hard, vanilla; the config lists vanilla, easy, hard."""
+    from identlam.plots.sweep import layout
+
+    conditions = [(d, m) for d in ("vanilla", "easy", "hard") for m in ("lapo", "laom") if (d, m) != ("hard", "lapo")]
+    rows = [{"data": d, "method": m, "run_id": f"{d}{m}{s}", "seed": s, "metric": "r2", "value": 0.1 * s}
+            for d, m in sorted(conditions) for s in range(2)]
+    orders = {"data": ["vanilla", "easy", "hard"], "method": ["lapo", "laom"]}
+    data, x, hue, order, _ = layout(pd.DataFrame(rows), orders)
+    assert x == "condition" and hue is None
+    assert order == ["vanilla\nlapo", "vanilla\nlaom", "easy\nlapo", "easy\nlaom", "hard\nlaom"]
+    # without orders: values as they come in the table (here alphabetical)
+    assert layout(pd.DataFrame(rows))[3][0] == "easy\nlaom"
+
+
+def test_orders_put_listed_values_first_and_numbers_in_numeric_order():
+    from identlam.runner.results import levels, ordered_levels
+
+    assert levels(pd.Series([10.0, 2.0, np.nan, 2.0])) == ["2.0", "10.0", "nan"]
+    assert ordered_levels(pd.Series([0.5, 0.0, 0.9]), [0.9]) == ["0.9", "0.0", "0.5"]
+    assert ordered_levels(pd.Series(["b", "a", "c"]), ["c", "zz"]) == ["c", "b", "a"]

@@ -9,7 +9,7 @@ import pytest
 from runner_fixtures import TINY, write_toml
 
 from identlam.errors import ConfigError
-from identlam.runner.spec import load_experiment
+from identlam.runner.spec import column_orders, load_experiment
 
 BAD = """
 name = "bad"
@@ -106,6 +106,29 @@ def test_grid_union_and_data_axes(tmp_path):
     ks = sorted(c.data["params"]["K"] for c in exp.cells)
     assert ks == [2, 2, 2, 2, 4, 4]
     assert len({c.data_key for c in exp.cells}) == 4  # (K=2, K=4) x the two run seeds
+
+
+def test_column_orders_follow_the_config_grid_by_grid():
+    import tomllib
+
+    raw = tomllib.loads('''
+[[grid]]
+data = ["vanilla", "easy"]
+method = ["lapo", "laom"]
+"env.rho" = [0.9, 0.5]
+seeds = [0]
+[grid.zip]
+"train.steps" = [20, 10]
+"train.batch_size" = [8, 16]
+[[grid]]
+data = ["hard", "easy"]
+method = ["laom"]
+model = { n_codes = [8, 4] }
+''')
+    assert column_orders(raw) == {"data": ["vanilla", "easy", "hard"], "method": ["lapo", "laom"],
+                                  "env.rho": [0.9, 0.5], "train.steps": [20, 10], "train.batch_size": [8, 16],
+                                  "model.n_codes": [8, 4]}
+    assert column_orders({}) == {}
 
 
 def test_later_stages_share_the_lam_stage(tmp_path):

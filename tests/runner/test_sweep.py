@@ -165,3 +165,82 @@ def test_only_with_a_bad_filter_is_one_line_and_status_2(tiny_toml, tmp_path):
                            "--only", "method=lambda0", "--only", "seed=1", "--only", "seed=0", "--dry-run"],
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.count("todo") == 2 and "entropy" not in proc.stdout
+
+
+def _tamper(run: Path, value: float) -> None:
+    """Write ``value`` as the run's AMI in both metrics.json and result.json (a stale report)."""
+    import json
+
+    report = json.loads((run / "metrics.json").read_text())
+    report["offline"]["score"]["ami"] = value
+    (run / "metrics.json").write_text(json.dumps(report))
+    result = json.loads((run / "result.json").read_text())
+    result["metrics"]["ami"] = value
+    (run / "result.json").write_text(json.dumps(result))
+
+
+def test_recompute_offline_replaces_stale_reports_in_place_and_resumes(tiny_reference, tiny_toml, tmp_path):
+    import json
+    import shutil
+
+    out, reference = tiny_reference
+    store = tmp_path / "store"
+    shutil.copytree(out, store)
+    exp = load_experiment(tiny_toml)
+    runs = sorted(p.parent for p in (store / "runs").glob("*/done"))
+    for run in runs:
+        _tamper(run, -1.0)
+    seconds = {run: json.loads((run / "result.json").read_text())["seconds"] for run in runs}
+    said = []
+    status = run_experiment(exp, store, workers=2, echo=said.append, recompute_offline=True)
+    assert status["failed"] == {} and "4 of them finished runs whose offline report is recomputed" in said[0]
+    pd.testing.assert_frame_equal(load_results(store), reference)  # the same numbers as the first evaluation
+    assert all(json.loads((run / "result.json").read_text())["seconds"] == seconds[run] for run in runs)
+    assert not (store / "recompute.json").exists()  # a whole pass without failure clears its marker
+    assert all((run / "done").is_file() for run in runs)
+
+    # an interrupted pass: its marker is older than one run's report, newer than the other's
+    first, second = runs[:2]
+    _tamper(first, -1.0)
+    _tamper(second, -2.0)
+    now = time.time()
+    os.utime(first / "metrics.json", (now - 100, now - 100))  # stale: before the pass began
+    (store / "recompute.json").write_text(json.dumps({"started": now - 50}))
+    said = []
+    run_experiment(exp, store, workers=1, echo=said.append, recompute_offline=True)
+    assert "continuing the recomputation" in said[0] and "1 of 4 runs to do" in said[1]
+    ami = {run: json.loads((run / "result.json").read_text())["metrics"]["ami"] for run in (first, second)}
+    assert ami[first] != -1.0 and ami[second] == -2.0  # recomputed since the pass began: kept
+
+
+def test_evaluate_recomputes_the_offline_report_only_when_asked(tiny_reference, tmp_path):
+    import json
+    import shutil
+
+    out, _ = tiny_reference
+    run = tmp_path / "run"
+    shutil.copytree(next(p.parent for p in (out / "runs").glob("*/done")), run)
+    (run / ".lock").unlink(missing_ok=True)
+    _tamper(run, -1.0)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "identlam", "evaluate", str(run), "--threads", "1"]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    assert json.loads((run / "metrics.json").read_text())["offline"]["score"]["ami"] == -1.0  # kept: skipped
+    proc = subprocess.run([*command, "--recompute-offline"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((run / "metrics.json").read_text())["offline"]["score"]["ami"] >= 0
+
+
+def test_the_table_follows_the_configs_order_of_grid_values(tiny_reference, tmp_path):
+    import shutil
+
+    out, reference = tiny_reference
+    store = tmp_path / "store"
+    shutil.copytree(out / "runs", store / "runs")
+    assert list(dict.fromkeys(load_results(store)["method"])) == ["entropy", "lambda0"]  # no config: alphabetical
+    text = (out / "experiment.toml").read_text().replace('method = ["entropy", "lambda0"]',
+                                                         'method = ["lambda0", "entropy"]')
+    (store / "experiment.toml").write_text(text)
+    table = load_results(store)
+    assert list(dict.fromkeys(table["method"])) == ["lambda0", "entropy"]
+    pd.testing.assert_frame_equal(_sorted(table), _sorted(reference))
