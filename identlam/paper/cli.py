@@ -15,9 +15,11 @@ def register(subparsers) -> None:
         description="Regenerate every figure (PNG and PDF: mean and 95% bootstrap interval over seeds), "
         "every table (Markdown) and OUT/report.md + report.html from the results stores alone. Each claim "
         "of the claims file is tested on its experiment's store (paired over seeds; one-sided p-value); "
-        "a claim whose experiment has no store given is listed as not run, with the command to run it.")
+        "a claim whose experiment has no store given is listed as not run, with the command to run it. "
+        "OUT/data/NAME/ keeps each experiment's table and config, a store that --results accepts.")
     p.add_argument("--results", nargs="+", required=True, type=Path, metavar="DIR",
-                   help="results stores of `identlam run` (stores of the same experiment are pooled)")
+                   help="results stores of `identlam run`, or folders holding a store's results.csv (e.g. OUT/data/NAME); "
+                   "stores of the same experiment are pooled")
     p.add_argument("--out", type=Path, default=Path("paper"), metavar="OUT", help="output folder (default paper/)")
     p.add_argument("--claims", type=Path, default=None, metavar="FILE",
                    help=f"claims file (default {DEFAULT_CLAIMS} when it exists; else no claims)")
@@ -39,6 +41,7 @@ def check_out(out: Path) -> None:
 
 def cmd_paper(args: argparse.Namespace) -> int:
     from identlam.paper import build_report, load_claims, load_stores
+    from identlam.paper.report import DATA
 
     if args.claims is not None:
         claims = load_claims(args.claims)
@@ -60,5 +63,8 @@ def cmd_paper(args: argparse.Namespace) -> int:
         paths = [p for p in written[kind] if p.suffix != ".pdf"]
         print(f"{kind}: {len(paths)} in {args.out / kind} ({', '.join(p.name for p in paths)})"
               + (" + PDF of each" if kind == "figures" else ""))
+    data = args.out / DATA
+    print(f"data: {len(stores)} experiment tables in {data} (NAME/results.csv; rebuild with "
+          f"`identlam paper --results {data}/*`)")
     print(f"report: {args.out / 'report.md'} and {args.out / 'report.html'}")
     return 0

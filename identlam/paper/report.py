@@ -183,14 +183,16 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
     """Write figures/, tables/, report.md and report.html under ``out``; returns what was written."""
     out = Path(out)
     outcomes = [evaluate(c, stores[c.experiment].table if c.experiment in stores else None) for c in claims]
-    written: dict[str, list[Path]] = {"figures": [], "tables": [], "report": []}
+    written: dict[str, list[Path]] = {"figures": [], "tables": [], "data": [], "report": []}
     first = 1
     if any(o.status == "tested" for o in outcomes):
         first = 2
         written["figures"] += plot_claims(outcomes, out / "figures" / "claims")
     lines = ["# identlam: results", "",
              f"Built by `{command}` from the results stores alone; every number below is computed from "
-             "them. Rerun the command after adding runs or stores.", ""]
+             "them. Rerun the command after adding runs or stores. Each experiment's table of per-run numbers "
+             f"and its config as run are kept in [{DATA}/]({DATA}/) (`{DATA}/NAME/results.csv`): "
+             f"`identlam paper --results {(out / DATA).as_posix()}/*` rebuilds this report from them alone.", ""]
     lines += claims_section(outcomes, out)
     lines += ["## Experiments", ""]
     for i, exp in enumerate(sorted(stores.values(), key=lambda e: e.name)):
@@ -200,7 +202,9 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
         atomic_write_text(table_path, f"# {exp.name}: mean [95% bootstrap interval] over seeds\n\n"
                                       f"{summary_table(exp)}\n")
         written["tables"].append(table_path)
+        written["data"] += keep_data(exp, out / DATA / exp.name)
         lines += experiment_section(exp, first + i, i + 1, claims, out)
+    drop_stale_data(out / DATA, keep=set(stores))
     missing = sorted({o.claim.experiment for o in outcomes if o.status == "not run"})
     if missing:
         lines += ["### Not run", "", "Experiments with claims but no results store given:", ""]
@@ -211,6 +215,38 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
     atomic_write_text(out / "report.html", render_html(text))
     written["report"] += [out / "report.md", out / "report.html"]
     return written
+
+
+DATA = "data"  # OUT/data/NAME: each experiment's table and config, enough to rebuild the report
+DATA_FILES = ("results.csv", "experiment.toml")
+
+
+def keep_data(exp: Experiment, folder: Path) -> list[Path]:
+    """Write the experiment's pooled table and its config as run into ``folder``: a results store
+    without run directories, which ``--results`` accepts, so the report can be rebuilt from its own
+    folder after the stores are gone."""
+    from identlam.io import atomic_path
+
+    with atomic_path(folder / DATA_FILES[0]) as tmp:
+        exp.table.to_csv(tmp, index=False)
+    written = [folder / DATA_FILES[0]]
+    config = next((s / DATA_FILES[1] for s in exp.stores if (s / DATA_FILES[1]).is_file()), None)
+    if config is not None:
+        text = config.read_text()  # read before writing: the source may be this very file
+        atomic_write_text(folder / DATA_FILES[1], text)
+        written.append(folder / DATA_FILES[1])
+    return written
+
+
+def drop_stale_data(data: Path, keep: set[str]) -> None:
+    """Remove the kept data of experiments no longer in the report (folders holding only our files)."""
+    import shutil
+
+    if not data.is_dir():
+        return
+    for folder in data.iterdir():
+        if folder.is_dir() and folder.name not in keep and {p.name for p in folder.iterdir()} <= set(DATA_FILES):
+            shutil.rmtree(folder)
 
 
 def render_html(text: str) -> str:

@@ -93,15 +93,40 @@ def write_results(out: str | Path) -> pd.DataFrame:
     return table
 
 
+def read_results_csv(path: str | Path) -> pd.DataFrame:
+    """A table written by :func:`write_results`, cell for cell: only empty cells are missing (a grid
+    value such as ``None`` or ``NA`` stays a string) and floats read back to the same bits."""
+    def number(cell: str) -> float:
+        # Python's float() is exact for the shortest repr that to_csv writes; a NaN metric is empty
+        return float(cell) if cell else float("nan")
+
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""], converters={"value": number})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise IdentlamError(f"{path}: not a results table: {str(err).strip().splitlines()[0]}") from None
+    except ValueError as err:
+        raise IdentlamError(f"{path}: column 'value': expected numbers ({err})") from None
+    missing = [c for c in KEY_COLUMNS if c not in table.columns]
+    if missing:
+        raise IdentlamError(f"{path}: not a results table: no column '{missing[0]}'")
+    return table
+
+
 def load_results(out: str | Path) -> pd.DataFrame:
-    """The results of the experiment stored in ``out`` as a tidy DataFrame (rebuilt from its runs).
+    """The results of the experiment stored in ``out`` as a tidy DataFrame: rebuilt from its runs,
+    or, in a folder without ``runs/`` (a store exported with its table alone, such as the data
+    ``identlam paper`` keeps beside the report), read from its ``results.csv``.
 
     Columns: every grid parameter (``data``, ``method``, dotted run-config paths, ``env.*``),
     then ``run_id``, ``seed``, ``metric``, ``value``.
     """
-    if not (Path(out) / "runs").is_dir():
-        raise IdentlamError(f"'{out}' is not a results store (no runs/ folder); run `identlam run CONFIG --out {out}`")
-    return collect(out)
+    out = Path(out)
+    if (out / "runs").is_dir():
+        return collect(out)
+    if (out / "results.csv").is_file():
+        return read_results_csv(out / "results.csv")
+    raise IdentlamError(f"'{out}' is not a results store (no runs/ folder or results.csv); "
+                        f"run `identlam run CONFIG --out {out}`")
 
 
 def bootstrap_interval(values: np.ndarray, level: float = 0.95, seed: int = 0) -> tuple[float, float]:

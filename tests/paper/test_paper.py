@@ -134,6 +134,53 @@ def test_two_stores_of_one_experiment_are_pooled(store, tmp_path):
     assert (out / "tables" / "tiny.md").read_text().count("| 3 |") == 2
 
 
+def test_report_is_rebuilt_from_the_data_it_keeps(store, tmp_path, capsys):
+    # the stores may be gone: OUT/data/NAME (table + config) gives the same numbers, figures and order
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert _paper(store, first) == 0
+    kept = first / "data" / "tiny"
+    assert sorted(p.name for p in kept.iterdir()) == ["experiment.toml", "results.csv"]
+    assert (kept / "experiment.toml").read_text() == (store / "experiment.toml").read_text()
+    assert f"rebuild with `identlam paper --results {first / 'data'}/*`" in capsys.readouterr().out
+    assert _paper(kept, second) == 0
+    for f in ("tables/tiny.md", "figures/tiny.png", "figures/claims.png", "data/tiny/results.csv"):
+        assert (second / f).read_bytes() == (first / f).read_bytes(), f
+    claim_rows = [[line for line in (d / "report.md").read_text().splitlines() if line.startswith("| **")]
+                  for d in (first, second)]
+    assert claim_rows[0] == claim_rows[1] and len(claim_rows[0]) == 4
+    # an experiment no longer in the report loses its kept data; foreign folders stay
+    stale, foreign = first / "data" / "gone", first / "data" / "notes"
+    stale.mkdir()
+    (stale / "results.csv").write_text("run_id,seed,metric,value\n")
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("keep me")
+    assert _paper(store, first) == 0
+    assert not stale.exists() and (foreign / "mine.txt").is_file()
+
+
+def test_a_kept_table_reads_back_cell_for_cell(tmp_path):
+    from identlam.runner.results import load_results
+
+    (tmp_path / "results.csv").write_text("method,note,run_id,seed,metric,value\n"
+                                          "None,NA,r1,0,ami,0.1\nnone,,r2,1,ami,0.30000000000000004\nx,y,r3,2,ami,\n")
+    t = load_results(tmp_path)
+    assert t["method"].tolist() == ["None", "none", "x"] and t["note"].iloc[0] == "NA" and t["note"].isna().iloc[1]
+    assert t["value"].iloc[:2].tolist() == [0.1, 0.30000000000000004] and t["value"].isna().iloc[2]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("method,run_id,seed,metric\nx,r,0,ami\n", "no column 'value'"),
+    ("method,run_id,seed,metric,value\nx,r,0,ami,high\n", "column 'value': expected numbers"),
+    ("", "not a results table"),
+])
+def test_a_broken_kept_table_is_one_line_and_exit_2(tmp_path, capsys, text, message):
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "results.csv").write_text(text)
+    assert main(["paper", "--results", str(tmp_path / "kept"), "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
 @pytest.mark.parametrize("claims, message", [
     ("[[tiny]]\nid = 'x'\n", "tiny.x: missing field 'text'"),
     (CLAIMS.replace('direction = "less"', 'direction = "lower"'), "never_ran.elsewhere: direction: expected"),
