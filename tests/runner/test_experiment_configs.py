@@ -70,3 +70,35 @@ def test_the_pointmass_recipe_configs_restore_the_package_constant():
     assert families["methods"]["previous"]["set"] == POINTMASS_RECIPE
     for name in ("identification_recipe", "identification_ablations"):
         assert tomllib.loads((EXPERIMENTS / f"{name}.toml").read_text())["set"] == POINTMASS_RECIPE, name
+
+
+CLAIMS_FILE = EXPERIMENTS.parent / "paper" / "claims.toml"
+
+
+def _claims():
+    from identlam.paper import load_claims
+
+    return load_claims(CLAIMS_FILE)
+
+
+@pytest.mark.parametrize("claim", _claims(), ids=lambda c: f"{c.experiment}.{c.id}")
+def test_every_claim_is_testable_on_the_runs_its_config_makes(claim):
+    # a claim naming a grid value, a column or a metric its config does not make would only show
+    # as "no data" in the report after the sweep: check it on the config's own runs
+    import numpy as np
+    import pandas as pd
+
+    from identlam.paper.claims import evaluate
+
+    path = EXPERIMENTS / f"{claim.experiment}.toml"
+    assert path.is_file(), f"claim {claim.id}: no config experiments/{claim.experiment}.toml"
+    exp = load_experiment(path)
+    assert not exp.metrics or claim.metric in exp.metrics, f"{path.name} does not tabulate {claim.metric!r}"
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame([{**cell.params, "run_id": cell.run_id, "seed": cell.seed, "metric": claim.metric,
+                           "value": rng.normal()} for cell in exp.cells])
+    outcome = evaluate(claim, table)
+    assert outcome.status == "tested", outcome.note
+    seeds = [{c.seed for c in exp.cells if all(str(c.params.get(k)) == str(v) for k, v in g.items())}
+             for g in claim.groups]
+    assert outcome.test.n_pairs == len(set.intersection(*seeds)) >= 3
