@@ -16,21 +16,14 @@ import numpy as np
 import pandas as pd
 
 from identlam.io import atomic_path
-from identlam.plots.sweep import condition_axis_width, grid_columns, layout, metric_label, untangle_x_labels
+from identlam.plots.sweep import (condition_axis_width, grid_columns, layout, metric_label, seeds_phrase,
+                                  untangle_x_labels)
 from identlam.stats import N_BOOT
 
 PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
 COLUMNS = 2
 MANY_BARS = 24  # more bars than this per panel take the whole page width
 LEGEND_COLUMNS = 5
-
-
-def seeds_phrase(table: pd.DataFrame) -> str:
-    """'3 seeds', or '2-3 seeds' when conditions have different numbers of finished seeds."""
-    cols = grid_columns(table)
-    per = table.groupby([*cols, "metric"], dropna=False)["seed"].nunique() if cols else table.groupby("metric")["seed"].nunique()
-    lo, hi = int(per.min()), int(per.max())
-    return f"{lo} seeds" if lo == hi else f"{lo}-{hi} seeds"
 
 
 @contextmanager

@@ -55,6 +55,14 @@ def grid_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")]
 
 
+def seeds_phrase(table: pd.DataFrame) -> str:
+    """'3 seeds', or '2-3 seeds' when conditions have different numbers of finished seeds."""
+    cols = grid_columns(table)
+    per = table.groupby([*cols, "metric"], dropna=False)["seed"].nunique() if cols else table.groupby("metric")["seed"].nunique()
+    lo, hi = int(per.min()), int(per.max())
+    return f"{lo} seeds" if lo == hi else f"{lo}-{hi} seeds"
+
+
 def varying_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in grid_columns(table) if table[c].astype(str).nunique() > 1]
 
@@ -155,7 +163,6 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
                 data[col] = data[col].astype(str)
         order = ordered_levels(data[x], orders.get(x))
         hue_order = ordered_levels(data[hue], orders.get(hue)) if hue else None
-    seeds = data["seed"].nunique()
     sns.set_theme(style="whitegrid", context="notebook")
     # one bar per condition (multi-line labels, read upright): panels as wide as their labels, in rows
     panel = max(3.6, condition_axis_width(order) + 0.6) if x == "condition" else 3.6
@@ -186,7 +193,7 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="center right",
                    frameon=False)
-    fig.suptitle(f"{title}{' — ' if title else ''}bars: mean over {seeds} seeds, whiskers: 95% bootstrap "
+    fig.suptitle(f"{title}{' — ' if title else ''}bars: mean over {seeds_phrase(data)}, whiskers: 95% bootstrap "
                  f"interval, dots: seeds", fontsize=11)
     fig.tight_layout(rect=(0, 0, 0.9 if hue else 1, 0.95))
     untangle_x_labels(fig, rect=(0, 0, 0.9 if hue else 1, 0.95))

@@ -129,3 +129,17 @@ def test_orders_put_listed_values_first_and_numbers_in_numeric_order():
     assert levels(pd.Series([10.0, 2.0, np.nan, 2.0])) == ["2.0", "10.0", "nan"]
     assert ordered_levels(pd.Series([0.5, 0.0, 0.9]), [0.9]) == ["0.9", "0.0", "0.5"]
     assert ordered_levels(pd.Series(["b", "a", "c"]), ["c", "zz"]) == ["c", "b", "a"]
+
+
+def test_the_title_gives_the_seeds_per_condition_not_all_seeds_seen(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    # the recipe with 5 seeds beside an ablation with 3: "3-5 seeds", not the 5 distinct seeds
+    rows = [dict(method=m, run_id=f"{m}{s}", seed=s, metric="ami", value=0.1 * s)
+            for m, n in (("recipe", 5), ("lambda0", 3)) for s in range(n)]
+    plot_sweep(pd.DataFrame(rows), tmp_path / "mixed")
+    plot_sweep(pd.DataFrame([r for r in rows if r["seed"] < 3]), tmp_path / "even")
+    titles = [fig._suptitle.get_text() for fig in figures]
+    assert "mean over 3-5 seeds" in titles[0] and "mean over 3 seeds" in titles[1]
