@@ -60,3 +60,29 @@ def test_arguments_are_checked():
         probe_mutual_info(y, np.zeros((30, 2)), folds=1)
     with pytest.raises(IdentlamError, match="condition: length"):
         probe_mutual_info(np.arange(60) % 3, np.zeros((60, 2)), condition=np.zeros(50, int))
+
+
+def _calibration():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "experiments" / "probe_bound.py"
+    spec = importlib.util.spec_from_file_location("probe_bound", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_calibrations_truth_is_right_and_the_bound_stays_below_it():
+    # experiments/probe_bound.py reports the bound as a fraction of this truth: check the truth
+    cal = _calibration()
+    none, _ = cal.true_information(cal.mixture(0.0, seed=0)[0], 20_000, seed=1)
+    assert abs(none) < 1e-12  # Y does not move the mean: no information
+    full, _ = cal.true_information(cal.mixture(12.0, seed=0)[0], 20_000, seed=1)
+    assert full == pytest.approx(np.log(4), abs=1e-3)  # Y read off exactly: H(Y | A) = ln 4
+    means, rotations = cal.mixture(2.0, seed=0)
+    truth, se = cal.true_information(means, 50_000, seed=1)
+    assert 0.8 < truth < 1.0 and se < 0.01
+    for nonlinear in (False, True):  # the invertible map keeps the information the bound may find
+        a, y, z = cal.sample(means, rotations, 600, nonlinear, np.random.default_rng(0))
+        assert 0.2 < probe_mutual_info(y, z, a).score < truth
