@@ -8,6 +8,7 @@ so the same stores give byte-identical tables and report.
 from __future__ import annotations
 
 import os
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from identlam.io import atomic_write_text
 from identlam.paper.claims import Claim, Outcome, evaluate
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import grid_columns, varying_columns
+from identlam.runner.results import write_table
 from identlam.runner.spec import column_orders
 from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, mean_interval
 
@@ -225,10 +227,7 @@ def keep_data(exp: Experiment, folder: Path) -> list[Path]:
     """Write the experiment's pooled table and its config as run into ``folder``: a results store
     without run directories, which ``--results`` accepts, so the report can be rebuilt from its own
     folder after the stores are gone."""
-    from identlam.io import atomic_path
-
-    with atomic_path(folder / DATA_FILES[0]) as tmp:
-        exp.table.to_csv(tmp, index=False)
+    write_table(exp.table, folder / DATA_FILES[0])
     written = [folder / DATA_FILES[0]]
     config = next((s / DATA_FILES[1] for s in exp.stores if (s / DATA_FILES[1]).is_file()), None)
     if config is not None:
@@ -240,8 +239,6 @@ def keep_data(exp: Experiment, folder: Path) -> list[Path]:
 
 def drop_stale_data(data: Path, keep: set[str]) -> None:
     """Remove the kept data of experiments no longer in the report (folders holding only our files)."""
-    import shutil
-
     if not data.is_dir():
         return
     for folder in data.iterdir():

@@ -83,13 +83,18 @@ def collect(out: str | Path) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def write_results(out: str | Path) -> pd.DataFrame:
-    """Rebuild ``out/results.csv`` from the run directories; returns the table."""
+def write_table(table: pd.DataFrame, path: str | Path) -> None:
+    """Write a results table as CSV, atomically (:func:`read_results_csv` reads it back cell for cell)."""
     from identlam.io import atomic_path
 
-    table = collect(out)
-    with atomic_path(Path(out) / "results.csv") as tmp:
+    with atomic_path(Path(path)) as tmp:
         table.to_csv(tmp, index=False)
+
+
+def write_results(out: str | Path) -> pd.DataFrame:
+    """Rebuild ``out/results.csv`` from the run directories; returns the table."""
+    table = collect(out)
+    write_table(table, Path(out) / "results.csv")
     return table
 
 
