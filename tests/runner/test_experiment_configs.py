@@ -4,6 +4,7 @@ rather than a sweep hours later; the metrics each config tabulates are names the
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def test_the_pointmass_recipe_configs_restore_the_package_constant():
 CLAIMS_FILE = EXPERIMENTS.parent / "paper" / "claims.toml"
 
 
+@functools.lru_cache(maxsize=None)
+def _expanded(path: Path):
+    return load_experiment(path)  # one expansion per config, shared by its claims
+
+
 def _claims():
     from identlam.paper import load_claims
 
@@ -92,7 +98,7 @@ def test_every_claim_is_testable_on_the_runs_its_config_makes(claim):
 
     path = EXPERIMENTS / f"{claim.experiment}.toml"
     assert path.is_file(), f"claim {claim.id}: no config experiments/{claim.experiment}.toml"
-    exp = load_experiment(path)
+    exp = _expanded(path)
     assert not exp.metrics or claim.metric in exp.metrics, f"{path.name} does not tabulate {claim.metric!r}"
     rng = np.random.default_rng(0)
     table = pd.DataFrame([{**cell.params, "run_id": cell.run_id, "seed": cell.seed, "metric": claim.metric,
