@@ -8,7 +8,6 @@ so the same stores give byte-identical tables and report.
 from __future__ import annotations
 
 import os
-import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,7 +193,7 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
              f"Built by `{command}` from the results stores alone; every number below is computed from "
              "them. Rerun the command after adding runs or stores. Each experiment's table of per-run numbers "
              f"and its config as run are kept in [{DATA}/]({DATA}/) (`{DATA}/NAME/results.csv`): "
-             f"`identlam paper --results {(out / DATA).as_posix()}/*` rebuilds this report from them alone.", ""]
+             f"`identlam paper --results {(out / DATA).as_posix()}/*` rebuilds this report (with any other experiment kept there) from them alone.", ""]
     lines += claims_section(outcomes, out)
     lines += ["## Experiments", ""]
     for i, exp in enumerate(sorted(stores.values(), key=lambda e: e.name)):
@@ -206,7 +205,6 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
         written["tables"].append(table_path)
         written["data"] += keep_data(exp, out / DATA / exp.name)
         lines += experiment_section(exp, first + i, i + 1, claims, out)
-    drop_stale_data(out / DATA, keep=set(stores))
     missing = sorted({o.claim.experiment for o in outcomes if o.status == "not run"})
     if missing:
         lines += ["### Not run", "", "Experiments with claims but no results store given:", ""]
@@ -235,15 +233,6 @@ def keep_data(exp: Experiment, folder: Path) -> list[Path]:
         atomic_write_text(folder / DATA_FILES[1], text)
         written.append(folder / DATA_FILES[1])
     return written
-
-
-def drop_stale_data(data: Path, keep: set[str]) -> None:
-    """Remove the kept data of experiments no longer in the report (folders holding only our files)."""
-    if not data.is_dir():
-        return
-    for folder in data.iterdir():
-        if folder.is_dir() and folder.name not in keep and {p.name for p in folder.iterdir()} <= set(DATA_FILES):
-            shutil.rmtree(folder)
 
 
 def render_html(text: str) -> str:
