@@ -22,11 +22,11 @@ CONFIGS = sorted(EXPERIMENTS.glob("*.toml"))
 ONLINE = {"return_mean", "return_std", "random_return_mean", "bc_all_return_mean", "normalized_return",
           "normalized_return_random"}
 # The theory and seed-claim experiments: each tests its assumption on and off over >= 5 seeds.
-THEORY = [p for p in CONFIGS if p.stem.startswith(("E", "flagship", "laom_cpu", "dcs_"))]
+THEORY = [p for p in CONFIGS if p.stem.startswith(("E", "claim_", "flagship", "laom_cpu", "dcs_"))]
 
 
 def test_the_configs_are_found():
-    assert len(CONFIGS) >= 10 and len(THEORY) >= 11
+    assert len(CONFIGS) >= 10 and len(THEORY) >= 15
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
