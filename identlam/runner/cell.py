@@ -44,14 +44,18 @@ def set_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
-def init_worker(threads: int) -> None:
+def init_worker(threads: int, sweep_pid: int) -> None:
     """Process-pool initializer: threads, and exit as soon as the sweep's process is gone.
 
     A sweep killed with SIGKILL cannot stop its workers; without this they would finish their
-    cell and rename it into place while the rerun works on the same cell.
+    cell and rename it into place while the rerun works on the same cell. ``sweep_pid`` comes
+    from the sweep, not from ``os.getppid()`` here: a sweep killed while its workers still import
+    torch has already left them to init, whose pid they would then take for the sweep's.
     """
     set_threads(threads)
-    parent = os.getppid()
+    parent = sweep_pid
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while True:

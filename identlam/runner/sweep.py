@@ -89,7 +89,7 @@ class LocalBackend:
 
         # spawn: a worker never inherits a half-initialized torch from this process
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=init_worker, initargs=(threads,))
+                                        initializer=init_worker, initargs=(threads, os.getpid()))
         self.slots = workers
 
     def submit(self, task: dict) -> Any:

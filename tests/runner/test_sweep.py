@@ -73,6 +73,17 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
                                   _sorted(reference).drop(columns="run_id"))
 
 
+def test_a_worker_whose_sweep_died_before_it_started_exits():
+    # a sweep killed while its workers still import torch leaves them to init before their
+    # initializer runs: the initializer must not take init for the sweep and work on alone
+    code = ("import os, time\nfrom identlam.runner.cell import init_worker\n"
+            "init_worker(1, os.getppid() + 1_000_000)\ntime.sleep(60)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.time()
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=50)
+    assert done.returncode == 1 and done.stderr == "" and time.time() - start < 45
+
+
 def test_shared_lam_stage_once_and_a_failed_cell_recorded(tmp_path):
     # two bc budgets share one LAM stage; laom-sup asking for more labelled trajectories than
     # the data has fails at stage 1 (only the data can tell), in one line
