@@ -87,6 +87,19 @@ def test_decoder_curve_points_are_titled_in_words():
     assert metric_label("online.return_std") == "online.return_std"
 
 
+def test_every_metric_a_shipped_experiment_tabulates_is_titled_in_words():
+    # a panel titled with a bare metric name leaves the reader to guess its units and direction
+    import tomllib
+    from pathlib import Path
+
+    from identlam.plots.sweep import metric_label
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
+    metrics = {m for path in configs for m in tomllib.loads(path.read_text()).get("metrics", [])}
+    assert len(metrics) > 20
+    assert sorted(m for m in metrics if metric_label(m) == m) == []
+
+
 def test_three_grid_columns_in_a_full_product_draw_as_x_and_one_joint_hue():
     """The flagship's shape: method x rho x labels. One bar per condition gave 24 stacked
     labels no one could read; x is the column with most levels, the others share a hue."""
