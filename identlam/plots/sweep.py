@@ -9,7 +9,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from identlam.runner.results import levels, ordered_levels
+from identlam.runner.results import level_text, levels, ordered_levels
 
 # What a metric means, in the words a reader of the panel needs (unknown metrics keep their name).
 LABELS = {
@@ -115,7 +115,9 @@ def layout(table: pd.DataFrame, orders: dict[str, list] | None = None
         return ordered_levels(data[col], orders.get(col))
 
     conditions = data[varying].astype(str).drop_duplicates()
-    if len(varying) == 2 and len(conditions) == data[varying[0]].nunique() * data[varying[1]].nunique():
+    # a run without a value in a column (grid blocks of different columns) is never part of a product
+    product = not data[varying].isna().any().any() and len(conditions) == math.prod(data[varying].nunique())
+    if len(varying) == 2 and product:
         # the axis with more levels reads better along x
         x, hue = sorted(varying, key=lambda c: -data[c].nunique())
         order, hue_order = ordered(x), ordered(hue)
@@ -130,12 +132,12 @@ def layout(table: pd.DataFrame, orders: dict[str, list] | None = None
     sizes = {c: data[c].nunique() for c in varying}
     x = max(varying, key=lambda c: sizes[c])
     rest = [c for c in varying if c != x]
-    if len(conditions) == math.prod(sizes.values()) and math.prod(sizes[c] for c in rest) <= MAX_JOINT_HUE:
+    if product and math.prod(sizes[c] for c in rest) <= MAX_JOINT_HUE:
         # a full product of three or more columns: x the one with most levels, hue the others' pairs
         hue = ", ".join(c.split(".")[-1] for c in rest)
         order = ordered(x)
         data[x] = data[x].astype(str)
-        joint = [(tuple(ranks[c][str(v)] for c, v in zip(rest, row)),
+        joint = [(tuple(ranks[c][level_text(v)] for c, v in zip(rest, row)),
                   condition_label(dict(zip(rest, row))).replace("\n", ", "))
                  for row in data[rest].itertuples(index=False)]
         data[hue] = [label for _, label in joint]
@@ -143,7 +145,7 @@ def layout(table: pd.DataFrame, orders: dict[str, list] | None = None
         return data, x, hue, order, hue_order
     rows = list(data[varying].itertuples(index=False))
     data["condition"] = [condition_label(dict(zip(varying, row))) for row in rows]
-    keyed = {label: tuple(ranks[c][str(v)] for c, v in zip(varying, row)) for label, row in zip(data["condition"], rows)}
+    keyed = {label: tuple(ranks[c][level_text(v)] for c, v in zip(varying, row)) for label, row in zip(data["condition"], rows)}
     return data, "condition", None, sorted(keyed, key=keyed.get), None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,14 +20,25 @@ KEY_COLUMNS = ("run_id", "seed", "metric", "value")
 N_BOOT = 1000  # bootstrap resamples of the 95% interval (seaborn's default, same seed as the figures)
 
 
-def levels(values: pd.Series) -> list:
-    """The distinct values as strings, in numeric order when every value given is a number (a run
-    without one, in a grid that is not a full product, comes last), else as they come."""
+MISSING = "nan"  # the level of a run without a value in a grid column (a grid that is not a full product)
+
+
+def level_text(value: Any) -> str:
+    """A grid value as the string that orders and labels it: NaN, None and pandas' NA (a string
+    column's gap) are all one level, ``MISSING``."""
+    missing = value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and pd.isna(value))
+    return MISSING if missing else str(value)
+
+
+def levels(values: pd.Series) -> list[str]:
+    """The distinct values as strings (:func:`level_text`), in numeric order when every value given
+    is a number, else as they come; a run without one comes last."""
+    text = [level_text(v) for v in values]
     numeric = pd.to_numeric(values, errors="coerce")
     if numeric[values.notna()].notna().all():
-        # numpy sorts NaN last
-        return [str(v) for v in dict.fromkeys(values.iloc[np.argsort(numeric.to_numpy(float), kind="stable")])]
-    return list(dict.fromkeys(values.astype(str)))
+        text = [text[i] for i in np.argsort(numeric.to_numpy(float), kind="stable")]
+    present = list(dict.fromkeys(text))
+    return [v for v in present if v != MISSING] + [MISSING] * (MISSING in present)
 
 
 def ordered_levels(values: pd.Series, wanted: Sequence | None) -> list[str]:
@@ -77,7 +88,7 @@ def collect(out: str | Path) -> pd.DataFrame:
     ranks = {c: {v: i for i, v in enumerate(ordered_levels(_alphabetical(table[c]), orders.get(c)))} for c in columns}
 
     def rank(values: pd.Series) -> pd.Series:
-        return values.astype(str).map(ranks[values.name]) if values.name in ranks else values
+        return values.map(level_text).map(ranks[values.name]) if values.name in ranks else values
 
     return table.sort_values([c for c in ("metric", *columns, "seed") if c in table], key=rank,
                              kind="stable").reset_index(drop=True)

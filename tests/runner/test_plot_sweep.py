@@ -136,6 +136,25 @@ def test_conditions_of_a_grid_that_is_not_a_product_follow_the_configs_order():
     assert layout(pd.DataFrame(rows))[3][0] == "easy\nlaom"
 
 
+def test_a_grid_of_blocks_with_gaps_in_a_string_column_draws_and_orders_its_conditions(tmp_path):
+    """E6's shape: noise levels in one [[grid]] block, distractors in another, so each run lacks the
+    other block's column; pandas keeps a string column's gap as its own NA, not the text "nan"."""
+    from identlam.plots.sweep import layout
+    from identlam.runner.results import levels
+
+    rows = [{"env.noise": n, "env.distractor": None, "run_id": f"n{n}{s}", "seed": s, "metric": "ami",
+             "value": 1.0 - n} for n in (0.05, 0.0) for s in range(2)]
+    rows += [{"env.noise": None, "env.distractor": d, "run_id": f"{d}{s}", "seed": s, "metric": "ami",
+              "value": 0.1} for d in ("markov", "iid") for s in range(2)]
+    table = pd.DataFrame(rows).astype({"env.noise": "float64", "env.distractor": pd.StringDtype(na_value=np.nan)})
+    assert levels(table["env.noise"]) == ["0.0", "0.05", "nan"]
+    assert levels(table["env.distractor"]) == ["markov", "iid", "nan"]
+    orders = {"env.noise": [0.0, 0.05], "env.distractor": ["iid", "markov"]}
+    data, x, hue, order, _ = layout(table, orders)
+    assert x == "condition" and order == ["noise=0", "noise=0.05", "distractor=iid", "distractor=markov"]
+    assert plot_sweep(table, tmp_path / "summary", orders=orders)
+
+
 def test_orders_put_listed_values_first_and_numbers_in_numeric_order():
     from identlam.runner.results import levels, ordered_levels
 
