@@ -115,11 +115,12 @@ def layout(table: pd.DataFrame, orders: dict[str, list] | None = None
         return ordered_levels(data[col], orders.get(col))
 
     conditions = data[varying].astype(str).drop_duplicates()
+    sizes = {c: data[c].nunique() for c in varying}
     # a run without a value in a column (grid blocks of different columns) is never part of a product
-    product = not data[varying].isna().any().any() and len(conditions) == math.prod(data[varying].nunique())
+    product = not data[varying].isna().any().any() and len(conditions) == math.prod(sizes.values())
     if len(varying) == 2 and product:
         # the axis with more levels reads better along x
-        x, hue = sorted(varying, key=lambda c: -data[c].nunique())
+        x, hue = sorted(varying, key=lambda c: -sizes[c])
         order, hue_order = ordered(x), ordered(hue)
         data[x], data[hue] = data[x].astype(str), data[hue].astype(str)
         return data, x, hue, order, hue_order
@@ -129,7 +130,6 @@ def layout(table: pd.DataFrame, orders: dict[str, list] | None = None
         order = ordered(x)
         data[x] = data[x].astype(str)
         return data, x, None, order, None
-    sizes = {c: data[c].nunique() for c in varying}
     x = max(varying, key=lambda c: sizes[c])
     rest = [c for c in varying if c != x]
     if product and math.prod(sizes[c] for c in rest) <= MAX_JOINT_HUE:

@@ -53,14 +53,13 @@ def init_worker(threads: int, sweep_pid: int) -> None:
     torch has already left them to init, whose pid they would then take for the sweep's.
     """
     set_threads(threads)
-    parent = sweep_pid
-    if os.getppid() != parent:
+    if os.getppid() != sweep_pid:
         os._exit(1)
 
     def watch() -> None:
         while True:
             time.sleep(0.5)
-            if os.getppid() != parent:
+            if os.getppid() != sweep_pid:
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
