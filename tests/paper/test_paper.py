@@ -203,3 +203,30 @@ def test_missing_or_foreign_results_dir_is_one_line_and_exit_2(tmp_path, capsys)
     assert "is not a results store" in err and err.count("\n") == 1
     assert main(["paper", "--results", str(tmp_path / "plain"), "--claims", str(tmp_path / "none.toml")]) == 2
     assert "no such claims file" in capsys.readouterr().err
+
+
+def test_make_paper_pools_a_kept_table_with_a_store_of_the_same_config_only(tmp_path):
+    """`make -C paper` passes paper/data/NAME beside results/NAME when both were run from the
+    same config (a partial rerun keeps the kept runs), alone when there is no store, and not at
+    all when the store's config has changed since."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    makefile = Path(__file__).resolve().parents[2] / "paper" / "Makefile"
+    for name, store_config in [("same", "a = 1\n"), ("changed", "a = 2\n"), ("kept_only", None)]:
+        kept = tmp_path / "paper" / "data" / name
+        kept.mkdir(parents=True)
+        (kept / "results.csv").write_text("run_id\n")
+        (kept / "experiment.toml").write_text("a = 1\n")
+        if store_config is not None:
+            store = tmp_path / "results" / name
+            (store / "runs").mkdir(parents=True)
+            (store / "experiment.toml").write_text(store_config)
+    out = subprocess.run(["make", "-n", "-f", str(makefile), f"ROOT={tmp_path}", "BIN=/nonexistent"],
+                         capture_output=True, text=True, check=True).stdout
+    command = next(line for line in out.splitlines() if "identlam paper" in line)
+    passed = set(command.split("--results ")[1].split(" --out")[0].split())
+    rel = {str(Path(p).relative_to(tmp_path)) if p.startswith(str(tmp_path)) else p for p in passed}
+    assert rel == {"results/same", "paper/data/same", "results/changed", "paper/data/kept_only"}
