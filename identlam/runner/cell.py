@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from identlam.io import atomic_write_json, atomic_write_text
+from identlam.provenance import code_version
 
 SHARED_FILES = ("model.pt", "restarts.json")  # stage-1 outputs a cell reuses as they are
 COPIED_FILES = ("log.jsonl",)  # appended to by later stages: copied, not linked
@@ -140,7 +141,8 @@ def _cell(task: dict[str, Any]) -> str | None:
             atomic_write_json(failed, {"run_id": run_id, "error": error, "log": str(log), "cell": task["record"]})
             return error
     metrics = flatten_metrics(tmp / "metrics.json")
-    atomic_write_json(tmp / "result.json", {"metrics": metrics, "seconds": time.perf_counter() - t0})
+    atomic_write_json(tmp / "result.json", {"metrics": metrics, "seconds": time.perf_counter() - t0,
+                                            "code": code_version()})
     atomic_write_text(tmp / "done", "")
     _publish(tmp, final)
     return None

@@ -8,6 +8,7 @@ CPU/GPU requests, on a local Ray instance or a cluster given by its address). Bo
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -18,6 +19,7 @@ from typing import Any, Callable
 
 from identlam.errors import ConfigError
 from identlam.io import atomic_write_text
+from identlam.provenance import source_hash
 from identlam.runner.cell import dataset_path, execute, init_worker
 from identlam.runner.spec import Cell, Experiment
 
@@ -297,6 +299,27 @@ def _recompute_start(marker: Path) -> float | None:
         return None
 
 
+def _note_other_code(out: Path, cells: list[Cell], echo: Callable[[str], None]) -> None:
+    """Say which finished runs were made by other identlam code than this one: a run is keyed by
+    its config alone, so the sweep keeps them, with the numbers that code gave."""
+    here, others = source_hash(), Counter()
+    for cell in cells:
+        run = out / "runs" / cell.run_id
+        if not (run / "done").is_file():
+            continue
+        try:
+            source = json.loads((run / "result.json").read_text()).get("code", {}).get("source")
+        except (OSError, ValueError, AttributeError):
+            source = None
+        if source != here:
+            others[source or "not recorded"] += 1
+    if others:
+        made = ", ".join(f"{n} by {source}" for source, n in others.most_common())
+        echo(f"note: {sum(others.values())} finished run(s) in {out / 'runs'} were made by other identlam code "
+             f"(source {made}; this is {here}) and are kept with that code's numbers; delete their folders, "
+             "or run into a new --out, to make them with this code")
+
+
 def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", workers: int = 1,
                    address: str | None = None, echo: Callable[[str], None] = print,
                    cells: list[Cell] | None = None, recompute_offline: bool = False) -> dict[str, Any]:
@@ -330,6 +353,7 @@ def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", 
                  f"since are kept (delete {marker} to start over)")
     tasks, finished = plan(exp, out, cells, since)
     total = len(exp.cells if cells is None else cells)
+    _note_other_code(out, exp.cells if cells is None else cells, echo)
     selection = "" if cells is None else f" (selected by --only from {len(exp.cells)})"
     failed: dict[str, str] = {}
     if finished == total:

@@ -255,3 +255,51 @@ def test_the_table_follows_the_configs_order_of_grid_values(tiny_reference, tmp_
     table = load_results(store)
     assert list(dict.fromkeys(table["method"])) == ["lambda0", "entropy"]
     pd.testing.assert_frame_equal(_sorted(table), _sorted(reference))
+
+
+def test_a_rerun_names_the_finished_runs_that_other_code_made(tiny_reference, tiny_toml, tmp_path):
+    """Runs are keyed by config alone: the sweep keeps a run made by older code and says so."""
+    import json
+    import shutil
+
+    from identlam.provenance import source_hash
+
+    out = tmp_path / "store"
+    shutil.copytree(tiny_reference[0], out)
+    results = sorted((out / "runs").glob("*/result.json"))
+    for path in results:  # every run records the code that made it
+        code = json.loads(path.read_text())["code"]
+        assert code["source"] == source_hash() and code["identlam"] and code["torch"]
+    said = []
+    run_experiment(load_experiment(tiny_toml), out, workers=1, echo=said.append)
+    assert not any("other identlam code" in line for line in said)
+    older, unrecorded = results[0], results[1]
+    older.write_text(json.dumps({**json.loads(older.read_text()), "code": {"source": "0123456789ab"}}))
+    result = json.loads(unrecorded.read_text())
+    del result["code"]
+    unrecorded.write_text(json.dumps(result))
+    said = []
+    status = run_experiment(load_experiment(tiny_toml), out, workers=1, echo=said.append)
+    assert status["ran"] == 0
+    note = next(line for line in said if "other identlam code" in line)
+    assert "2 finished run(s)" in note and "1 by 0123456789ab" in note and "1 by not recorded" in note
+    assert source_hash() in note
+
+
+def test_the_source_hash_follows_the_package_files_and_ignores_caches(tmp_path):
+    from identlam import provenance
+    from identlam.provenance import source_hash
+
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 2\n")
+    first = source_hash(tmp_path / "pkg")
+    assert len(first) == 12
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.py").write_text("cached")
+    (tmp_path / "pkg" / "notes.txt").write_text("not code")
+    provenance._source_hash.cache_clear()
+    assert source_hash(tmp_path / "pkg") == first
+    (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 3\n")
+    provenance._source_hash.cache_clear()
+    assert source_hash(tmp_path / "pkg") != first
