@@ -312,11 +312,11 @@ def _note_other_code(out: Path, cells: list[Cell], echo: Callable[[str], None]) 
         except (OSError, ValueError, AttributeError):
             source = None
         if source != here:
-            others[source or "not recorded"] += 1
+            others[f"by source {source}" if source else "with none recorded"] += 1
     if others:
-        made = ", ".join(f"{n} by {source}" for source, n in others.most_common())
+        made = ", ".join(f"{n} {which}" for which, n in others.most_common())
         echo(f"note: {sum(others.values())} finished run(s) in {out / 'runs'} were made by other identlam code "
-             f"(source {made}; this is {here}) and are kept with that code's numbers; delete their folders, "
+             f"({made}; this is source {here}) and are kept with that code's numbers; delete their folders, "
              "or run into a new --out, to make them with this code")
 
 

@@ -282,8 +282,8 @@ def test_a_rerun_names_the_finished_runs_that_other_code_made(tiny_reference, ti
     status = run_experiment(load_experiment(tiny_toml), out, workers=1, echo=said.append)
     assert status["ran"] == 0
     note = next(line for line in said if "other identlam code" in line)
-    assert "2 finished run(s)" in note and "1 by 0123456789ab" in note and "1 by not recorded" in note
-    assert source_hash() in note
+    assert "2 finished run(s)" in note and "1 by source 0123456789ab" in note and "1 with none recorded" in note
+    assert f"this is source {source_hash()}" in note
 
 
 def test_the_source_hash_follows_the_package_files_and_ignores_caches(tmp_path):
