@@ -155,7 +155,9 @@ def _recompute(task: dict[str, Any]) -> str | None:
     error = _command(argv + ([] if task.get("regions") is None else ["--regions", task["regions"]]), run / "run.log")
     if error is None:
         result = json.loads((run / "result.json").read_text())
-        atomic_write_json(run / "result.json", {**result, "metrics": flatten_metrics(run / "metrics.json")})
+        # "code" stays the code that trained the run; the offline metrics are now this code's
+        atomic_write_json(run / "result.json", {**result, "metrics": flatten_metrics(run / "metrics.json"),
+                                                "offline_code": code_version()})
     return error
 
 

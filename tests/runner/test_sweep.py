@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from runner_fixtures import TINY, write_toml
 
+from identlam.provenance import source_hash
 from identlam.runner import load_experiment, load_results, run_experiment
 from identlam.runner.results import format_summary
 
@@ -206,7 +207,9 @@ def test_recompute_offline_replaces_stale_reports_in_place_and_resumes(tiny_refe
     status = run_experiment(exp, store, workers=2, echo=said.append, recompute_offline=True)
     assert status["failed"] == {} and "4 of them finished runs whose offline report is recomputed" in said[0]
     pd.testing.assert_frame_equal(load_results(store), reference)  # the same numbers as the first evaluation
-    assert all(json.loads((run / "result.json").read_text())["seconds"] == seconds[run] for run in runs)
+    results = [json.loads((run / "result.json").read_text()) for run in runs]
+    assert [r["seconds"] for r in results] == [seconds[run] for run in runs]
+    assert all(r["offline_code"]["source"] == source_hash() for r in results)
     assert not (store / "recompute.json").exists()  # a whole pass without failure clears its marker
     assert all((run / "done").is_file() for run in runs)
 
@@ -262,7 +265,6 @@ def test_a_rerun_names_the_finished_runs_that_other_code_made(tiny_reference, ti
     import json
     import shutil
 
-    from identlam.provenance import source_hash
 
     out = tmp_path / "store"
     shutil.copytree(tiny_reference[0], out)
@@ -288,7 +290,6 @@ def test_a_rerun_names_the_finished_runs_that_other_code_made(tiny_reference, ti
 
 def test_the_source_hash_follows_the_package_files_and_ignores_caches(tmp_path):
     from identlam import provenance
-    from identlam.provenance import source_hash
 
     (tmp_path / "pkg" / "sub").mkdir(parents=True)
     (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
