@@ -25,6 +25,7 @@ import pandas as pd
 
 from identlam.errors import IdentlamError
 from identlam.stats import DIRECTIONS, DirectionTest, paired_direction_test
+from identlam.runner.results import grid_columns
 
 FIELDS = {"id", "text", "metric", "compare", "direction", "predicted", "threshold"}
 REQUIRED = ("id", "text", "metric", "compare", "direction", "predicted")
@@ -121,7 +122,7 @@ class Outcome:
 
 def select(table: pd.DataFrame, metric: str, group: dict[str, Any], where: str) -> dict[int, float]:
     """seed -> value of ``metric`` for the runs matching ``group`` (one run per seed)."""
-    columns = [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")]
+    columns = grid_columns(table)
     rows = table[table["metric"] == metric]
     for key, value in group.items():
         if key not in columns:

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from identlam.io import atomic_path
-from identlam.plots.sweep import (condition_axis_width, grid_columns, layout, metric_label, seeds_phrase,
-                                  untangle_x_labels)
+from identlam.plots.sweep import condition_axis_width, layout, metric_label, seeds_phrase, untangle_x_labels
+from identlam.runner.results import grid_columns
 from identlam.stats import N_BOOT
 
 PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read

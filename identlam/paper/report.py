@@ -19,8 +19,8 @@ from identlam.errors import IdentlamError
 from identlam.io import atomic_write_text
 from identlam.paper.claims import Claim, Outcome, evaluate
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
-from identlam.plots.sweep import grid_columns, varying_columns
-from identlam.runner.results import write_table
+from identlam.plots.sweep import varying_columns
+from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
 from identlam.runner.spec import column_orders
 from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, mean_interval
 
@@ -146,6 +146,23 @@ def claims_section(outcomes: list[Outcome], out: Path) -> list[str]:
     return lines
 
 
+def code_phrase(table: pd.DataFrame) -> str:
+    """Which identlam code made the runs (source hashes, with run counts when not all runs share
+    one), and how many runs did not record it."""
+    codes = table[CODE_COLUMN] if CODE_COLUMN in table else pd.Series(pd.NA, index=table.index, dtype=object)
+    per_run = codes.groupby(table["run_id"]).first()
+    made, unknown = per_run.value_counts(), int(per_run.isna().sum())
+    if made.empty:
+        return "the runs do not record the identlam code that made them"
+    def runs(n: int) -> str:
+        return f"{n} run{'s' * (n != 1)}"
+
+    text = "made by identlam " + ", ".join(f"source {h}" + (f" ({runs(n)})" if n < len(per_run) else "")
+                                           for h, n in made.items())
+    return text + (f"; {runs(unknown)} {'do' if unknown != 1 else 'does'} not record the code that made "
+                   f"{'them' if unknown != 1 else 'it'}" if unknown else "")
+
+
 def experiment_section(exp: Experiment, figure: int, number: int, claims: list[Claim], out: Path) -> list[str]:
     t = exp.table
     stores = ", ".join(f"`{s}`" for s in exp.stores)
@@ -153,7 +170,7 @@ def experiment_section(exp: Experiment, figure: int, number: int, claims: list[C
     lines = [f"### {exp.name}", "",
              f"Config {config_ref(exp.name, out)}{f' (as run: {copies})' if copies else ''}; "
              f"results store {stores}: {t['run_id'].nunique()} finished "
-             f"runs, {seeds_phrase(t)} per condition.", ""]
+             f"runs, {seeds_phrase(t)} per condition; {code_phrase(t)}.", ""]
     ids = [c.id for c in claims if c.experiment == exp.name]
     lines += [f"Claims: {', '.join(ids)}." if ids else "No claim of the claims file concerns this experiment.", ""]
     lines += [f"![{exp.name}](figures/{exp.name}.png)", "",

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from identlam.runner.results import level_text, levels, ordered_levels
+from identlam.runner.results import grid_columns, level_text, levels, ordered_levels
 
 # What a metric means, in the words a reader of the panel needs (unknown metrics keep their name).
 LABELS = {
@@ -64,10 +64,6 @@ def metric_label(metric: str) -> str:
 
 MAX_WIDTH = 18.0  # inches: wider summaries wrap their panels into rows
 NAMED_BY_VALUE = ("data", "method")  # grid columns whose values read alone; others print as name=value
-
-
-def grid_columns(table: pd.DataFrame) -> list[str]:
-    return [c for c in table.columns if c not in ("run_id", "seed", "metric", "value")]
 
 
 def seeds_phrase(table: pd.DataFrame) -> str:

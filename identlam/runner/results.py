@@ -17,6 +17,7 @@ import pandas as pd
 from identlam.errors import IdentlamError
 
 KEY_COLUMNS = ("run_id", "seed", "metric", "value")
+CODE_COLUMN = "code"  # the source hash of the identlam code that made the run (empty: not recorded)
 N_BOOT = 1000  # bootstrap resamples of the 95% interval (seaborn's default, same seed as the figures)
 
 
@@ -76,14 +77,15 @@ def collect(out: str | Path) -> pd.DataFrame:
         cell = json.loads((run / "cell.json").read_text())
         result = json.loads((run / "result.json").read_text())
         wanted = cell.get("metrics") or sorted(result["metrics"])
+        source = (result.get("code") or {}).get("source")
         for col in cell.get("columns", cell["params"]):
             if col not in columns:
                 columns.append(col)
         for metric in wanted:
             if metric in result["metrics"]:
                 rows.append({**cell["params"], "run_id": cell["run_id"], "seed": cell["seed"], "metric": metric,
-                             "value": result["metrics"][metric]})
-    table = pd.DataFrame(rows, columns=[*columns, *KEY_COLUMNS])
+                             "value": result["metrics"][metric], CODE_COLUMN: source})
+    table = pd.DataFrame(rows, columns=[*columns, *KEY_COLUMNS, CODE_COLUMN])
     orders = store_orders(out)
     ranks = {c: {v: i for i, v in enumerate(ordered_levels(_alphabetical(table[c]), orders.get(c)))} for c in columns}
 
@@ -92,6 +94,11 @@ def collect(out: str | Path) -> pd.DataFrame:
 
     return table.sort_values([c for c in ("metric", *columns, "seed") if c in table], key=rank,
                              kind="stable").reset_index(drop=True)
+
+
+def grid_columns(table: pd.DataFrame) -> list[str]:
+    """The table's grid parameters: every column but the run's identity, metric, value and code."""
+    return [c for c in table.columns if c not in (*KEY_COLUMNS, CODE_COLUMN)]
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> None:
@@ -117,7 +124,9 @@ def read_results_csv(path: str | Path) -> pd.DataFrame:
         return float(cell) if cell else float("nan")
 
     try:
-        table = pd.read_csv(path, keep_default_na=False, na_values=[""], converters={"value": number})
+        # a source hash of digits alone would otherwise read as a number
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""], converters={"value": number},
+                            dtype={CODE_COLUMN: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise IdentlamError(f"{path}: not a results table: {str(err).strip().splitlines()[0]}") from None
     except ValueError as err:
@@ -134,7 +143,9 @@ def load_results(out: str | Path) -> pd.DataFrame:
     ``identlam paper`` keeps beside the report), read from its ``results.csv``.
 
     Columns: every grid parameter (``data``, ``method``, dotted run-config paths, ``env.*``),
-    then ``run_id``, ``seed``, ``metric``, ``value``.
+    then ``run_id``, ``seed``, ``metric``, ``value`` and ``code`` (the source hash of the identlam
+    code that made the run, :func:`identlam.provenance.source_hash`; empty where the run did not
+    record it, and absent from tables written before runs recorded it).
     """
     out = Path(out)
     if (out / "runs").is_dir():
@@ -158,7 +169,7 @@ def bootstrap_interval(values: np.ndarray, level: float = 0.95, seed: int = 0) -
 
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Mean, 95% bootstrap interval and number of seeds per grid point and metric."""
-    groups = [c for c in table.columns if c not in KEY_COLUMNS and table[c].notna().any()]
+    groups = [c for c in grid_columns(table) if table[c].notna().any()]
     rows = []
     for keys, part in table.groupby([*groups, "metric"], dropna=False, sort=False):
         lo, hi = bootstrap_interval(part["value"].to_numpy())

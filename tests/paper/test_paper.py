@@ -95,6 +95,9 @@ def test_paper_writes_figures_tables_and_a_report_with_every_claim(store, tmp_pa
     assert not re.search(r"\d\.\d", row.split("not run")[1])
     assert "no data: the results have no metric 'online.return_mean'" in report
     assert "3 seeds" in report and "![tiny](figures/tiny.png)" in report
+    from identlam.provenance import source_hash
+
+    assert f"6 finished runs, 3 seeds per condition; made by identlam source {source_hash()}." in report
     # the reported numbers are the paired test on the store's own table
     from identlam.runner import load_results
 
@@ -157,13 +160,37 @@ def test_report_is_rebuilt_from_the_data_it_keeps(store, tmp_path, capsys):
 
 
 def test_a_kept_table_reads_back_cell_for_cell(tmp_path):
-    from identlam.runner.results import load_results
+    from identlam.runner.results import grid_columns, load_results, summarize
 
-    (tmp_path / "results.csv").write_text("method,note,run_id,seed,metric,value\n"
-                                          "None,NA,r1,0,ami,0.1\nnone,,r2,1,ami,0.30000000000000004\nx,y,r3,2,ami,\n")
+    (tmp_path / "results.csv").write_text("method,note,run_id,seed,metric,value,code\n"
+                                          "None,NA,r1,0,ami,0.1,012345678901\nnone,,r2,1,ami,0.30000000000000004,\n"
+                                          "x,y,r3,2,ami,,1e5a00000000\n")
     t = load_results(tmp_path)
     assert t["method"].tolist() == ["None", "none", "x"] and t["note"].iloc[0] == "NA" and t["note"].isna().iloc[1]
     assert t["value"].iloc[:2].tolist() == [0.1, 0.30000000000000004] and t["value"].isna().iloc[2]
+    # a source hash stays text (a hash of digits alone is not a number), and it is not a grid column
+    assert t["code"].iloc[0] == "012345678901" and t["code"].isna().iloc[1] and t["code"].iloc[2] == "1e5a00000000"
+    assert grid_columns(t) == ["method", "note"] and "code" not in summarize(t).columns
+
+
+def test_the_report_says_which_code_made_the_runs(store, tmp_path):
+    # a kept table pooled from runs of this code and runs that recorded none (made before runs did)
+    import pandas as pd
+
+    from identlam.provenance import source_hash
+    from identlam.runner.results import read_results_csv, write_table
+
+    first = tmp_path / "first"
+    assert _paper(store, first) == 0
+    kept = first / "data" / "tiny"
+    table = read_results_csv(kept / "results.csv")
+    table.loc[table["method"] == "lambda0", "code"] = pd.NA
+    write_table(table, kept / "results.csv")
+    assert _paper(kept, tmp_path / "second") == 0
+    report = (tmp_path / "second" / "report.md").read_text()
+    assert (f"made by identlam source {source_hash()} (3 runs); 3 runs do not record the code that made them."
+            in report)
+    assert (tmp_path / "second" / "tables" / "tiny.md").read_bytes() == (first / "tables" / "tiny.md").read_bytes()
 
 
 @pytest.mark.parametrize("text, message", [

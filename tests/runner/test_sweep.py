@@ -25,11 +25,12 @@ def _sorted(table: pd.DataFrame) -> pd.DataFrame:
 
 def test_reference_table_is_tidy(tiny_reference):
     out, table = tiny_reference
-    assert list(table.columns) == ["data", "method", "run_id", "seed", "metric", "value"]
+    assert list(table.columns) == ["data", "method", "run_id", "seed", "metric", "value", "code"]
+    assert set(table["code"]) == {source_hash()}  # the code that made each run
     assert len(table) == 2 * 2 * 3  # methods x seeds x metrics
     assert set(table["metric"]) == {"ami", "used_codes", "action_probe_accuracy"}
     assert sorted(p.name for p in (out / "data").glob("*.h5")).__len__() == 2  # one dataset per data seed
-    on_disk = pd.read_csv(out / "results.csv")
+    on_disk = pd.read_csv(out / "results.csv", dtype={"code": str})
     pd.testing.assert_frame_equal(_sorted(on_disk), _sorted(table), check_dtype=False)
     summary = format_summary(table)
     assert "over 2 seeds" in summary and "entropy" in summary and "[" in summary
