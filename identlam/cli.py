@@ -35,11 +35,28 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see `{self.prog} --help`)\n")
 
 
+class VersionAction(argparse.Action):
+    """``identlam --version``: the version and the source hash that each run records, so a reader
+    can tell whether a store's runs (or a report's) were made by the code installed here."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from identlam.provenance import code_version
+
+        code = code_version()
+        print(f"identlam {code['identlam']} (source {code['source']}, torch {code['torch']})")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="identlam",
         description="Latent action models and identifiability metrics on controlled MDPs.",
     )
+    parser.add_argument("--version", action=VersionAction,
+                        help="print the version and the source hash that runs record, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -37,6 +37,14 @@ def test_every_subcommand_and_option_is_described():
             assert action.help, (name, action.dest)
 
 
+def test_version_names_the_source_hash_that_runs_record(capsys):
+    from identlam import __version__
+    from identlam.provenance import source_hash
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith(f"identlam {__version__} (source {source_hash()}, torch ")
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """Valid inputs for every subcommand, and bad files of each kind."""
