@@ -20,12 +20,16 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/identlam run experiments/quickstart.toml --workers 2 --out results/quickstart
 
+# tiny models: one BLAS/torch thread each is fastest and keeps timings stable on shared cores, so
+# the suite runs one pytest worker per core instead (pytest-xdist; a module's tests stay on one
+# worker, which builds its module fixtures once)
+PYTEST := OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --dist loadscope
+
 test: setup
-	# tiny models: one BLAS/torch thread each is fastest and keeps timings stable on shared cores
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-slow: setup
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m slow
+	$(PYTEST) -m slow
 
 bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done

@@ -94,12 +94,14 @@ def test_report_md_holds_the_offline_and_online_tables(finished):
 def test_threads_are_chosen_recorded_and_restored(tmp_path, vector_data, monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = torch.get_num_threads()
-    run = RunDir.create(tmp_path / "run", _cfg(vector_data), vector_data)
+    # without the merge test's fine-tuning: two threads on a tiny model under load run it for minutes
+    no_merge = ["train.merge_tolerance=0"]
+    run = RunDir.create(tmp_path / "run", _cfg(vector_data, no_merge), vector_data)
     run_train(run, threads=2)
     events = run.log.events("threads")
     assert [(e["of"], e["threads"], e["reason"]) for e in events] == [("train", 2, "--threads")]
     assert torch.get_num_threads() == before
-    run2 = RunDir.create(tmp_path / "run2", _cfg(vector_data), vector_data)
+    run2 = RunDir.create(tmp_path / "run2", _cfg(vector_data, no_merge), vector_data)
     run_train(run2)
     (event,) = run2.log.events("threads")
     assert event["threads"] == 1 and event["reason"].startswith("default for")  # a tiny model: one thread

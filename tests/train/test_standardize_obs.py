@@ -19,8 +19,8 @@ from identlam.train.stage_train import run_train
 ON = [*TINY, "model.standardize_obs=true", "train.steps=8"]
 
 
-def _trained(tmp_path, data, name="run"):
-    run = RunDir.create(tmp_path / name, make_config(data, "lapo-entropy", overrides=ON), data)
+def _trained(tmp_path, data, name="run", extra=()):
+    run = RunDir.create(tmp_path / name, make_config(data, "lapo-entropy", overrides=[*ON, *extra]), data)
     run_train(run)
     return run
 
@@ -53,7 +53,7 @@ def test_the_statistics_read_observations_only(tmp_path, vector_data):
 
 
 def test_images_are_left_as_they_are(tmp_path, image_data):
-    run = _trained(tmp_path, image_data)
+    run = _trained(tmp_path, image_data, extra=["train.merge_tolerance=0"])  # the merge test's fine-tuning: minutes
     with open_dataset(image_data) as ds:
         lam = load_stage1(run, ds, torch.device("cpu"))[1]
     assert lam.obs_standardizer is None and not any("obs_standardizer" in k for k in lam.state_dict())
