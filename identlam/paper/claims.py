@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 
 from identlam.errors import IdentlamError
-from identlam.stats import DIRECTIONS, DirectionTest, paired_direction_test
 from identlam.runner.results import grid_columns
+from identlam.stats import DIRECTIONS, DirectionTest, paired_direction_test
 
 FIELDS = {"id", "text", "metric", "compare", "direction", "predicted", "threshold"}
 REQUIRED = ("id", "text", "metric", "compare", "direction", "predicted")

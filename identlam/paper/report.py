@@ -154,6 +154,7 @@ def code_phrase(table: pd.DataFrame) -> str:
     made, unknown = per_run.value_counts(), int(per_run.isna().sum())
     if made.empty:
         return "the runs do not record the identlam code that made them"
+
     def runs(n: int) -> str:
         return f"{n} run{'s' * (n != 1)}"
 
