@@ -39,3 +39,11 @@ def code_version() -> dict[str, Any]:
     from identlam import __version__
 
     return {"identlam": __version__, "source": source_hash(), "torch": torch.__version__}
+
+
+def recorded_source(result: Any) -> str | None:
+    """The source hash a run's ``result.json`` records (:func:`code_version`); None for a run made
+    before runs recorded their code, or a result that is not a mapping."""
+    code = result.get("code") if isinstance(result, dict) else None
+    source = code.get("source") if isinstance(code, dict) else None
+    return source if isinstance(source, str) and source else None

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from identlam.errors import IdentlamError
+from identlam.provenance import recorded_source
 
 KEY_COLUMNS = ("run_id", "seed", "metric", "value")
 CODE_COLUMN = "code"  # the source hash of the identlam code that made the run (empty: not recorded)
@@ -77,7 +78,7 @@ def collect(out: str | Path) -> pd.DataFrame:
         cell = json.loads((run / "cell.json").read_text())
         result = json.loads((run / "result.json").read_text())
         wanted = cell.get("metrics") or sorted(result["metrics"])
-        source = (result.get("code") or {}).get("source")
+        source = recorded_source(result)
         for col in cell.get("columns", cell["params"]):
             if col not in columns:
                 columns.append(col)

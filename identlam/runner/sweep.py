@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from identlam.errors import ConfigError
 from identlam.io import atomic_write_text
-from identlam.provenance import source_hash
+from identlam.provenance import recorded_source, source_hash
 from identlam.runner.cell import dataset_path, execute, init_worker
 from identlam.runner.spec import Cell, Experiment
 
@@ -308,8 +308,8 @@ def _note_other_code(out: Path, cells: list[Cell], echo: Callable[[str], None]) 
         if not (run / "done").is_file():
             continue
         try:
-            source = json.loads((run / "result.json").read_text()).get("code", {}).get("source")
-        except (OSError, ValueError, AttributeError):
+            source = recorded_source(json.loads((run / "result.json").read_text()))
+        except (OSError, ValueError):
             source = None
         if source != here:
             others[f"by source {source}" if source else "with none recorded"] += 1

@@ -305,3 +305,12 @@ def test_the_source_hash_follows_the_package_files_and_ignores_caches(tmp_path):
     (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 3\n")
     provenance._source_hash.cache_clear()
     assert source_hash(tmp_path / "pkg") != first
+
+
+def test_the_recorded_source_is_read_one_way_and_absent_when_malformed():
+    from identlam.provenance import recorded_source
+
+    assert recorded_source({"code": {"source": "0123456789ab", "torch": "2"}}) == "0123456789ab"
+    for result in ({}, {"code": None}, {"code": "0123456789ab"}, {"code": {"source": ""}},
+                   {"code": {"source": 7}}, [], None):
+        assert recorded_source(result) is None
