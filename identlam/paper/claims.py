@@ -17,6 +17,7 @@ A group selects runs by grid-parameter values; a claim against a fixed number ha
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,21 @@ class Outcome:
     note: str = ""
     means: tuple[float, ...] = ()  # mean over seeds of each group
     diffs: tuple[float, ...] = ()  # per paired seed: A - B (or A - threshold)
+
+    @property
+    def verdict(self) -> str:
+        """supported, inconclusive or contradicted once tested; else the status (not run, no data)."""
+        return self.test.verdict if self.status == "tested" and self.test is not None else self.status
+
+
+VERDICTS = ("supported", "inconclusive", "contradicted", "no data", "not run")
+
+
+def tally(outcomes: list[Outcome]) -> str:
+    """'51 claims: 24 supported, 12 inconclusive, 11 not run': each verdict that occurs, in one order."""
+    counts = Counter(o.verdict for o in outcomes)
+    parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
+    return f"{len(outcomes)} claim{'' if len(outcomes) == 1 else 's'}" + (f": {', '.join(parts)}" if parts else "")
 
 
 def select(table: pd.DataFrame, metric: str, group: dict[str, Any], where: str) -> dict[int, float]:

@@ -40,7 +40,7 @@ def check_out(out: Path) -> None:
 
 
 def cmd_paper(args: argparse.Namespace) -> int:
-    from identlam.paper import build_report, load_claims, load_stores
+    from identlam.paper import build_report, load_claims, load_stores, tally
     from identlam.paper.report import DATA
 
     if args.claims is not None:
@@ -56,15 +56,14 @@ def cmd_paper(args: argparse.Namespace) -> int:
     command += f" --out {shlex.quote(str(args.out))}"
     if args.claims is not None:
         command += f" --claims {shlex.quote(str(args.claims))}"
-    written = build_report(stores, claims, args.out, command)
-    tested = sum(1 for c in claims if c.experiment in stores)
-    print(f"claims: {len(claims)} ({tested} with results, {len(claims) - tested} not run)")
+    written, outcomes = build_report(stores, claims, args.out, command)
+    print(tally(outcomes))
     for kind in ("figures", "tables"):
         paths = [p for p in written[kind] if p.suffix != ".pdf"]
         print(f"{kind}: {len(paths)} in {args.out / kind} ({', '.join(p.name for p in paths)})"
               + (" + PDF of each" if kind == "figures" else ""))
     data = args.out / DATA
-    print(f"data: {len(stores)} experiment tables in {data} (NAME/results.csv; rebuild with "
+    print(f"data: {len(stores)} experiment table{'' if len(stores) == 1 else 's'} in {data} (NAME/results.csv; rebuild with "
           f"`identlam paper --results {data}/*`)")
     print(f"report: {args.out / 'report.md'} and {args.out / 'report.html'}")
     return 0

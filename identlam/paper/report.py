@@ -17,7 +17,7 @@ import pandas as pd
 
 from identlam.errors import IdentlamError
 from identlam.io import atomic_write_text
-from identlam.paper.claims import Claim, Outcome, evaluate
+from identlam.paper.claims import Claim, Outcome, evaluate, tally
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import varying_columns
 from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
@@ -125,12 +125,11 @@ def claims_section(outcomes: list[Outcome], out: Path) -> list[str]:
              "seeds, the mean paired difference A - B with its 95% paired-bootstrap interval, and the one-sided "
              "p-value of the claimed direction (see *Statistics*). *Verdict*: supported (interval excludes 0 on "
              "the claimed side and p < 0.05), contradicted (interval wholly on the other side), inconclusive, "
-             "or not run.", ""]
+             f"or not run. {tally(outcomes)}.", ""]
     rows = []
     for o in outcomes:
-        verdict = o.test.verdict if o.status == "tested" else o.status
         rows.append([f"**{o.claim.id}**: {o.claim.text}", config_ref(o.claim.experiment, out),
-                     f"{o.claim.predicted} ({o.claim.describe()})", measured(o), verdict])
+                     f"{o.claim.predicted} ({o.claim.describe()})", measured(o), o.verdict])
     lines += [markdown_table(["claim", "config", "predicted", "measured", "verdict"], rows), ""]
     few = sorted({o.test.n_pairs for o in outcomes if o.status == "tested" and 2.0 ** -o.test.n_pairs >= 0.05})
     if few:
@@ -198,8 +197,9 @@ differences value - threshold in the same way.
 
 
 def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | Path,
-                 command: str) -> dict[str, list[Path]]:
-    """Write figures/, tables/, report.md and report.html under ``out``; returns what was written."""
+                 command: str) -> tuple[dict[str, list[Path]], list[Outcome]]:
+    """Write figures/, tables/, report.md and report.html under ``out``; returns what was written
+    (paths by kind) and each claim's outcome."""
     out = Path(out)
     outcomes = [evaluate(c, stores[c.experiment].table if c.experiment in stores else None) for c in claims]
     written: dict[str, list[Path]] = {"figures": [], "tables": [], "data": [], "report": []}
@@ -232,7 +232,7 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
     atomic_write_text(out / "report.md", text)
     atomic_write_text(out / "report.html", render_html(text))
     written["report"] += [out / "report.md", out / "report.html"]
-    return written
+    return written, outcomes
 
 
 DATA = "data"  # OUT/data/NAME: each experiment's table and config, enough to rebuild the report

@@ -80,7 +80,8 @@ def test_paper_writes_figures_tables_and_a_report_with_every_claim(store, tmp_pa
     out = tmp_path / "paper"
     assert _paper(store, out) == 0
     said = capsys.readouterr().out
-    assert "claims: 4 (3 with results, 1 not run)" in said
+    tallied = re.search(r"^4 claims: (.*)$", said, re.M).group(1)  # every claim counted once, by verdict
+    assert tallied.endswith("1 not run") and sum(int(n) for n in re.findall(r"(\d+) ", tallied)) == 4
     for stem in ("tiny", "claims"):
         for ext in ("png", "pdf"):
             assert (out / "figures" / f"{stem}.{ext}").stat().st_size > 1000
@@ -94,6 +95,7 @@ def test_paper_writes_figures_tables_and_a_report_with_every_claim(store, tmp_pa
     assert "not run: `identlam run experiments/never_ran.toml --out results/never_ran`" in row
     assert not re.search(r"\d\.\d", row.split("not run")[1])
     assert "no data: the results have no metric 'online.return_mean'" in report
+    assert "1 no data" in tallied and f"4 claims: {tallied}." in report  # the report opens with the same tally
     assert "3 seeds" in report and "![tiny](figures/tiny.png)" in report
     from identlam.provenance import source_hash
 
