@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pandas as pd
 
 from identlam.errors import IdentlamError
 from identlam.runner.results import grid_columns
+from identlam.runner.spec import PAPER_SUFFIX
 from identlam.stats import DIRECTIONS, DirectionTest, paired_direction_test
 
 FIELDS = {"id", "text", "metric", "compare", "direction", "predicted", "threshold"}
@@ -124,6 +125,17 @@ class Outcome:
     def verdict(self) -> str:
         """supported, inconclusive or contradicted once tested; else the status (not run, no data)."""
         return self.test.verdict if self.status == "tested" and self.test is not None else self.status
+
+
+def with_paper_scale(claims: list[Claim], experiments: Any) -> list[Claim]:
+    """``claims`` with each claim of experiment X followed by the same claim on X's paper-scale runs
+    (``identlam run X.toml --scale paper`` names them X-paper) where ``experiments`` has them."""
+    expanded = []
+    for claim in claims:
+        expanded.append(claim)
+        if claim.experiment + PAPER_SUFFIX in experiments:
+            expanded.append(replace(claim, experiment=claim.experiment + PAPER_SUFFIX))
+    return expanded
 
 
 VERDICTS = ("supported", "inconclusive", "contradicted", "no data", "not run")

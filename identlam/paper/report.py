@@ -17,11 +17,11 @@ import pandas as pd
 
 from identlam.errors import IdentlamError
 from identlam.io import atomic_write_text
-from identlam.paper.claims import Claim, Outcome, evaluate, tally
+from identlam.paper.claims import Claim, Outcome, evaluate, tally, with_paper_scale
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import varying_columns
 from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
-from identlam.runner.spec import column_orders
+from identlam.runner.spec import PAPER_SUFFIX, column_orders
 from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, mean_interval
 
 
@@ -96,10 +96,13 @@ def summary_table(exp: Experiment) -> str:
 
 
 def config_ref(name: str, out: Path) -> str:
-    path = Path("experiments") / f"{name}.toml"
+    """The experiment's config, linked where it exists; a NAME-paper store's is NAME.toml at --scale paper."""
+    path, flag = Path("experiments") / f"{name}.toml", ""
+    if name.endswith(PAPER_SUFFIX) and not path.is_file():
+        path, flag = Path("experiments") / f"{name.removesuffix(PAPER_SUFFIX)}.toml", " `--scale paper`"
     if path.is_file():
-        return f"[`{path.as_posix()}`]({Path(os.path.relpath(path, out)).as_posix()})"
-    return f"`{path.as_posix()}`"
+        return f"[`{path.as_posix()}`]({Path(os.path.relpath(path, out)).as_posix()}){flag}"
+    return f"`{path.as_posix()}`{flag}"
 
 
 def run_command(name: str) -> str:
@@ -201,6 +204,7 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
     """Write figures/, tables/, report.md and report.html under ``out``; returns what was written
     (paths by kind) and each claim's outcome."""
     out = Path(out)
+    claims = with_paper_scale(claims, stores)
     outcomes = [evaluate(c, stores[c.experiment].table if c.experiment in stores else None) for c in claims]
     written: dict[str, list[Path]] = {"figures": [], "tables": [], "data": [], "report": []}
     first = 1

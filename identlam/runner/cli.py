@@ -16,7 +16,11 @@ def register(subparsers) -> None:
         "same command finishes the sweep. Ends with a summary table (mean and 95% interval over seeds), "
         "DIR/results.csv and a figure DIR/figures/summary.{png,pdf}.")
     p.add_argument("config", metavar="CONFIG.toml", type=input_file, help="experiment config, e.g. experiments/quickstart.toml")
-    p.add_argument("--out", type=output_dir, default=None, metavar="DIR", help="results store (default results/NAME)")
+    p.add_argument("--out", type=output_dir, default=None, metavar="DIR",
+                   help="results store (default results/NAME, results/NAME-paper with --scale paper)")
+    p.add_argument("--scale", default="cpu", choices=("cpu", "paper"),
+                   help="paper: merge the config's [paper] table (its values for a CUDA machine: data sizes, "
+                   "updates, the presets' paper scale) over the rest; the experiment is named NAME-paper")
     p.add_argument("--backend", default="local", choices=("local", "ray"), help="local processes or Ray tasks")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="runs at once (local) / CPUs of a local Ray")
     p.add_argument("--address", default=None, metavar="RAY_ADDRESS", help="Ray cluster to join (--backend ray)")
@@ -42,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.address and args.backend != "ray":
         raise ConfigError("--address joins a Ray cluster: use it with --backend ray")
-    exp = load_experiment(args.config)
+    exp = load_experiment(args.config, paper_scale=args.scale == "paper")
     out = args.out or Path("results") / exp.name
     cells = select_cells(exp, args.only) if args.only else exp.cells
     if args.dry_run:

@@ -27,7 +27,9 @@ from identlam.runner.checks import (Errors, check_cell, check_data, check_method
 
 STAGES = ("train", "relabel", "bc", "decode", "evaluate")
 TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threads", "gpus", "set", "data",
-            "methods", "grid", "evaluate"}
+            "methods", "grid", "evaluate", "paper"}
+PAPER_SUFFIX = "-paper"  # the experiment name (and default store) of a config run with its [paper] table
+PAPER_KEYS = (TOP_KEYS - {"paper"}) | {"unset"}
 RESERVED_AXES = ("data", "method", "zip")
 ENV_PREFIX = "env."  # grid axes over the data source's generator parameters
 
@@ -62,6 +64,7 @@ class Experiment:
     gpus: float | str
     columns: list[str]
     cells: list[Cell] = field(default_factory=list)
+    text: str = ""  # the config as run, written into the results store as experiment.toml
 
 
 def select_cells(exp: Experiment, only: list[str]) -> list[Cell]:
@@ -110,19 +113,44 @@ def digest(obj: Any, n: int = 12) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read, validate and expand ``path``; every bad field is one line of the raised ConfigError."""
+def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experiment:
+    """Read, validate and expand ``path``; every bad field is one line of the raised ConfigError.
+
+    ``paper_scale``: the config's ``[paper]`` table (the values for a CUDA machine: data sizes,
+    steps, ``scale = "paper"``) is merged over the rest, table by table (a value it names replaces
+    the CPU-scale one; a list, e.g. ``[[grid]]``, is replaced whole), and the experiment is named
+    ``NAME-paper``, so that its store and its report section stand apart from the CPU-scale ones.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"experiment config '{path}' does not exist")
     try:
-        raw = tomllib.loads(path.read_text())
+        text = path.read_text()
+        raw = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     errors = Errors(path)
     for key in raw:
         if key not in TOP_KEYS:
             errors.add(key, f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+    paper = _typed(raw, "paper", dict, {}, errors)
+    for key in paper:
+        if key not in PAPER_KEYS:
+            errors.add(f"paper.{key}", f"unknown key (known: {', '.join(sorted(PAPER_KEYS))})")
+    if paper_scale:
+        import tomli_w
+
+        errors.raise_if_any()
+        if not paper:
+            raise ConfigError(f"{path}: paper: no [paper] table of paper-scale values; add one "
+                              "(e.g. [paper] scale = \"paper\") or run it at CPU scale")
+        name = raw.get("name") if isinstance(raw.get("name"), str) else path.stem
+        raw = _at_paper_scale(raw, paper, errors)
+        errors.raise_if_any()
+        raw["name"] = paper.get("name", f"{name}{PAPER_SUFFIX}")
+        errors = Errors(f"{path} (at paper scale)")
+        text = (f"# {path.name} at paper scale (identlam run --scale paper): its [paper] table merged "
+                "over the rest\n" + tomli_w.dumps(raw))
     name = _typed(raw, "name", str, path.stem, errors)
     seeds = _typed(raw, "seeds", list, [0], errors)
     if not _seed_list(seeds):
@@ -187,7 +215,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
     exp = Experiment(path=path, name=name, description=str(raw.get("description", "")), seeds=seeds,
                      stages=tuple(stages), metrics=metrics, scale=scale, threads=threads, gpus=gpus,
-                     columns=columns)
+                     columns=columns, text=text)
     seen: set[str] = set()
     ready: list[tuple] = []
     for combo, combo_seeds in combos:
@@ -325,6 +353,46 @@ def column_orders(raw: dict[str, Any]) -> dict[str, list]:
                 if value not in orders.setdefault(key, []):
                     orders[key].append(value)
     return orders
+
+
+def _at_paper_scale(raw: dict, paper: dict, errors: Errors) -> dict:
+    """``raw`` with its ``[paper]`` table applied: the run-config paths listed in ``unset`` leave
+    ``[set]`` and every method's ``set`` (so that the preset's paper-scale value applies), then the
+    rest of the table is merged over the config."""
+    base = _flat_sets({k: v for k, v in raw.items() if k != "paper"})
+    over = _flat_sets({k: v for k, v in paper.items() if k != "unset"})
+    unset = paper.get("unset", [])
+    if not isinstance(unset, list) or not all(isinstance(p, str) for p in unset):
+        errors.add("paper.unset", f"expected a list of run-config paths, got {unset!r}")
+        unset = []
+    tables = [base.get("set", {}), *(m.get("set", {}) for m in base.get("methods", {}).values() if isinstance(m, dict))]
+    for dotted in unset:
+        if not any(dotted in table for table in tables):
+            errors.add("paper.unset", f"'{dotted}' is in no [set] and no method's set")
+        for table in tables:
+            table.pop(dotted, None)
+    return _merged(base, over)
+
+
+def _flat_sets(raw: dict) -> dict:
+    """A copy of ``raw`` whose ``set`` tables (top level, each method's) use dotted paths, so that
+    ``"train.steps"`` and ``[set.train] steps`` name one key."""
+    raw = copy.deepcopy(raw)
+    if isinstance(raw.get("set"), dict):
+        raw["set"] = flatten(raw["set"])
+    for method in (raw.get("methods") or {}).values() if isinstance(raw.get("methods"), dict) else ():
+        if isinstance(method, dict) and isinstance(method.get("set"), dict):
+            method["set"] = flatten(method["set"])
+    return raw
+
+
+def _merged(base: dict, over: dict) -> dict:
+    """``base`` with ``over`` merged in: tables merge key by key, any other value replaces."""
+    merged = dict(base)
+    for key, value in over.items():
+        both_tables = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _merged(merged[key], value) if both_tables else copy.deepcopy(value)
+    return merged
 
 
 def _seed_list(seeds: Any) -> bool:

@@ -340,7 +340,7 @@ def run_experiment(exp: Experiment, out: str | Path, *, backend: str = "local", 
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "experiment.toml", exp.path.read_text())
+    atomic_write_text(out / "experiment.toml", exp.text or exp.path.read_text())
     since = None
     marker = out / RECOMPUTE_MARKER
     if recompute_offline:

@@ -259,3 +259,26 @@ def test_make_paper_pools_a_kept_table_with_a_store_of_the_same_config_only(tmp_
     passed = set(command.split("--results ")[1].split(" --out")[0].split())
     rel = {str(Path(p).relative_to(tmp_path)) if p.startswith(str(tmp_path)) else p for p in passed}
     assert rel == {"results/same", "paper/data/same", "results/changed", "paper/data/kept_only"}
+
+
+def test_paper_scale_runs_have_their_own_store_and_answer_the_same_claims(store, tmp_path, monkeypatch, capsys):
+    import tomllib
+
+    monkeypatch.chdir(tmp_path)  # the default store is results/NAME-paper
+    config = write_toml(tmp_path, TINY + '\n[paper.set]\n"train.steps" = 14\n', "tiny.toml")
+    assert main(["run", str(config), "--scale", "paper", "--no-figure"]) == 0
+    paper_store = tmp_path / "results" / "tiny-paper"
+    as_run = tomllib.loads((paper_store / "experiment.toml").read_text())
+    assert as_run["name"] == "tiny-paper" and as_run["set"]["train.steps"] == 14 and "paper" not in as_run
+    claims = tmp_path / "claims.toml"
+    claims.write_text(CLAIMS)
+    capsys.readouterr()
+    assert main(["paper", "--results", str(store), str(paper_store), "--out", str(tmp_path / "p"),
+                 "--claims", str(claims)]) == 0
+    assert re.search(r"^7 claims: ", capsys.readouterr().out, re.M)  # the three tiny claims twice, and one not run
+    report = (tmp_path / "p" / "report.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| **entropy-vs-lambda0**")]
+    assert len(rows) == 2 and "`--scale paper`" not in rows[0] and "`experiments/tiny.toml` `--scale paper`" in rows[1]
+    # each is tested on its own store's runs: 14 updates instead of 12 give other numbers
+    assert rows[0].split("|")[4] != rows[1].split("|")[4]
+    assert "### tiny-paper" in report and "Claims: entropy-vs-lambda0, probe-above-chance, no-such-metric." in report

@@ -52,8 +52,10 @@ def test_config_validates_and_expands(path):
 def test_theory_configs_have_five_seeds_and_a_paper_scale(path):
     exp = load_experiment(path)
     assert min(len(exp.seeds), *(len({c.seed for c in exp.cells}),)) >= 5
-    text = path.read_text()
-    assert "Paper scale" in text or tomllib.loads(text).get("scale") == "paper", "paper-scale values missing"
+    # the values for a CUDA machine, ready to run: `identlam run CONFIG --scale paper`
+    paper = load_experiment(path, paper_scale=True)
+    assert paper.name == f"{exp.name}-paper" and len(paper.cells) >= len(exp.cells)
+    assert not {c.run_id for c in paper.cells} & {c.run_id for c in exp.cells}, "[paper] changes no run"
 
 
 def test_cli_dry_run_lists_every_run(tmp_path, capsys):

@@ -159,3 +159,61 @@ def test_file_source_is_keyed_by_content(tmp_path):
     assert {c.data_key for c in first.cells}.isdisjoint({c.data_key for c in second.cells})
     with pytest.raises(ConfigError, match="data.pm.path: dataset file 'b.h5' does not exist"):
         load_experiment(write_toml(tmp_path, text.replace("a.h5", "b.h5")))
+
+
+PAPER = TINY + """
+[paper]
+seeds = [0, 1, 2]
+unset = ["model.embed_dim"]   # the preset's value applies
+
+[paper.set.train]             # the same key as [set]'s "train.steps"
+steps = 3000
+
+[paper.data.pm]
+episodes = 300
+params = { obs_dim = 6 }
+
+[paper.methods.lambda0]
+set = { "model.hidden_dim" = 64 }
+"""
+
+
+def test_the_paper_table_is_merged_table_by_table_only_at_paper_scale(tmp_path):
+    path = write_toml(tmp_path, PAPER)
+    cpu = load_experiment(path)
+    assert cpu.name == "tiny" and cpu.text == PAPER  # the store keeps the file as written
+    assert [c.run_id for c in cpu.cells] == [c.run_id for c in load_experiment(write_toml(tmp_path, TINY, "t.toml")).cells]
+    paper = load_experiment(path, paper_scale=True)
+    assert paper.name == "tiny-paper" and len(paper.cells) == 2 * 3  # a list (seeds) is replaced whole
+    for cell in paper.cells:
+        # a table merges key by key: the named keys change, the others stay
+        assert cell.data["episodes"] == 300 and cell.data["steps"] == 20
+        assert cell.data["params"] == {"K": 2, "obs_dim": 6}
+        assert cell.overrides["train.steps"] == 3000 and cell.overrides["train.batch_size"] == 16
+        assert "model.embed_dim" not in cell.overrides and "train.steps" in cell.overrides
+        hidden = 64 if cell.params["method"] == "lambda0" else 16
+        assert cell.overrides["model.hidden_dim"] == hidden
+        assert cell.overrides.get("model.entropy.weight", 1) == (0 if cell.params["method"] == "lambda0" else 1)
+    assert not {c.run_id for c in paper.cells} & {c.run_id for c in cpu.cells}
+    # the store's copy is the config as run: it loads (at CPU scale, no [paper] left) to the same runs
+    again = load_experiment(write_toml(tmp_path, paper.text, "as_run.toml"))
+    assert again.name == "tiny-paper" and [c.run_id for c in again.cells] == [c.run_id for c in paper.cells]
+    with pytest.raises(ConfigError, match="paper: no \\[paper\\] table"):
+        load_experiment(write_toml(tmp_path, TINY, "plain.toml"), paper_scale=True)
+
+
+def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
+    unknown = write_toml(tmp_path, TINY + '\n[paper]\ncolour = "red"\n', "unknown.toml")
+    for paper_scale in (False, True):
+        with pytest.raises(ConfigError, match=f"^{unknown}: paper.colour: unknown key"):
+            load_experiment(unknown, paper_scale=paper_scale)
+    bad = write_toml(tmp_path, TINY + '\n[paper.set]\n"train.steps" = "many"\n', "bad.toml")
+    typo = write_toml(tmp_path, TINY + '\n[paper]\nunset = ["train.stepz"]\n', "typo.toml")
+    with pytest.raises(ConfigError, match="paper.unset: 'train.stepz' is in no \\[set\\]"):
+        load_experiment(typo, paper_scale=True)
+    load_experiment(bad)  # a bad paper-scale value does not stop the CPU-scale runs
+    with pytest.raises(ConfigError, match=r"\(at paper scale\): set.train.steps"):
+        load_experiment(bad, paper_scale=True)
+    proc = subprocess.run([sys.executable, "-m", "identlam", "run", str(bad), "--scale", "paper", "--dry-run"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "set.train.steps" in proc.stderr
