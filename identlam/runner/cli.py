@@ -56,6 +56,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{len(cells)} runs, {len({c.data_key for c in cells})} datasets, "
               f"{len({c.train_key for c in cells})} LAM stages")
         return 0
+    if args.scale == "paper" and not args.address:
+        import torch
+
+        if not torch.cuda.is_available():
+            print("note: --scale paper without a CUDA device (torch.cuda.is_available() is false): the runs are "
+                  "sized for a GPU and may take hours each here")
     status = run_experiment(exp, out, backend=args.backend, workers=args.workers, address=args.address,
                             cells=cells if args.only else None, recompute_offline=args.recompute_offline)
     table = load_results(out)

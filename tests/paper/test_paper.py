@@ -267,6 +267,10 @@ def test_paper_scale_runs_have_their_own_store_and_answer_the_same_claims(store,
     monkeypatch.chdir(tmp_path)  # the default store is results/NAME-paper
     config = write_toml(tmp_path, TINY + '\n[paper.set]\n"train.steps" = 14\n', "tiny.toml")
     assert main(["run", str(config), "--scale", "paper", "--no-figure"]) == 0
+    import torch
+
+    said = capsys.readouterr().out
+    assert ("note: --scale paper without a CUDA device" in said) == (not torch.cuda.is_available())
     paper_store = tmp_path / "results" / "tiny-paper"
     as_run = tomllib.loads((paper_store / "experiment.toml").read_text())
     assert as_run["name"] == "tiny-paper" and as_run["set"]["train.steps"] == 14 and "paper" not in as_run
