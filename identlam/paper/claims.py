@@ -25,8 +25,8 @@ from typing import Any
 import pandas as pd
 
 from identlam.errors import IdentlamError
+from identlam.runner.paper_scale import PAPER_SUFFIX
 from identlam.runner.results import grid_columns
-from identlam.runner.spec import PAPER_SUFFIX
 from identlam.stats import DIRECTIONS, DirectionTest, paired_direction_test
 
 FIELDS = {"id", "text", "metric", "compare", "direction", "predicted", "threshold"}

@@ -20,8 +20,9 @@ from identlam.io import atomic_write_text
 from identlam.paper.claims import Claim, Outcome, evaluate, tally, with_paper_scale
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import varying_columns
+from identlam.runner.paper_scale import PAPER_SUFFIX
 from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
-from identlam.runner.spec import PAPER_SUFFIX, column_orders
+from identlam.runner.spec import column_orders
 from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, mean_interval
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from identlam import config as config_mod
 from identlam.errors import ConfigError
 
+TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threads", "gpus", "set", "data",
+            "methods", "grid", "evaluate", "paper"}
 SOURCES = ("synthetic", "collect", "file")
 DATA_KEYS = {"source", "env", "episodes", "steps", "seed", "params", "path", "regions", "policy"}
 

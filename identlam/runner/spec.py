@@ -22,14 +22,11 @@ from typing import Any
 
 from identlam import config as config_mod
 from identlam.errors import ConfigError
-from identlam.runner.checks import (Errors, check_cell, check_data, check_method, check_overrides,
+from identlam.runner.checks import (TOP_KEYS, Errors, check_cell, check_data, check_method, check_overrides,
                                     check_regions, flatten)
+from identlam.runner.paper_scale import at_paper_scale, check_paper_table
 
 STAGES = ("train", "relabel", "bc", "decode", "evaluate")
-TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threads", "gpus", "set", "data",
-            "methods", "grid", "evaluate", "paper"}
-PAPER_SUFFIX = "-paper"  # the experiment name (and default store) of a config run with its [paper] table
-PAPER_KEYS = (TOP_KEYS - {"paper"}) | {"unset"}
 RESERVED_AXES = ("data", "method", "zip")
 ENV_PREFIX = "env."  # grid axes over the data source's generator parameters
 
@@ -116,10 +113,8 @@ def digest(obj: Any, n: int = 12) -> str:
 def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experiment:
     """Read, validate and expand ``path``; every bad field is one line of the raised ConfigError.
 
-    ``paper_scale``: the config's ``[paper]`` table (the values for a CUDA machine: data sizes,
-    steps, ``scale = "paper"``) is merged over the rest, table by table (a value it names replaces
-    the CPU-scale one; a list, e.g. ``[[grid]]``, is replaced whole), and the experiment is named
-    ``NAME-paper``, so that its store and its report section stand apart from the CPU-scale ones.
+    ``paper_scale``: the config's ``[paper]`` table merged over the rest, as experiment ``NAME-paper``
+    (:mod:`identlam.runner.paper_scale`).
     """
     path = Path(path)
     if not path.is_file():
@@ -133,24 +128,11 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
     for key in raw:
         if key not in TOP_KEYS:
             errors.add(key, f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
-    paper = _typed(raw, "paper", dict, {}, errors)
-    for key in paper:
-        if key not in PAPER_KEYS:
-            errors.add(f"paper.{key}", f"unknown key (known: {', '.join(sorted(PAPER_KEYS))})")
+    paper = check_paper_table(raw, errors)
     if paper_scale:
-        import tomli_w
-
         errors.raise_if_any()
-        if not paper:
-            raise ConfigError(f"{path}: paper: no [paper] table of paper-scale values; add one "
-                              "(e.g. [paper] scale = \"paper\") or run it at CPU scale")
-        name = raw.get("name") if isinstance(raw.get("name"), str) else path.stem
-        raw = _at_paper_scale(raw, paper, errors)
-        errors.raise_if_any()
-        raw["name"] = paper.get("name", f"{name}{PAPER_SUFFIX}")
+        raw, text = at_paper_scale(raw, paper, path)
         errors = Errors(f"{path} (at paper scale)")
-        text = (f"# {path.name} at paper scale (identlam run --scale paper): its [paper] table merged "
-                "over the rest\n" + tomli_w.dumps(raw))
     name = _typed(raw, "name", str, path.stem, errors)
     seeds = _typed(raw, "seeds", list, [0], errors)
     if not _seed_list(seeds):
@@ -353,46 +335,6 @@ def column_orders(raw: dict[str, Any]) -> dict[str, list]:
                 if value not in orders.setdefault(key, []):
                     orders[key].append(value)
     return orders
-
-
-def _at_paper_scale(raw: dict, paper: dict, errors: Errors) -> dict:
-    """``raw`` with its ``[paper]`` table applied: the run-config paths listed in ``unset`` leave
-    ``[set]`` and every method's ``set`` (so that the preset's paper-scale value applies), then the
-    rest of the table is merged over the config."""
-    base = _flat_sets({k: v for k, v in raw.items() if k != "paper"})
-    over = _flat_sets({k: v for k, v in paper.items() if k != "unset"})
-    unset = paper.get("unset", [])
-    if not isinstance(unset, list) or not all(isinstance(p, str) for p in unset):
-        errors.add("paper.unset", f"expected a list of run-config paths, got {unset!r}")
-        unset = []
-    tables = [base.get("set", {}), *(m.get("set", {}) for m in base.get("methods", {}).values() if isinstance(m, dict))]
-    for dotted in unset:
-        if not any(dotted in table for table in tables):
-            errors.add("paper.unset", f"'{dotted}' is in no [set] and no method's set")
-        for table in tables:
-            table.pop(dotted, None)
-    return _merged(base, over)
-
-
-def _flat_sets(raw: dict) -> dict:
-    """A copy of ``raw`` whose ``set`` tables (top level, each method's) use dotted paths, so that
-    ``"train.steps"`` and ``[set.train] steps`` name one key."""
-    raw = copy.deepcopy(raw)
-    if isinstance(raw.get("set"), dict):
-        raw["set"] = flatten(raw["set"])
-    for method in (raw.get("methods") or {}).values() if isinstance(raw.get("methods"), dict) else ():
-        if isinstance(method, dict) and isinstance(method.get("set"), dict):
-            method["set"] = flatten(method["set"])
-    return raw
-
-
-def _merged(base: dict, over: dict) -> dict:
-    """``base`` with ``over`` merged in: tables merge key by key, any other value replaces."""
-    merged = dict(base)
-    for key, value in over.items():
-        both_tables = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = _merged(merged[key], value) if both_tables else copy.deepcopy(value)
-    return merged
 
 
 def _seed_list(seeds: Any) -> bool:
