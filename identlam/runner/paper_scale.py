@@ -48,7 +48,7 @@ def at_paper_scale(raw: dict[str, Any], paper: dict[str, Any], path: Path) -> tu
     if not isinstance(unset, list) or not all(isinstance(p, str) for p in unset):
         errors.add("paper.unset", f"expected a list of run-config paths, got {unset!r}")
         unset = []
-    tables = [base.get("set", {}), *(m.get("set", {}) for m in base.get("methods", {}).values() if isinstance(m, dict))]
+    tables = _set_tables(base)
     for dotted in unset:
         if not any(dotted in table for table in tables):
             errors.add("paper.unset", f"'{dotted}' is in no [set] and no method's set")
@@ -66,12 +66,19 @@ def _flat_sets(raw: dict) -> dict:
     """A copy of ``raw`` whose ``set`` tables (top level, each method's) use dotted paths, so that
     ``"train.steps"`` and ``[set.train] steps`` name one key."""
     raw = copy.deepcopy(raw)
-    if isinstance(raw.get("set"), dict):
-        raw["set"] = flatten(raw["set"])
-    for method in (raw.get("methods") or {}).values() if isinstance(raw.get("methods"), dict) else ():
-        if isinstance(method, dict) and isinstance(method.get("set"), dict):
-            method["set"] = flatten(method["set"])
+    for table in _set_tables(raw):
+        flat = flatten(table)
+        table.clear()
+        table.update(flat)
     return raw
+
+
+def _set_tables(raw: dict) -> list[dict]:
+    """The ``[set]`` table and each method's ``set``, those that are tables (a malformed config is
+    reported by its validation, after the merge)."""
+    methods = raw.get("methods")
+    method_sets = [m.get("set") for m in methods.values() if isinstance(m, dict)] if isinstance(methods, dict) else []
+    return [table for table in (raw.get("set"), *method_sets) if isinstance(table, dict)]
 
 
 def _merged(base: dict, over: dict) -> dict:

@@ -211,6 +211,9 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     typo = write_toml(tmp_path, TINY + '\n[paper]\nunset = ["train.stepz"]\n', "typo.toml")
     with pytest.raises(ConfigError, match="paper.unset: 'train.stepz' is in no \\[set\\]"):
         load_experiment(typo, paper_scale=True)
+    malformed = write_toml(tmp_path, 'set = 5\nmethods = "none"\n[paper]\nunset = ["train.steps"]\n', "malformed.toml")
+    with pytest.raises(ConfigError, match="paper.unset: 'train.steps' is in no"):  # not a traceback
+        load_experiment(malformed, paper_scale=True)
     load_experiment(bad)  # a bad paper-scale value does not stop the CPU-scale runs
     with pytest.raises(ConfigError, match=r"\(at paper scale\): set.train.steps"):
         load_experiment(bad, paper_scale=True)
