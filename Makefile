@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# the quickstart experiment: 12 small runs on PointMass, a summary table and a figure (<= 5 min on 2 cores)
+# the quickstart experiment: 20 small runs on PointMass, a summary table and a figure (<= 5 min on 2 cores)
 demo: setup
 	$(BIN)/identlam run experiments/quickstart.toml --workers 2 --out results/quickstart
 

@@ -261,6 +261,40 @@ def test_make_paper_pools_a_kept_table_with_a_store_of_the_same_config_only(tmp_
     assert rel == {"results/same", "paper/data/same", "results/changed", "paper/data/kept_only"}
 
 
+def test_make_paper_experiments_runs_each_listed_run_in_order_then_builds(tmp_path):
+    """`make -C paper experiments` runs experiments.txt's lines (config, then its --only
+    selections) in order, or the configs EXPERIMENTS names, stops at the first failure, and
+    builds the report after the last."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    makefile = Path(__file__).resolve().parents[2] / "paper" / "Makefile"
+    log = tmp_path / "calls.log"
+    fake = tmp_path / "python"  # stands in for the interpreter: records each call, fails on demand
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\ncase "$*" in *broken*) exit 3;; esac\n')
+    fake.chmod(0o755)
+    (tmp_path / "paper" / "data" / "alpha").mkdir(parents=True)
+    (tmp_path / "paper" / "data" / "alpha" / "results.csv").write_text("run_id\n")
+    (tmp_path / "paper" / "experiments.txt").write_text(
+        "# a comment\nalpha\n\nbeta --only data=x --only env.rho=0.9\n")
+
+    def make(*args):
+        log.unlink(missing_ok=True)
+        done = subprocess.run(["make", "-s", "-f", str(makefile), f"ROOT={tmp_path}", f"PYTHON={fake}",
+                               "experiments", *args], capture_output=True, text=True)
+        return done.returncode, log.read_text().splitlines() if log.exists() else []
+
+    rc, calls = make()
+    assert rc == 0 and calls[:2] == ["-m identlam run experiments/alpha.toml --workers 2",
+                                     "-m identlam run experiments/beta.toml --workers 2 --only data=x --only env.rho=0.9"]
+    assert len(calls) == 3 and calls[2].startswith("-m identlam paper --results paper/data/alpha --out paper")
+    rc, calls = make("EXPERIMENTS=gamma broken alpha", "WORKERS=8")
+    assert rc != 0 and calls == ["-m identlam run experiments/gamma.toml --workers 8",
+                                 "-m identlam run experiments/broken.toml --workers 8"]
+
+
 def test_paper_scale_runs_have_their_own_store_and_answer_the_same_claims(store, tmp_path, monkeypatch, capsys):
     import tomllib
 

@@ -110,3 +110,28 @@ def test_every_claim_is_testable_on_the_runs_its_config_makes(claim):
     seeds = [{c.seed for c in exp.cells if all(str(c.params.get(k)) == str(v) for k, v in g.items())}
              for g in claim.groups]
     assert outcome.test.n_pairs == len(set.intersection(*seeds)) >= 3
+
+
+def test_paper_experiments_list_makes_exactly_the_kept_tables_runs():
+    """paper/experiments.txt names real configs with valid --only selections, and for every
+    experiment the report keeps a table of, its lines select exactly that table's runs."""
+    import csv
+    import shlex
+
+    from identlam.runner.spec import select_cells
+
+    root = EXPERIMENTS.parent
+    selected: dict[str, set[str]] = {}
+    for line in (root / "paper" / "experiments.txt").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, *args = shlex.split(line)
+        assert args[0::2] == ["--only"] * (len(args) // 2) and len(args) % 2 == 0, line
+        exp = _expanded(EXPERIMENTS / f"{name}.toml")
+        cells = select_cells(exp, args[1::2]) if args else exp.cells
+        selected.setdefault(name, set()).update(c.run_id for c in cells)
+    for table in sorted((root / "paper" / "data").glob("*/results.csv")):
+        name = table.parent.name
+        with table.open() as f:
+            kept = {row["run_id"] for row in csv.DictReader(f)}
+        assert selected.get(name) == kept, f"{name}: experiments.txt does not select the kept table's runs"
