@@ -74,6 +74,16 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def os_error_line(err: OSError) -> str:
+    """``strerror: 'file'`` (and ``-> 'file2'`` for a rename) of an OSError, on one line."""
+    text = err.strerror or str(err) or type(err).__name__
+    if err.filename is not None:
+        text += f": '{err.filename}'"
+    if err.filename2 is not None:
+        text += f" -> '{err.filename2}'"
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -91,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `identlam presets x | head`: the reader left; end quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as err:  # the disk filled, a folder vanished or refused a write mid-command
+        if os.environ.get("IDENTLAM_TRACEBACK"):
+            raise
+        print(f"identlam {args.command}: error: {os_error_line(err)} (IDENTLAM_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"identlam {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

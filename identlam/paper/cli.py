@@ -6,6 +6,8 @@ import argparse
 import shlex
 from pathlib import Path
 
+from identlam.argtypes import output_dir
+
 DEFAULT_CLAIMS = Path("paper") / "claims.toml"
 
 
@@ -20,23 +22,10 @@ def register(subparsers) -> None:
     p.add_argument("--results", nargs="+", required=True, type=Path, metavar="DIR",
                    help="results stores of `identlam run`, or folders holding a store's results.csv (e.g. OUT/data/NAME); "
                    "stores of the same experiment are pooled")
-    p.add_argument("--out", type=Path, default=Path("paper"), metavar="OUT", help="output folder (default paper/)")
+    p.add_argument("--out", type=output_dir, default="paper", metavar="OUT", help="output folder (default paper/)")
     p.add_argument("--claims", type=Path, default=None, metavar="FILE",
                    help=f"claims file (default {DEFAULT_CLAIMS} when it exists; else no claims)")
     p.set_defaults(func=cmd_paper)
-
-
-def check_out(out: Path) -> None:
-    """The output folder must be a folder or creatable as one (checked before anything is written)."""
-    from identlam.errors import IdentlamError
-
-    if out.exists() and not out.is_dir():
-        raise IdentlamError(f"--out: '{out}' exists and is not a directory")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise IdentlamError(f"--out: cannot create '{out}': '{parent}' is not a directory")
 
 
 def cmd_paper(args: argparse.Namespace) -> int:
@@ -51,7 +40,6 @@ def cmd_paper(args: argparse.Namespace) -> int:
         claims = []
         print(f"no claims file ({DEFAULT_CLAIMS} not found; --claims FILE): figures and tables only")
     stores = load_stores(args.results)
-    check_out(args.out)
     command = "identlam paper --results " + " ".join(shlex.quote(str(d)) for d in args.results)
     command += f" --out {shlex.quote(str(args.out))}"
     if args.claims is not None:

@@ -198,3 +198,22 @@ def test_every_option_refuses_bad_values_in_one_line_before_any_work(world, tmp_
         elif out.exists() and any(p.name in ("log.jsonl", "model.pt", "g.h5", "pointmass.h5") for p in out.rglob("*")):
             failures.append(f"{argv}: refused only after work started ({sorted(p.name for p in out.rglob('*'))})")
     assert not failures, "\n".join(failures)
+
+
+def test_an_os_error_mid_command_is_one_line_and_exit_2(monkeypatch, tmp_path, capsys):
+    import errno
+
+    import identlam.paper.cli as paper_cli
+
+    def disk_full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "paper" / "report.md"))
+
+    monkeypatch.setattr(paper_cli, "cmd_paper", disk_full)
+    argv = ["paper", "--results", str(tmp_path), "--out", str(tmp_path / "paper")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(
+        f"identlam paper: error: No space left on device: '{tmp_path / 'paper' / 'report.md'}'"), err
+    monkeypatch.setenv("IDENTLAM_TRACEBACK", "1")  # a developer asks where it happened
+    with pytest.raises(OSError, match="No space left"):
+        main(argv)

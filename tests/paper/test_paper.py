@@ -223,6 +223,25 @@ def test_bad_claims_file_is_one_line_and_exit_2(store, tmp_path, capsys, claims,
     assert err.startswith("identlam paper: error: ") and message in err and "\n" not in err
 
 
+def test_bad_out_is_one_line_and_exit_2_before_anything_is_written(store, tmp_path, capsys):
+    import os
+
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("not a folder")
+    cases = [(a_file, "is a file, not a directory"), (a_file / "sub", "is a file, not a directory")]
+    if os.geteuid() == 0:
+        cases.append((Path("/proc/identlam-paper-test"), "not writable"))  # root may write anywhere else
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        cases.append((locked / "p", "not writable"))
+    for out, needle in cases:
+        assert main(["paper", "--results", str(store), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("identlam paper: error: ") and needle in err and err.count("\n") == 1, err
+    assert a_file.read_text() == "not a folder"
+
+
 def test_missing_or_foreign_results_dir_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["paper", "--results", str(tmp_path / "nope"), "--out", str(tmp_path / "p")]) == 2
     assert "is not a directory" in capsys.readouterr().err
