@@ -135,6 +135,16 @@ def read_results_csv(path: str | Path) -> pd.DataFrame:
     missing = [c for c in KEY_COLUMNS if c not in table.columns]
     if missing:
         raise IdentlamError(f"{path}: not a results table: no column '{missing[0]}'")
+    for column in KEY_COLUMNS[:3]:  # a metric may be NaN (empty); a run's identity may not
+        empty = table.index[table[column].isna()]
+        if len(empty):
+            raise IdentlamError(f"{path}: line {empty[0] + 2}: column '{column}' is empty")
+    seeds = pd.to_numeric(table["seed"], errors="coerce")
+    bad = table.index[seeds.isna() | (seeds != seeds.round())]
+    if len(bad):
+        raise IdentlamError(f"{path}: line {bad[0] + 2}: column 'seed': expected an integer, "
+                            f"got {table['seed'][bad[0]]!r}")
+    table["seed"] = seeds.astype(int)
     return table
 
 

@@ -199,6 +199,10 @@ def test_the_report_says_which_code_made_the_runs(store, tmp_path):
     ("method,run_id,seed,metric\nx,r,0,ami\n", "no column 'value'"),
     ("method,run_id,seed,metric,value\nx,r,0,ami,high\n", "column 'value': expected numbers"),
     ("", "not a results table"),
+    ("method,run_id,seed,metric,value\nx,r,0,ami,0.5\nbroken,row\n", "line 3: column 'seed' is empty"),
+    ("method,run_id,seed,metric,value\nx,,0,ami,0.5\n", "line 2: column 'run_id' is empty"),
+    ("method,run_id,seed,metric,value\nx,r,zero,ami,0.5\n", "line 2: column 'seed': expected an integer, got 'zero'"),
+    ("method,run_id,seed,metric,value\nx,r,1.5,ami,0.5\n", "column 'seed': expected an integer"),
 ])
 def test_a_broken_kept_table_is_one_line_and_exit_2(tmp_path, capsys, text, message):
     (tmp_path / "kept").mkdir()
