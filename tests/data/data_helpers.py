@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 
@@ -31,3 +34,11 @@ def file_attrs(obs_kind="image", action_space="discrete", n_actions=4, action_di
     return attrs
 
 
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder in which nothing can be created: /proc for root (who may write anywhere else),
+    a read-only folder under ``tmp_path`` otherwise."""
+    if os.geteuid() == 0:
+        return Path("/proc")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    return locked

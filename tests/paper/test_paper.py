@@ -228,17 +228,12 @@ def test_bad_claims_file_is_one_line_and_exit_2(store, tmp_path, capsys, claims,
 
 
 def test_bad_out_is_one_line_and_exit_2_before_anything_is_written(store, tmp_path, capsys):
-    import os
+    from data_helpers import unwritable_folder
 
     a_file = tmp_path / "file.txt"
     a_file.write_text("not a folder")
-    cases = [(a_file, "is a file, not a directory"), (a_file / "sub", "is a file, not a directory")]
-    if os.geteuid() == 0:
-        cases.append((Path("/proc/identlam-paper-test"), "not writable"))  # root may write anywhere else
-    else:
-        locked = tmp_path / "locked"
-        locked.mkdir(mode=0o500)
-        cases.append((locked / "p", "not writable"))
+    cases = [(a_file, "is a file, not a directory"), (a_file / "sub", "is a file, not a directory"),
+             (unwritable_folder(tmp_path) / "identlam-paper-test", "not writable")]
     for out, needle in cases:
         assert main(["paper", "--results", str(store), "--out", str(out)]) == 2
         err = capsys.readouterr().err
