@@ -20,6 +20,7 @@ from identlam.io import atomic_write_text
 from identlam.paper.claims import Claim, Outcome, evaluate, tally, with_paper_scale
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import varying_columns
+from identlam.runner.checks import config_description
 from identlam.runner.paper_scale import PAPER_SUFFIX
 from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
 from identlam.runner.spec import column_orders
@@ -33,6 +34,7 @@ class Experiment:
     table: pd.DataFrame
     metrics: list[str]
     orders: dict[str, list] = field(default_factory=dict)  # each grid column's values in the config's order
+    description: str = ""  # what the config tests and predicts: its opening comment, else its description key
 
 
 def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
@@ -47,22 +49,24 @@ def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
         table = load_results(d)  # raises the one-line error for a folder that is not a store
         if table.empty:
             raise IdentlamError(f"--results: '{d}' has no finished runs yet; finish them with `identlam run CONFIG --out {d}`")
-        name, metrics, orders = d.name, [], {}
+        name, metrics, orders, description = d.name, [], {}, ""
         config = d / "experiment.toml"
         if config.is_file():
             try:
-                raw = tomllib.loads(config.read_text())
+                text = config.read_text()
+                raw = tomllib.loads(text)
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
                 raise IdentlamError(f"{config}: not valid TOML: {err}") from None
             name, metrics = str(raw.get("name", name)), list(raw.get("metrics", []))
-            orders = column_orders(raw)
+            orders, description = column_orders(raw), config_description(text) or str(raw.get("description", ""))
         if name in experiments:
             old = experiments[name]
             old.stores.append(d)
+            old.description = old.description or description
             # the same run copied into two stores counts once
             old.table = pd.concat([old.table, table]).drop_duplicates(["run_id", "metric"]).reset_index(drop=True)
         else:
-            experiments[name] = Experiment(name, [d], table, metrics, orders)
+            experiments[name] = Experiment(name, [d], table, metrics, orders, description)
     for exp in experiments.values():
         present = list(dict.fromkeys(exp.table["metric"]))
         exp.metrics = [m for m in exp.metrics if m in present] + [m for m in present if m not in exp.metrics]
@@ -175,6 +179,8 @@ def experiment_section(exp: Experiment, figure: int, number: int, claims: list[C
              f"Config {config_ref(exp.name, out)}{f' (as run: {copies})' if copies else ''}; "
              f"results store {stores}: {t['run_id'].nunique()} finished "
              f"runs, {seeds_phrase(t)} per condition; {code_phrase(t)}.", ""]
+    if exp.description:  # the config's own statement of its question and prediction, read before the numbers
+        lines += ["> " + exp.description.replace("*", "\\*"), ""]
     ids = [c.id for c in claims if c.experiment == exp.name]
     lines += [f"Claims: {', '.join(ids)}." if ids else "No claim of the claims file concerns this experiment.", ""]
     lines += [f"![{exp.name}](figures/{exp.name}.png)", "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,35 @@ def check_regions(where: str, spec: Any, errors: Errors) -> None:
         parse_regions(str(spec))
     except IdentlamError as err:
         errors.add(where, str(err))
+
+
+PAPER_SCALE_NOTE = "Paper scale"  # the comment line that ends a config's description: how to run it on a GPU
+
+
+def opening_comment(text: str) -> list[str]:
+    """A config's opening comment lines as written, up to the one that opens with "Paper scale"
+    (how to run it on a GPU, which concerns the config file, not its results)."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() and not lines:
+            continue
+        if not line.startswith("#") or line.lstrip("#").strip().startswith(PAPER_SCALE_NOTE):
+            break
+        lines.append(line)
+    return lines
+
+
+def config_description(text: str) -> str:
+    """What an experiment config tests and predicts, in its author's words: its opening comment
+    (:func:`opening_comment`) as one paragraph, runs of spaces made one, commands in backticks."""
+    lines: list[str] = []
+    for line in opening_comment(text):
+        line = " ".join(line.lstrip("#").split())
+        if "identlam " in line:  # a command runs to the end of its line: code, not prose
+            at = line.index("identlam ")
+            line = f"{line[:at]}`{line[at:]}`"
+        if lines and re.search(r"[A-Za-z]-$", lines[-1]):  # a word hyphenated across two lines
+            lines[-1] += line
+        elif line:
+            lines.append(line)
+    return " ".join(lines)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from identlam.errors import ConfigError
-from identlam.runner.checks import TOP_KEYS, Errors, flatten
+from identlam.runner.checks import PAPER_SCALE_NOTE, TOP_KEYS, Errors, flatten, opening_comment
 
 PAPER_SUFFIX = "-paper"  # the experiment name (and default store) of a config run at paper scale
 PAPER_KEYS = (TOP_KEYS - {"paper"}) | {"unset"}
@@ -33,8 +33,9 @@ def check_paper_table(raw: dict[str, Any], errors: Errors) -> dict[str, Any]:
     return paper
 
 
-def at_paper_scale(raw: dict[str, Any], paper: dict[str, Any], path: Path) -> tuple[dict[str, Any], str]:
-    """The config ``raw`` read from ``path`` with ``paper`` applied, and its TOML text as run."""
+def at_paper_scale(raw: dict[str, Any], paper: dict[str, Any], path: Path, text: str) -> tuple[dict[str, Any], str]:
+    """The config ``raw`` read from ``path`` (``text``) with ``paper`` applied, and its TOML text
+    as run, which opens with the config's description."""
     import tomli_w
 
     if not paper:
@@ -57,9 +58,10 @@ def at_paper_scale(raw: dict[str, Any], paper: dict[str, Any], path: Path) -> tu
     errors.raise_if_any()
     merged = _merged(base, over)
     merged["name"] = paper.get("name", f"{name}{PAPER_SUFFIX}")
-    text = (f"# {path.name} at paper scale (identlam run --scale paper): its [paper] table merged over the "
-            "rest\n" + tomli_w.dumps(merged))
-    return merged, text
+    description = "".join(f"{line}\n" for line in opening_comment(text))
+    as_run = (f"{description}# {PAPER_SCALE_NOTE}: {path.name} with its [paper] table merged over the rest "
+              "(identlam run --scale paper)\n" + tomli_w.dumps(merged))
+    return merged, as_run
 
 
 def _flat_sets(raw: dict) -> dict:

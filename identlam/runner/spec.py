@@ -131,7 +131,7 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
     paper = check_paper_table(raw, errors)
     if paper_scale:
         errors.raise_if_any()
-        raw, text = at_paper_scale(raw, paper, path)
+        raw, text = at_paper_scale(raw, paper, path, text)
         errors = Errors(f"{path} (at paper scale)")
     name = _typed(raw, "name", str, path.stem, errors)
     seeds = _typed(raw, "seeds", list, [0], errors)

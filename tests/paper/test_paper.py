@@ -161,6 +161,34 @@ def test_report_is_rebuilt_from_the_data_it_keeps(store, tmp_path, capsys):
     assert (other / "results.csv").read_text().endswith("r,0,ami,0.5\n")
 
 
+def test_each_experiment_section_opens_with_its_configs_description(store, tmp_path):
+    # the config as run opens with what it tests; the report quotes it up to the paper-scale note
+    import shutil
+
+    described = tmp_path / "described"
+    shutil.copytree(store / "runs", described / "runs")
+    header = ("# Entropy regularization against lambda = 0 on PointMass: entropy *should* give\n"
+              "# the higher AMI.\n#\n# Two seeds here.\n"
+              "# Paper scale (CUDA): the [paper] table below.\n# (identlam run ... --scale paper)\n")
+    (described / "experiment.toml").write_text(header + (store / "experiment.toml").read_text())
+    out = tmp_path / "paper"
+    assert _paper(described, out) == 0
+    report = (out / "report.md").read_text()
+    section = report[report.index("### tiny"):]
+    assert ("\n> Entropy regularization against lambda = 0 on PointMass: entropy \\*should\\* give the "
+            "higher AMI. Two seeds here.\n") in section
+    assert "[paper] table below" not in report
+    assert "<em>should</em>" not in (out / "report.html").read_text()  # the stars are the config's, not emphasis
+    # a config without an opening comment gives no quote, or its description key's
+    assert _paper(store, tmp_path / "plain") == 0
+    assert "\n> " not in (tmp_path / "plain" / "report.md").read_text()
+    keyed = tmp_path / "keyed"
+    shutil.copytree(store / "runs", keyed / "runs")
+    (keyed / "experiment.toml").write_text('description = "two methods, three seeds"\n' + (store / "experiment.toml").read_text())
+    assert _paper(keyed, tmp_path / "keyed-paper") == 0
+    assert "\n> two methods, three seeds\n" in (tmp_path / "keyed-paper" / "report.md").read_text()
+
+
 def test_a_kept_table_reads_back_cell_for_cell(tmp_path):
     from identlam.runner.results import grid_columns, load_results, summarize
 

@@ -9,6 +9,7 @@ import pytest
 from runner_fixtures import TINY, write_toml
 
 from identlam.errors import ConfigError
+from identlam.runner.checks import config_description
 from identlam.runner.spec import column_orders, load_experiment
 
 BAD = """
@@ -200,6 +201,22 @@ def test_the_paper_table_is_merged_table_by_table_only_at_paper_scale(tmp_path):
     assert again.name == "tiny-paper" and [c.run_id for c in again.cells] == [c.run_id for c in paper.cells]
     with pytest.raises(ConfigError, match="paper: no \\[paper\\] table"):
         load_experiment(write_toml(tmp_path, TINY, "plain.toml"), paper_scale=True)
+
+
+def test_a_configs_description_is_its_opening_comment_and_survives_paper_scale(tmp_path):
+    header = ("\n# Does entropy identify the actions?   Prediction: higher AMI\n# with it.\n#\n"
+              "# identlam run tiny.toml --workers 2\n# A well-\n# known test.\n"
+              "# Paper scale (CUDA): the [paper] table below.\n# (its seeds)\n")
+    path = write_toml(tmp_path, header + PAPER + "# a comment further down is not the description\n")
+    described = ("Does entropy identify the actions? Prediction: higher AMI with it. "
+                 "`identlam run tiny.toml --workers 2` A well-known test.")
+    assert config_description(path.read_text()) == described
+    assert config_description(TINY) == "" and config_description("name = 'x'\n# late\n") == ""
+    # the paper-scale config as run keeps the description (not the note on how to run it) for the report
+    as_run = load_experiment(path, paper_scale=True).text
+    assert as_run.startswith(header.lstrip().split("# Paper scale")[0] + "# Paper scale: tiny.toml with its [paper] table")
+    assert config_description(as_run) == described
+    assert "[paper] table below" not in as_run
 
 
 def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
