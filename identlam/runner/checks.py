@@ -26,6 +26,16 @@ def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot name an experiment, or None. The name is a path component: of its store
+    (``results/NAME``) and of the report's ``figures/NAME.png``, ``tables/NAME.md`` and ``data/NAME/``."""
+    if not isinstance(name, str):
+        return f"expected a string, got {name!r}"
+    if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0"):
+        return f"expected a name that can be a file name (not empty, no / or \\, not . or ..), got {name!r}"
+    return None
+
+
 class Errors:
     def __init__(self, path: Path):
         self.path, self.lines = path, []

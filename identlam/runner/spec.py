@@ -23,7 +23,7 @@ from typing import Any
 from identlam import config as config_mod
 from identlam.errors import ConfigError
 from identlam.runner.checks import (TOP_KEYS, Errors, check_cell, check_data, check_method, check_overrides,
-                                    check_regions, flatten)
+                                    check_regions, flatten, name_problem)
 from identlam.runner.paper_scale import at_paper_scale, check_paper_table
 
 STAGES = ("train", "relabel", "bc", "decode", "evaluate")
@@ -134,6 +134,9 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
         raw, text = at_paper_scale(raw, paper, path)
         errors = Errors(f"{path} (at paper scale)")
     name = _typed(raw, "name", str, path.stem, errors)
+    if name_problem(name):  # the name is a folder of the store and of the report
+        errors.add("name", name_problem(name))
+        name = path.stem
     seeds = _typed(raw, "seeds", list, [0], errors)
     if not _seed_list(seeds):
         errors.add("seeds", f"expected a non-empty list of integers >= 0, got {seeds!r}")

@@ -220,3 +220,17 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "identlam", "run", str(bad), "--scale", "paper", "--dry-run"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "set.train.steps" in proc.stderr
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # the name is a folder of the store (results/NAME) and of the report (figures/NAME.png, data/NAME/)
+    ('name = "tiny"', 'name = "../elsewhere"', "name: expected a name that can be a file name"),
+    ('name = "tiny"', 'name = ""', "name: expected a name that can be a file name"),
+    ('name = "tiny"', 'name = ".."', "name: expected a name that can be a file name"),
+])
+def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
+    assert old in TINY
+    path = write_toml(tmp_path, TINY.replace(old, new, 1))
+    with pytest.raises(ConfigError) as info:  # not a traceback, not accepted
+        load_experiment(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value) and "\n" not in str(info.value)
