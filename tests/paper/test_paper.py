@@ -212,6 +212,35 @@ def test_a_broken_kept_table_is_one_line_and_exit_2(tmp_path, capsys, text, mess
     assert message in err and "\n" not in err
 
 
+@pytest.mark.parametrize("config, message", [
+    ('name = "../escaped"\n', "experiment.toml: name: expected a name that can be a file name"),
+    ('name = ""\n', "experiment.toml: name: expected a name that can be a file name"),
+    ("name = 3\n", "experiment.toml: name: expected a string, got 3"),
+    ("metrics = 3\n", "experiment.toml: metrics: expected a list of metric names, got 3"),
+    ('metrics = "ami"\n', "experiment.toml: metrics: expected a list of metric names, got 'ami'"),
+])
+def test_a_kept_config_with_a_bad_name_or_metrics_is_one_line_and_exit_2(tmp_path, capsys, config, message):
+    # the name is a path in the report (figures/NAME.png, data/NAME/): '../escaped' wrote beside OUT
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "results.csv").write_text("method,run_id,seed,metric,value\nx,r,0,ami,0.5\n")
+    (kept / "experiment.toml").write_text(config)
+    assert main(["paper", "--results", str(kept), "--out", str(tmp_path / "p" / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("identlam paper: error: ") and message in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+
+
+def test_a_kept_table_given_as_dot_is_named_after_its_folder(tmp_path, monkeypatch):
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "results.csv").write_text("method,run_id,seed,metric,value\nx,r,0,ami,0.5\n")
+    monkeypatch.chdir(kept)
+    assert main(["paper", "--results", ".", "--out", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "data" / "kept" / "results.csv").is_file()  # not data/results.csv
+    assert (tmp_path / "p" / "figures" / "kept.png").is_file()
+
+
 @pytest.mark.parametrize("claims, message", [
     ("[[tiny]]\nid = 'x'\n", "tiny.x: missing field 'text'"),
     (CLAIMS.replace('direction = "less"', 'direction = "lower"'), "never_ran.elsewhere: direction: expected"),
