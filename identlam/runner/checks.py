@@ -62,10 +62,16 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
     if "regions" in source:
         check_regions(f"{where}.regions", source["regions"], errors)
     if kind == "file":
-        file = Path(source.get("path", ""))
+        given = source.get("path")
+        if not isinstance(given, str) or not given:
+            errors.add(f"{where}.path", f"expected the path of a dataset file, got {given!r}")
+            return
+        file = Path(given)
         file = file if file.is_absolute() else path.parent / file
-        if "path" not in source or not file.is_file():
-            errors.add(f"{where}.path", f"dataset file '{source.get('path')}' does not exist")
+        if file.is_dir():
+            errors.add(f"{where}.path", f"'{given}' is a directory, not a dataset file")
+        elif not file.is_file():
+            errors.add(f"{where}.path", f"dataset file '{given}' does not exist")
         else:
             from identlam.train.rundir import fingerprint
 

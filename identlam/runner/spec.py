@@ -204,15 +204,17 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
     seen: set[str] = set()
     ready: list[tuple] = []
     for combo, combo_seeds in combos:
-        dname = combo.get("data") or _only(data, "data", errors)
-        mname = combo.get("method") or _only(methods, "method", errors)
+        dname = combo["data"] if "data" in combo else _only(data, "data", errors)
+        mname = combo["method"] if "method" in combo else _only(methods, "method", errors)
         if dname is None or mname is None:
             continue
-        if dname not in data:
-            errors.add("grid.data", f"'{dname}' is not a data source (known: {', '.join(data)})")
-        if mname not in methods:
-            errors.add("grid.method", f"'{mname}' is not a method (known: {', '.join(methods)})")
-        if dname not in data or mname not in methods:
+        known_data, known_method = isinstance(dname, str) and dname in data, isinstance(mname, str) and mname in methods
+        if not known_data:
+            errors.add("grid.data", f"{dname!r} is not a data source (known: {', '.join(data)})")
+        if not known_method:
+            errors.add("grid.method", f"{mname!r} is not a method (known: {', '.join(methods)})")
+        if not known_data or not known_method or not isinstance(data[dname], dict) \
+                or not isinstance(methods[mname], dict):  # a table that is not one: reported by its check
             continue
         env_params = {k[len(ENV_PREFIX):]: v for k, v in combo.items() if k.startswith(ENV_PREFIX)}
         run_values = {k: v for k, v in combo.items() if k not in RESERVED_AXES and not k.startswith(ENV_PREFIX)}

@@ -227,6 +227,14 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     ('name = "tiny"', 'name = "../elsewhere"', "name: expected a name that can be a file name"),
     ('name = "tiny"', 'name = ""', "name: expected a name that can be a file name"),
     ('name = "tiny"', 'name = ".."', "name: expected a name that can be a file name"),
+    # a value of the wrong type where a table or a name belongs (each was a traceback)
+    ('source = "synthetic"', 'source = "file"\npath = 3', "data.pm.path: expected the path of a dataset file, got 3"),
+    ('source = "synthetic"', 'source = "file"\npath = "."', "data.pm.path: '.' is a directory, not a dataset file"),
+    ('[methods.lambda0]\npreset = "lapo-entropy"\nset = { "model.entropy.weight" = 0 }',
+     '[methods]\nlambda0 = "lapo-entropy"', 'methods.lambda0: expected a table with preset = "..."'),
+    ('method = ["entropy", "lambda0"]', 'method = [["entropy"]]', "grid.method: ['entropy'] is not a method"),
+    ('method = ["entropy", "lambda0"]', 'method = [{ preset = "lapo" }]', "grid.method: {'preset': 'lapo'} is not a method"),
+    ('method = ["entropy", "lambda0"]', 'method = [""]', "grid.method: '' is not a method"),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
