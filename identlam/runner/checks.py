@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from identlam import config as config_mod
+from identlam.argtypes import SEED_MAX
 from identlam.errors import ConfigError
 
 TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threads", "gpus", "set", "data",
@@ -82,8 +83,8 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or value < 2:
             errors.add(f"{where}.{key}", f"expected an integer >= 2, got {value!r}")
     seed = source.get("seed", 0)
-    if seed != "run" and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        errors.add(f"{where}.seed", f"expected an integer >= 0 or \"run\" (the run's seed), got {seed!r}")
+    if seed != "run" and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX):
+        errors.add(f"{where}.seed", f"expected an integer in [0, {SEED_MAX}] or \"run\" (the run's seed), got {seed!r}")
     params = source.get("params", {})
     if not isinstance(params, dict):
         errors.add(f"{where}.params", "expected a table of generator parameters")

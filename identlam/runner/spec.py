@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from identlam import config as config_mod
+from identlam.argtypes import SEED_MAX
 from identlam.errors import ConfigError
 from identlam.runner.checks import (TOP_KEYS, Errors, check_cell, check_data, check_method, check_overrides,
                                     check_regions, flatten, name_problem)
@@ -139,7 +140,7 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
         name = path.stem
     seeds = _typed(raw, "seeds", list, [0], errors)
     if not _seed_list(seeds):
-        errors.add("seeds", f"expected a non-empty list of integers >= 0, got {seeds!r}")
+        errors.add("seeds", f"expected a non-empty list of integers in [0, {SEED_MAX}], got {seeds!r}")
         seeds = [0]
     stages = _typed(raw, "stages", list, list(STAGES), errors)
     bad = [s for s in stages if s not in STAGES]
@@ -153,6 +154,7 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
     scale = _typed(raw, "scale", str, "cpu", errors)
     if scale not in ("cpu", "paper"):
         errors.add("scale", f"expected cpu or paper, got {scale!r}")
+        scale = "cpu"  # the other fields are checked against the presets at this scale
     threads = _typed(raw, "threads", int, 1, errors)
     if threads < 1:
         errors.add("threads", f"expected an integer >= 1, got {threads}")
@@ -193,7 +195,7 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
         grid = dict(grid)
         grid_seeds = grid.pop("seeds", seeds)
         if not _seed_list(grid_seeds):
-            errors.add(f"{where}.seeds", f"expected a non-empty list of integers >= 0, got {grid_seeds!r}")
+            errors.add(f"{where}.seeds", f"expected a non-empty list of integers in [0, {SEED_MAX}], got {grid_seeds!r}")
         for combo in _expand(grid, where, errors):
             combos.append((combo, grid_seeds))
             columns.extend(k for k in combo if k not in columns)
@@ -344,7 +346,7 @@ def column_orders(raw: dict[str, Any]) -> dict[str, list]:
 
 def _seed_list(seeds: Any) -> bool:
     return isinstance(seeds, list) and bool(seeds) and all(
-        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+        isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= SEED_MAX for s in seeds)
 
 
 def _only(table: dict, what: str, errors: Errors) -> str | None:

@@ -235,6 +235,13 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     ('method = ["entropy", "lambda0"]', 'method = [["entropy"]]', "grid.method: ['entropy'] is not a method"),
     ('method = ["entropy", "lambda0"]', 'method = [{ preset = "lapo" }]', "grid.method: {'preset': 'lapo'} is not a method"),
     ('method = ["entropy", "lambda0"]', 'method = [""]', "grid.method: '' is not a method"),
+    # errors that named neither the file nor the key
+    ('seeds = [0, 1]', 'scale = "gpu"\nseeds = [0, 1]', "scale: expected cpu or paper, got 'gpu'"),
+    ('seeds = [0, 1]', 'seeds = [0, 4294967296]', "seeds: expected a non-empty list of integers in [0, 4294967295]"),
+    ('method = ["entropy", "lambda0"]', 'method = ["entropy"]\nseeds = [1099511627776]',
+     "grid.seeds: expected a non-empty list of integers in [0, 4294967295]"),
+    # a data seed that `identlam generate --seed` refuses: every run failed
+    ('seed = "run"', 'seed = 4294967296', 'data.pm.seed: expected an integer in [0, 4294967295] or "run"'),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
