@@ -15,6 +15,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +145,7 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
         seeds = [0]
     stages = _typed(raw, "stages", list, list(STAGES), errors)
     bad = [s for s in stages if s not in STAGES]
-    if bad or not stages or stages[0] != "train" or sorted(stages, key=STAGES.index) != stages:
+    if bad or not stages or stages[0] != "train" or sorted(set(stages), key=STAGES.index) != stages:
         errors.add("stages", f"expected stages in order, starting with train, from {', '.join(STAGES)}; got {stages!r}")
         stages = list(STAGES)
     metrics = _typed(raw, "metrics", list, [], errors)
@@ -159,7 +160,7 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
     if threads < 1:
         errors.add("threads", f"expected an integer >= 1, got {threads}")
     gpus = raw.get("gpus", "auto")
-    if gpus != "auto" and (isinstance(gpus, bool) or not isinstance(gpus, (int, float)) or gpus < 0):
+    if gpus != "auto" and (isinstance(gpus, bool) or not isinstance(gpus, (int, float)) or not 0 <= gpus < math.inf):
         errors.add("gpus", f"expected a number >= 0 or \"auto\", got {gpus!r}")
     evaluate = _typed(raw, "evaluate", dict, {}, errors)
     for key in evaluate:
@@ -200,7 +201,8 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
             combos.append((combo, grid_seeds))
             columns.extend(k for k in combo if k not in columns)
 
-    exp = Experiment(path=path, name=name, description=str(raw.get("description", "")), seeds=seeds,
+    description = _typed(raw, "description", str, "", errors)
+    exp = Experiment(path=path, name=name, description=description, seeds=seeds,
                      stages=tuple(stages), metrics=metrics, scale=scale, threads=threads, gpus=gpus,
                      columns=columns, text=text)
     seen: set[str] = set()

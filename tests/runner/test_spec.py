@@ -242,6 +242,13 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
      "grid.seeds: expected a non-empty list of integers in [0, 4294967295]"),
     # a data seed that `identlam generate --seed` refuses: every run failed
     ('seed = "run"', 'seed = 4294967296', 'data.pm.seed: expected an integer in [0, 4294967295] or "run"'),
+    # values that were accepted: a stage twice (other run ids for the same runs), GPUs per task not
+    # a finite number, a description that is not text
+    ('stages = ["train", "relabel", "evaluate"]', 'stages = ["train", "relabel", "relabel", "evaluate"]',
+     "stages: expected stages in order"),
+    ('seeds = [0, 1]', 'seeds = [0, 1]\ngpus = nan', 'gpus: expected a number >= 0 or "auto", got nan'),
+    ('seeds = [0, 1]', 'seeds = [0, 1]\ngpus = inf', 'gpus: expected a number >= 0 or "auto", got inf'),
+    ('seeds = [0, 1]', 'seeds = [0, 1]\ndescription = 5', "description: expected str, got 5"),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
