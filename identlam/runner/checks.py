@@ -139,11 +139,15 @@ def check_overrides(where: str, overrides: dict, preset: str, scale: str, errors
     base = get_preset(preset, scale)
     for key, value in overrides.items():
         try:
-            config_mod.resolve_key(type(base), key)
+            resolved = config_mod.resolve_key(type(base), key)
         except ConfigError as err:
             unknown = "unknown" in str(err)
             errors.add(f"{where}.{key}", f"not a run-config field (see `identlam presets {preset} --fields`)"
                        if unknown else str(err).replace("--set key", "key"))
+            continue
+        if resolved == "seed":  # it would replace the run's seed: every "seed" of the grid one same run
+            errors.add(f"{where}.{key}", "the run seed is not a run-config override here: list the seeds in "
+                       "seeds = [...] (or a grid's seeds), one run each")
             continue
         try:
             config_mod.apply_overrides(base, {key: value})

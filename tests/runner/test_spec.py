@@ -249,6 +249,10 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     ('seeds = [0, 1]', 'seeds = [0, 1]\ngpus = nan', 'gpus: expected a number >= 0 or "auto", got nan'),
     ('seeds = [0, 1]', 'seeds = [0, 1]\ngpus = inf', 'gpus: expected a number >= 0 or "auto", got inf'),
     ('seeds = [0, 1]', 'seeds = [0, 1]\ndescription = 5', "description: expected str, got 5"),
+    # a seed override replaced the run's --seed: the runs of seeds 0 and 1 were one same run
+    ('"train.steps" = 12', '"train.steps" = 12\nseed = 3', "set.seed: the run seed is not a run-config override"),
+    ('set = { "model.entropy.weight" = 0 }', 'set = { seed = 3 }', "methods.lambda0.set.seed: the run seed is not"),
+    ('method = ["entropy", "lambda0"]', 'method = ["entropy"]\nseed = [3, 4]', "grid.seed: the run seed is not"),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
