@@ -16,6 +16,7 @@ A group selects runs by grid-parameter values; a claim against a fixed number ha
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -103,8 +104,14 @@ def _parse(entry: dict[str, Any], where: str, experiment: str) -> Claim:
     if not isinstance(groups, list) or len(groups) != n_groups or not all(isinstance(g, dict) for g in groups):
         shape = "[group A, group B]" if threshold is None else "[group] (one group with a threshold)"
         raise ClaimsError(f"{where}: compare: expected {shape}, each a table of grid values, got {groups!r}")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
-        raise ClaimsError(f"{where}: threshold: expected a number, got {threshold!r}")
+    for i, group in enumerate(groups):
+        for key, value in group.items():
+            if not isinstance(value, (str, int, float)):  # bool is an int
+                raise ClaimsError(f"{where}: compare[{i}].{key}: expected a grid value (a string, a number or "
+                                  f"a boolean), got {value!r}")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not math.isfinite(threshold)):
+        raise ClaimsError(f"{where}: threshold: expected a finite number, got {threshold!r}")
     return Claim(experiment, entry["id"], entry["text"].strip(), entry["metric"], tuple(groups),
                  entry["direction"], entry["predicted"].strip(),
                  None if threshold is None else float(threshold))

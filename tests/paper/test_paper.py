@@ -246,7 +246,13 @@ def test_a_kept_table_given_as_dot_is_named_after_its_folder(tmp_path, monkeypat
     (CLAIMS.replace('direction = "less"', 'direction = "lower"'), "never_ran.elsewhere: direction: expected"),
     (CLAIMS.replace("{ method = \"entropy\" }, { method", "{ methd = \"entropy\" }, { method"),
      "'methd' is not a grid column of the results"),
-    (CLAIMS.replace("threshold = 0.25", "threshold = 'high'"), "threshold: expected a number"),
+    (CLAIMS.replace("threshold = 0.25", "threshold = 'high'"), "threshold: expected a finite number"),
+    # a threshold of nan or inf was a traceback in the claims figure
+    (CLAIMS.replace("threshold = 0.25", "threshold = nan"), "tiny.probe-above-chance: threshold: expected a finite number, got nan"),
+    (CLAIMS.replace("threshold = 0.25", "threshold = -inf"), "threshold: expected a finite number, got -inf"),
+    # a group value that no grid value can equal: the claim read "no data"
+    (CLAIMS.replace('{ method = "lambda0" }', '{ method = ["lambda0"] }'),
+     "tiny.entropy-vs-lambda0: compare[1].method: expected a grid value (a string, a number or a boolean), got ['lambda0']"),
     ("tiny = [1, 2", "not valid TOML"),
     ("tiny = 3", "tiny: expected a list of claims"),
 ])
