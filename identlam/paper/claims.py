@@ -181,6 +181,11 @@ def evaluate(claim: Claim, table: pd.DataFrame | None, seed: int = 0) -> Outcome
     for group, values in zip(claim.groups, groups):
         if not values:
             return Outcome(claim, "no data", note=f"no finished run matches {_group_name(group)}")
+    # a run without a finite value (NaN: an empty cell of the table, the metric undefined for it) is left out
+    groups = [{seed: v for seed, v in values.items() if math.isfinite(v)} for values in groups]
+    for group, values in zip(claim.groups, groups):
+        if not values:
+            return Outcome(claim, "no data", note=f"no run matching {_group_name(group)} has a finite '{claim.metric}'")
     other = groups[1] if claim.threshold is None else claim.threshold
     paired = len(set(groups[0]) & set(groups[1])) if claim.threshold is None else len(groups[0])
     means = tuple(sum(g.values()) / len(g) for g in groups)

@@ -262,6 +262,34 @@ def test_bad_claims_file_is_one_line_and_exit_2(store, tmp_path, capsys, claims,
     assert err.startswith("identlam paper: error: ") and message in err and "\n" not in err
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the inf in the figure
+def test_a_claim_leaves_out_runs_without_a_finite_value(tmp_path):
+    # an empty cell (NaN: the metric undefined for a run) or inf in a claim's metric was a traceback
+    kept = tmp_path / "tiny"
+    kept.mkdir()
+    rows = ["method,run_id,seed,metric,value"]
+    for seed, (a, b) in enumerate([(0.9, 0.5), (0.8, ""), (0.95, 0.4), ("inf", 0.3)]):
+        rows += [f"entropy,e{seed},{seed},ami,{a}", f"lambda0,l{seed},{seed},ami,{b}",
+                 f"entropy,e{seed},{seed},used_codes,", f"lambda0,l{seed},{seed},used_codes,"]
+    (kept / "results.csv").write_text("\n".join(rows) + "\n")
+    claims = CLAIMS.split("[[tiny]]\nid = \"probe-above-chance\"")[0] + """
+[[tiny]]
+id = "all-empty"
+text = "a metric without a value in any run"
+metric = "used_codes"
+compare = [{ method = "entropy" }]
+threshold = 1
+direction = "greater"
+predicted = "more than one code"
+"""
+    assert _paper(kept, tmp_path / "paper", claims) == 0
+    report = (tmp_path / "paper" / "report.md").read_text()
+    tested = next(line for line in report.splitlines() if line.startswith("| **entropy-vs-lambda0**"))
+    assert "n = 2 seeds" in tested  # seeds 0 and 2: seed 1 has no lambda0 value, seed 3 an infinite one
+    empty = next(line for line in report.splitlines() if line.startswith("| **all-empty**"))
+    assert "no data: no run matching method=entropy has a finite 'used_codes'" in empty
+
+
 def test_bad_out_is_one_line_and_exit_2_before_anything_is_written(store, tmp_path, capsys):
     from data_helpers import unwritable_folder
 
