@@ -149,9 +149,11 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
         errors.add("stages", f"expected stages in order, starting with train, from {', '.join(STAGES)}; got {stages!r}")
         stages = list(STAGES)
     metrics = _typed(raw, "metrics", list, [], errors)
-    if not all(isinstance(m, str) for m in metrics):
+    if not all(isinstance(m, str) and m.strip() for m in metrics):
         errors.add("metrics", f"expected a list of metric names, got {metrics!r}")
         metrics = []
+    for metric in dict.fromkeys(m for m in metrics if metrics.count(m) > 1):  # a second row of it in every run
+        errors.add("metrics", f"'{metric}' is listed twice")
     scale = _typed(raw, "scale", str, "cpu", errors)
     if scale not in ("cpu", "paper"):
         errors.add("scale", f"expected cpu or paper, got {scale!r}")

@@ -253,6 +253,11 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     ('"train.steps" = 12', '"train.steps" = 12\nseed = 3', "set.seed: the run seed is not a run-config override"),
     ('set = { "model.entropy.weight" = 0 }', 'set = { seed = 3 }', "methods.lambda0.set.seed: the run seed is not"),
     ('method = ["entropy", "lambda0"]', 'method = ["entropy"]\nseed = [3, 4]', "grid.seed: the run seed is not"),
+    # a metric listed twice gave each run two rows of it: claims on it read "several runs per seed"
+    ('metrics = ["ami", "used_codes", "action_probe_accuracy"]', 'metrics = ["ami", "used_codes", "ami"]',
+     "metrics: 'ami' is listed twice"),
+    ('metrics = ["ami", "used_codes", "action_probe_accuracy"]', 'metrics = ["ami", ""]',
+     "metrics: expected a list of metric names, got ['ami', '']"),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
