@@ -203,6 +203,11 @@ def test_the_report_says_which_code_made_the_runs(store, tmp_path):
     ("method,run_id,seed,metric,value\nx,,0,ami,0.5\n", "line 2: column 'run_id' is empty"),
     ("method,run_id,seed,metric,value\nx,r,zero,ami,0.5\n", "line 2: column 'seed': expected an integer, got 'zero'"),
     ("method,run_id,seed,metric,value\nx,r,1.5,ami,0.5\n", "column 'seed': expected an integer"),
+    # a repeated row was averaged in, or read as several runs per seed by a claim; a repeated column
+    # was renamed 'method.1' by pandas
+    ("method,run_id,seed,metric,value\nx,r,0,ami,0.5\nx,r,0,ami,0.7\n",
+     "line 3: run 'r' has a second row of metric 'ami' (the first is line 2)"),
+    ("method,method,run_id,seed,metric,value\nx,y,r,0,ami,0.5\n", "line 1: column 'method' appears twice"),
 ])
 def test_a_broken_kept_table_is_one_line_and_exit_2(tmp_path, capsys, text, message):
     (tmp_path / "kept").mkdir()
