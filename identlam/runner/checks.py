@@ -108,6 +108,10 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
         except IdentlamError as err:
             errors.add(f"{where}.env", str(err))
             return
+        try:
+            envs.check_params(source["env"], params)
+        except IdentlamError as err:
+            errors.add(f"{where}.params", str(err))
         policy = source.get("policy", "behaviour")
         known = envs.policies(source["env"])
         if known and policy not in known:

@@ -265,3 +265,31 @@ def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, messag
     with pytest.raises(ConfigError) as info:  # not a traceback, not accepted
         load_experiment(path)
     assert str(info.value).startswith(f"{path}: ") and message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_collect_source_parameter_its_environment_does_not_take_is_one_line(tmp_path):
+    # it was found only when the dataset task built the environment: every run of the source failed
+    import gymnasium
+
+    import identlam.envs as envs
+
+    class Toy(gymnasium.Env):
+        def __init__(self, size: int = 4):
+            self.size = size
+
+    envs.register_family("toy", ("grid", "wide"), Toy, kwargs={"wide": {"size": 9}})
+    try:
+        source = 'source = "collect"\nenv = "toy/grid"\npolicy = "random"\nepisodes = 8\nsteps = 20\nseed = "run"\n'
+        text = TINY.replace('source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\nseed = "run"\n', source)
+        assert text != TINY
+        assert len(load_experiment(write_toml(tmp_path, text.replace("{ K = 2 }", "{ size = 3 }"))).cells) == 4
+        for params, message in [("{ colour = 3 }", "parameter 'colour': unknown for environment 'toy/grid'"),
+                                ("{ size = 3 }", "parameter 'size': fixed by the environment id 'toy/wide'")]:
+            bad = text.replace("{ K = 2 }", params)
+            bad = bad.replace("toy/grid", "toy/wide") if "fixed" in message else bad
+            path = write_toml(tmp_path, bad, "bad.toml")
+            with pytest.raises(ConfigError) as info:
+                load_experiment(path)
+            assert str(info.value) == f"{path}: data.pm.params: {message}"
+    finally:
+        envs.unregister_family("toy")
