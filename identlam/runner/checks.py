@@ -13,6 +13,8 @@ TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threa
             "methods", "grid", "evaluate", "paper"}
 SOURCES = ("synthetic", "collect", "file")
 DATA_KEYS = {"source", "env", "episodes", "steps", "seed", "params", "path", "regions", "policy"}
+SOURCE_KEYS = {"file": {"source", "path", "regions"}, "synthetic": DATA_KEYS - {"path", "policy"},
+               "collect": DATA_KEYS - {"path"}}  # the keys each kind of source uses
 
 
 def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
@@ -60,6 +62,9 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
     if kind not in SOURCES:
         errors.add(f"{where}.source", f"expected one of {', '.join(SOURCES)}, got {kind!r}")
         return
+    for key in source:  # e.g. a policy of a synthetic source made `identlam generate` refuse every dataset
+        if key in DATA_KEYS and key not in SOURCE_KEYS[kind]:
+            errors.add(f"{where}.{key}", f"not a key of a {kind} source (its keys: {', '.join(sorted(SOURCE_KEYS[kind]))})")
     if "regions" in source:
         check_regions(f"{where}.regions", source["regions"], errors)
     if kind == "file":

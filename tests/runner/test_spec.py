@@ -222,14 +222,17 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "set.train.steps" in proc.stderr
 
 
+SYNTHETIC = 'source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\nseed = "run"\nparams = { K = 2 }'
+
+
 @pytest.mark.parametrize("old, new, message", [
     # the name is a folder of the store (results/NAME) and of the report (figures/NAME.png, data/NAME/)
     ('name = "tiny"', 'name = "../elsewhere"', "name: expected a name that can be a file name"),
     ('name = "tiny"', 'name = ""', "name: expected a name that can be a file name"),
     ('name = "tiny"', 'name = ".."', "name: expected a name that can be a file name"),
     # a value of the wrong type where a table or a name belongs (each was a traceback)
-    ('source = "synthetic"', 'source = "file"\npath = 3', "data.pm.path: expected the path of a dataset file, got 3"),
-    ('source = "synthetic"', 'source = "file"\npath = "."', "data.pm.path: '.' is a directory, not a dataset file"),
+    (SYNTHETIC, 'source = "file"\npath = 3', "data.pm.path: expected the path of a dataset file, got 3"),
+    (SYNTHETIC, 'source = "file"\npath = "."', "data.pm.path: '.' is a directory, not a dataset file"),
     ('[methods.lambda0]\npreset = "lapo-entropy"\nset = { "model.entropy.weight" = 0 }',
      '[methods]\nlambda0 = "lapo-entropy"', 'methods.lambda0: expected a table with preset = "..."'),
     ('method = ["entropy", "lambda0"]', 'method = [["entropy"]]', "grid.method: ['entropy'] is not a method"),
@@ -258,6 +261,10 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
      "metrics: 'ami' is listed twice"),
     ('metrics = ["ami", "used_codes", "action_probe_accuracy"]', 'metrics = ["ami", ""]',
      "metrics: expected a list of metric names, got ['ami', '']"),
+    # a key that the kind of source does not use: a synthetic source's policy made `identlam generate`
+    # refuse every dataset; a file source's episodes were ignored
+    (SYNTHETIC, SYNTHETIC + '\npolicy = "expert"', "data.pm.policy: not a key of a synthetic source"),
+    (SYNTHETIC, 'source = "file"\npath = "tiny.toml"\nepisodes = 8', "data.pm.episodes: not a key of a file source"),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
