@@ -79,8 +79,16 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
         elif not file.is_file():
             errors.add(f"{where}.path", f"dataset file '{given}' does not exist")
         else:
+            from identlam.data import open_dataset
+            from identlam.errors import IdentlamError
             from identlam.train.rundir import fingerprint
 
+            try:  # a file that is not a dataset would fail every run that trains on it
+                with open_dataset(file, in_memory=False):
+                    pass
+            except IdentlamError as err:
+                errors.add(f"{where}.path", str(err))
+                return
             source["path"], source["sha256"] = str(file.resolve()), fingerprint(file)["sha256"]
         return
     for key in ("episodes", "steps"):

@@ -159,6 +159,12 @@ def test_file_source_is_keyed_by_content(tmp_path):
     assert {c.data_key for c in first.cells}.isdisjoint({c.data_key for c in second.cells})
     with pytest.raises(ConfigError, match="data.pm.path: dataset file 'b.h5' does not exist"):
         load_experiment(write_toml(tmp_path, text.replace("a.h5", "b.h5")))
+    # keys a file source does not use were ignored; a file that is not a dataset failed every run
+    with pytest.raises(ConfigError, match="^[^\n]*: data.pm.episodes: not a key of a file source[^\n]*$"):
+        load_experiment(write_toml(tmp_path, text.replace('path = "a.h5"', 'path = "a.h5"\nepisodes = 8')))
+    (tmp_path / "notes.h5").write_text("not a dataset")
+    with pytest.raises(ConfigError, match="^[^\n]*: data.pm.path: [^\n]*notes.h5: not an HDF5 file$"):
+        load_experiment(write_toml(tmp_path, text.replace("a.h5", "notes.h5")))
 
 
 PAPER = TINY + """
@@ -262,9 +268,8 @@ SYNTHETIC = 'source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\n
     ('metrics = ["ami", "used_codes", "action_probe_accuracy"]', 'metrics = ["ami", ""]',
      "metrics: expected a list of metric names, got ['ami', '']"),
     # a key that the kind of source does not use: a synthetic source's policy made `identlam generate`
-    # refuse every dataset; a file source's episodes were ignored
+    # refuse every dataset (a file source's: test_file_source_is_keyed_by_content)
     (SYNTHETIC, SYNTHETIC + '\npolicy = "expert"', "data.pm.policy: not a key of a synthetic source"),
-    (SYNTHETIC, 'source = "file"\npath = "tiny.toml"\nepisodes = 8', "data.pm.episodes: not a key of a file source"),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
