@@ -24,6 +24,7 @@ from identlam.envs.registry import (
     EnvError,
     available,
     check_env_id,
+    check_params,
     describe,
     exo_period,
     is_registered,
@@ -42,6 +43,6 @@ _dcs.register()  # only when dm_control is installed (the `dcs` extra)
 load_plugins()
 
 __all__ = [
-    "EnvError", "available", "check_env_id", "collect", "describe", "episode_seed", "is_registered", "load_plugins", "make",
+    "EnvError", "available", "check_env_id", "check_params", "collect", "describe", "episode_seed", "is_registered", "load_plugins", "make",
     "make_policy", "policies", "policy_rng", "register_family", "register_policy", "unregister_family",
 ]

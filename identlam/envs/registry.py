@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,29 @@ def check_env_id(env_id: str) -> None:
                        f"importable): {hint}")
     if not is_registered(env_id):
         raise EnvError(f"parameter 'env': unknown environment {env_id!r} (known: {', '.join(available())})")
+
+
+def check_params(env_id: str, params: Mapping[str, Any]) -> None:
+    """Raise the EnvError that :func:`make` would raise for a parameter's name (fixed by the id, or
+    not a parameter of the family's entry point), without building the environment: a config is
+    checked before anything runs. Values are checked when the environment is built."""
+    check_env_id(env_id)
+    family, _, short = env_id.partition("/")
+    for key in set(params) & set(_FAMILIES[family].kwargs.get(short, {})):
+        raise EnvError(f"parameter '{key}': fixed by the environment id '{env_id}'")
+    entry = _FAMILIES[family].entry_point
+    try:
+        if isinstance(entry, str):
+            module, _, attr = entry.partition(":")
+            entry = getattr(importlib.import_module(module), attr)
+        accepted = inspect.signature(entry).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):  # building it will say what is wrong
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    for key in params:
+        if key not in accepted:
+            raise EnvError(f"parameter '{key}': unknown for environment '{env_id}'")
 
 
 def make(env_id: str, **params) -> gymnasium.Env:

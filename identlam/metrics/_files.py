@@ -30,16 +30,26 @@ def load_latents(path: str | Path) -> dict:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise IdentlamError(f"--latents: {path} is not a .npy/.npz file ({str(exc).splitlines()[0]})") from None
     if isinstance(loaded, np.ndarray):
-        return {"z": loaded, "codes": None, "probs": None, "data_fingerprint": None}
-    try:
-        with loaded:
-            out = {key: (loaded[key] if key in loaded.files else None)
-                   for key in ("z", "codes", "probs", "data_fingerprint")}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a truncated or corrupt member
-        raise IdentlamError(f"--latents: {path} is unreadable ({str(exc).splitlines()[0]})") from None
-    if out["z"] is None and out["codes"] is None:
-        found = ", ".join(loaded.files) or "nothing"
-        raise IdentlamError(f"--latents: {path} holds neither 'z' nor 'codes' (found {found})")
+        out = {"z": loaded, "codes": None, "probs": None, "data_fingerprint": None}
+    else:
+        try:
+            with loaded:
+                out = {key: (loaded[key] if key in loaded.files else None)
+                       for key in ("z", "codes", "probs", "data_fingerprint")}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a truncated or corrupt member
+            raise IdentlamError(f"--latents: {path} is unreadable ({str(exc).splitlines()[0]})") from None
+        if out["z"] is None and out["codes"] is None:
+            found = ", ".join(loaded.files) or "nothing"
+            raise IdentlamError(f"--latents: {path} holds neither 'z' nor 'codes' (found {found})")
+    for key in ("z", "codes", "probs"):
+        if out[key] is not None and out[key].ndim == 0:
+            raise IdentlamError(f"--latents: '{key}' in {path} is a single value; expected one row per transition")
+    fingerprint = out["data_fingerprint"]
+    if fingerprint is not None:
+        if fingerprint.ndim != 0 or fingerprint.dtype.kind not in "US":
+            raise IdentlamError(f"--latents: 'data_fingerprint' in {path}: expected a string (the dataset's "
+                                f"fingerprint), got an array of shape {fingerprint.shape} and dtype {fingerprint.dtype}")
+        out["data_fingerprint"] = str(fingerprint.item().decode() if fingerprint.dtype.kind == "S" else fingerprint.item())
     return out
 
 

@@ -16,6 +16,7 @@ A group selects runs by grid-parameter values; a claim against a fixed number ha
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -103,8 +104,14 @@ def _parse(entry: dict[str, Any], where: str, experiment: str) -> Claim:
     if not isinstance(groups, list) or len(groups) != n_groups or not all(isinstance(g, dict) for g in groups):
         shape = "[group A, group B]" if threshold is None else "[group] (one group with a threshold)"
         raise ClaimsError(f"{where}: compare: expected {shape}, each a table of grid values, got {groups!r}")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
-        raise ClaimsError(f"{where}: threshold: expected a number, got {threshold!r}")
+    for i, group in enumerate(groups):
+        for key, value in group.items():
+            if not isinstance(value, (str, int, float)):  # bool is an int
+                raise ClaimsError(f"{where}: compare[{i}].{key}: expected a grid value (a string, a number or "
+                                  f"a boolean), got {value!r}")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not math.isfinite(threshold)):
+        raise ClaimsError(f"{where}: threshold: expected a finite number, got {threshold!r}")
     return Claim(experiment, entry["id"], entry["text"].strip(), entry["metric"], tuple(groups),
                  entry["direction"], entry["predicted"].strip(),
                  None if threshold is None else float(threshold))
@@ -174,6 +181,11 @@ def evaluate(claim: Claim, table: pd.DataFrame | None, seed: int = 0) -> Outcome
     for group, values in zip(claim.groups, groups):
         if not values:
             return Outcome(claim, "no data", note=f"no finished run matches {_group_name(group)}")
+    # a run without a finite value (NaN: an empty cell of the table, the metric undefined for it) is left out
+    groups = [{seed: v for seed, v in values.items() if math.isfinite(v)} for values in groups]
+    for group, values in zip(claim.groups, groups):
+        if not values:
+            return Outcome(claim, "no data", note=f"no run matching {_group_name(group)} has a finite '{claim.metric}'")
     other = groups[1] if claim.threshold is None else claim.threshold
     paired = len(set(groups[0]) & set(groups[1])) if claim.threshold is None else len(groups[0])
     means = tuple(sum(g.values()) / len(g) for g in groups)

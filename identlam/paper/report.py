@@ -20,7 +20,7 @@ from identlam.io import atomic_write_text
 from identlam.paper.claims import Claim, Outcome, evaluate, tally, with_paper_scale
 from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import varying_columns
-from identlam.runner.checks import config_description
+from identlam.runner.checks import config_description, name_problem
 from identlam.runner.paper_scale import PAPER_SUFFIX
 from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
 from identlam.runner.spec import column_orders
@@ -49,7 +49,7 @@ def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
         table = load_results(d)  # raises the one-line error for a folder that is not a store
         if table.empty:
             raise IdentlamError(f"--results: '{d}' has no finished runs yet; finish them with `identlam run CONFIG --out {d}`")
-        name, metrics, orders, description = d.name, [], {}, ""
+        name, metrics, orders, description = d.resolve().name, [], {}, ""  # `--results .` is named after the folder too
         config = d / "experiment.toml"
         if config.is_file():
             try:
@@ -57,7 +57,11 @@ def load_stores(dirs: Sequence[str | Path]) -> dict[str, Experiment]:
                 raw = tomllib.loads(text)
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
                 raise IdentlamError(f"{config}: not valid TOML: {err}") from None
-            name, metrics = str(raw.get("name", name)), list(raw.get("metrics", []))
+            name, metrics = raw.get("name", name), raw.get("metrics", [])
+            if name_problem(name):  # the name is a file and a folder of the report: figures/NAME.png, data/NAME/
+                raise IdentlamError(f"{config}: name: {name_problem(name)}")
+            if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+                raise IdentlamError(f"{config}: metrics: expected a list of metric names, got {metrics!r}")
             orders, description = column_orders(raw), config_description(text) or str(raw.get("description", ""))
         if name in experiments:
             old = experiments[name]

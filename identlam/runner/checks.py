@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from identlam import config as config_mod
+from identlam.argtypes import SEED_MAX
 from identlam.errors import ConfigError
 
 TOP_KEYS = {"name", "description", "seeds", "stages", "metrics", "scale", "threads", "gpus", "set", "data",
             "methods", "grid", "evaluate", "paper"}
 SOURCES = ("synthetic", "collect", "file")
 DATA_KEYS = {"source", "env", "episodes", "steps", "seed", "params", "path", "regions", "policy"}
+SOURCE_KEYS = {"file": {"source", "path", "regions"}, "synthetic": DATA_KEYS - {"path", "policy"},
+               "collect": DATA_KEYS - {"path"}}  # the keys each kind of source uses
 
 
 def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
@@ -25,6 +28,16 @@ def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
         else:
             out[dotted] = value
     return out
+
+
+def name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot name an experiment, or None. The name is a path component: of its store
+    (``results/NAME``) and of the report's ``figures/NAME.png``, ``tables/NAME.md`` and ``data/NAME/``."""
+    if not isinstance(name, str):
+        return f"expected a string, got {name!r}"
+    if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0"):
+        return f"expected a name that can be a file name (not empty, no / or \\, not . or ..), got {name!r}"
+    return None
 
 
 class Errors:
@@ -50,16 +63,33 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
     if kind not in SOURCES:
         errors.add(f"{where}.source", f"expected one of {', '.join(SOURCES)}, got {kind!r}")
         return
+    for key in source:  # e.g. a policy of a synthetic source made `identlam generate` refuse every dataset
+        if key in DATA_KEYS and key not in SOURCE_KEYS[kind]:
+            errors.add(f"{where}.{key}", f"not a key of a {kind} source (its keys: {', '.join(sorted(SOURCE_KEYS[kind]))})")
     if "regions" in source:
         check_regions(f"{where}.regions", source["regions"], errors)
     if kind == "file":
-        file = Path(source.get("path", ""))
+        given = source.get("path")
+        if not isinstance(given, str) or not given:
+            errors.add(f"{where}.path", f"expected the path of a dataset file, got {given!r}")
+            return
+        file = Path(given)
         file = file if file.is_absolute() else path.parent / file
-        if "path" not in source or not file.is_file():
-            errors.add(f"{where}.path", f"dataset file '{source.get('path')}' does not exist")
+        if file.is_dir():
+            errors.add(f"{where}.path", f"'{given}' is a directory, not a dataset file")
+        elif not file.is_file():
+            errors.add(f"{where}.path", f"dataset file '{given}' does not exist")
         else:
+            from identlam.data import open_dataset
+            from identlam.errors import IdentlamError
             from identlam.train.rundir import fingerprint
 
+            try:  # a file that is not a dataset would fail every run that trains on it
+                with open_dataset(file, in_memory=False):
+                    pass
+            except IdentlamError as err:
+                errors.add(f"{where}.path", str(err))
+                return
             source["path"], source["sha256"] = str(file.resolve()), fingerprint(file)["sha256"]
         return
     for key in ("episodes", "steps"):
@@ -67,8 +97,8 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or value < 2:
             errors.add(f"{where}.{key}", f"expected an integer >= 2, got {value!r}")
     seed = source.get("seed", 0)
-    if seed != "run" and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        errors.add(f"{where}.seed", f"expected an integer >= 0 or \"run\" (the run's seed), got {seed!r}")
+    if seed != "run" and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX):
+        errors.add(f"{where}.seed", f"expected an integer in [0, {SEED_MAX}] or \"run\" (the run's seed), got {seed!r}")
     params = source.get("params", {})
     if not isinstance(params, dict):
         errors.add(f"{where}.params", "expected a table of generator parameters")
@@ -92,6 +122,10 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
         except IdentlamError as err:
             errors.add(f"{where}.env", str(err))
             return
+        try:
+            envs.check_params(source["env"], params)
+        except IdentlamError as err:
+            errors.add(f"{where}.params", str(err))
         policy = source.get("policy", "behaviour")
         known = envs.policies(source["env"])
         if known and policy not in known:
@@ -123,11 +157,15 @@ def check_overrides(where: str, overrides: dict, preset: str, scale: str, errors
     base = get_preset(preset, scale)
     for key, value in overrides.items():
         try:
-            config_mod.resolve_key(type(base), key)
+            resolved = config_mod.resolve_key(type(base), key)
         except ConfigError as err:
             unknown = "unknown" in str(err)
             errors.add(f"{where}.{key}", f"not a run-config field (see `identlam presets {preset} --fields`)"
                        if unknown else str(err).replace("--set key", "key"))
+            continue
+        if resolved == "seed":  # it would replace the run's seed: every "seed" of the grid one same run
+            errors.add(f"{where}.{key}", "the run seed is not a run-config override here: list the seeds in "
+                       "seeds = [...] (or a grid's seeds), one run each")
             continue
         try:
             config_mod.apply_overrides(base, {key: value})

@@ -7,6 +7,7 @@ several machines into one ``runs/`` folder give one table.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any, Sequence
@@ -135,6 +136,11 @@ def read_results_csv(path: str | Path) -> pd.DataFrame:
     missing = [c for c in KEY_COLUMNS if c not in table.columns]
     if missing:
         raise IdentlamError(f"{path}: not a results table: no column '{missing[0]}'")
+    with open(path, newline="", encoding="utf-8") as f:  # pandas renames a repeated column 'x' to 'x.1'
+        header = next(csv.reader(f), [])
+    repeated = [c for c in dict.fromkeys(header) if header.count(c) > 1]
+    if repeated:
+        raise IdentlamError(f"{path}: line 1: column '{repeated[0]}' appears twice")
     for column in KEY_COLUMNS[:3]:  # a metric may be NaN (empty); a run's identity may not
         empty = table.index[table[column].isna()]
         if len(empty):
@@ -145,6 +151,12 @@ def read_results_csv(path: str | Path) -> pd.DataFrame:
         raise IdentlamError(f"{path}: line {bad[0] + 2}: column 'seed': expected an integer, "
                             f"got {table['seed'][bad[0]]!r}")
     table["seed"] = seeds.astype(int)
+    again = table.index[table.duplicated(["run_id", "metric"])]
+    if len(again):
+        run_id, metric = table["run_id"][again[0]], table["metric"][again[0]]
+        first = table.index[(table["run_id"] == run_id) & (table["metric"] == metric)][0]
+        raise IdentlamError(f"{path}: line {again[0] + 2}: run '{run_id}' has a second row of metric '{metric}' "
+                            f"(the first is line {first + 2})")
     return table
 
 

@@ -15,15 +15,17 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from identlam import config as config_mod
+from identlam.argtypes import SEED_MAX
 from identlam.errors import ConfigError
 from identlam.runner.checks import (TOP_KEYS, Errors, check_cell, check_data, check_method, check_overrides,
-                                    check_regions, flatten)
+                                    check_regions, flatten, name_problem)
 from identlam.runner.paper_scale import at_paper_scale, check_paper_table
 
 STAGES = ("train", "relabel", "bc", "decode", "evaluate")
@@ -134,27 +136,33 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
         raw, text = at_paper_scale(raw, paper, path, text)
         errors = Errors(f"{path} (at paper scale)")
     name = _typed(raw, "name", str, path.stem, errors)
+    if name_problem(name):  # the name is a folder of the store and of the report
+        errors.add("name", name_problem(name))
+        name = path.stem
     seeds = _typed(raw, "seeds", list, [0], errors)
     if not _seed_list(seeds):
-        errors.add("seeds", f"expected a non-empty list of integers >= 0, got {seeds!r}")
+        errors.add("seeds", f"expected a non-empty list of integers in [0, {SEED_MAX}], got {seeds!r}")
         seeds = [0]
     stages = _typed(raw, "stages", list, list(STAGES), errors)
     bad = [s for s in stages if s not in STAGES]
-    if bad or not stages or stages[0] != "train" or sorted(stages, key=STAGES.index) != stages:
+    if bad or not stages or stages[0] != "train" or sorted(set(stages), key=STAGES.index) != stages:
         errors.add("stages", f"expected stages in order, starting with train, from {', '.join(STAGES)}; got {stages!r}")
         stages = list(STAGES)
     metrics = _typed(raw, "metrics", list, [], errors)
-    if not all(isinstance(m, str) for m in metrics):
+    if not all(isinstance(m, str) and m.strip() for m in metrics):
         errors.add("metrics", f"expected a list of metric names, got {metrics!r}")
         metrics = []
+    for metric in dict.fromkeys(m for m in metrics if metrics.count(m) > 1):  # a second row of it in every run
+        errors.add("metrics", f"'{metric}' is listed twice")
     scale = _typed(raw, "scale", str, "cpu", errors)
     if scale not in ("cpu", "paper"):
         errors.add("scale", f"expected cpu or paper, got {scale!r}")
+        scale = "cpu"  # the other fields are checked against the presets at this scale
     threads = _typed(raw, "threads", int, 1, errors)
     if threads < 1:
         errors.add("threads", f"expected an integer >= 1, got {threads}")
     gpus = raw.get("gpus", "auto")
-    if gpus != "auto" and (isinstance(gpus, bool) or not isinstance(gpus, (int, float)) or gpus < 0):
+    if gpus != "auto" and (isinstance(gpus, bool) or not isinstance(gpus, (int, float)) or not 0 <= gpus < math.inf):
         errors.add("gpus", f"expected a number >= 0 or \"auto\", got {gpus!r}")
     evaluate = _typed(raw, "evaluate", dict, {}, errors)
     for key in evaluate:
@@ -190,26 +198,29 @@ def load_experiment(path: str | Path, *, paper_scale: bool = False) -> Experimen
         grid = dict(grid)
         grid_seeds = grid.pop("seeds", seeds)
         if not _seed_list(grid_seeds):
-            errors.add(f"{where}.seeds", f"expected a non-empty list of integers >= 0, got {grid_seeds!r}")
+            errors.add(f"{where}.seeds", f"expected a non-empty list of integers in [0, {SEED_MAX}], got {grid_seeds!r}")
         for combo in _expand(grid, where, errors):
             combos.append((combo, grid_seeds))
             columns.extend(k for k in combo if k not in columns)
 
-    exp = Experiment(path=path, name=name, description=str(raw.get("description", "")), seeds=seeds,
+    description = _typed(raw, "description", str, "", errors)
+    exp = Experiment(path=path, name=name, description=description, seeds=seeds,
                      stages=tuple(stages), metrics=metrics, scale=scale, threads=threads, gpus=gpus,
                      columns=columns, text=text)
     seen: set[str] = set()
     ready: list[tuple] = []
     for combo, combo_seeds in combos:
-        dname = combo.get("data") or _only(data, "data", errors)
-        mname = combo.get("method") or _only(methods, "method", errors)
+        dname = combo["data"] if "data" in combo else _only(data, "data", errors)
+        mname = combo["method"] if "method" in combo else _only(methods, "method", errors)
         if dname is None or mname is None:
             continue
-        if dname not in data:
-            errors.add("grid.data", f"'{dname}' is not a data source (known: {', '.join(data)})")
-        if mname not in methods:
-            errors.add("grid.method", f"'{mname}' is not a method (known: {', '.join(methods)})")
-        if dname not in data or mname not in methods:
+        known_data, known_method = isinstance(dname, str) and dname in data, isinstance(mname, str) and mname in methods
+        if not known_data:
+            errors.add("grid.data", f"{dname!r} is not a data source (known: {', '.join(data)})")
+        if not known_method:
+            errors.add("grid.method", f"{mname!r} is not a method (known: {', '.join(methods)})")
+        if not known_data or not known_method or not isinstance(data[dname], dict) \
+                or not isinstance(methods[mname], dict):  # a table that is not one: reported by its check
             continue
         env_params = {k[len(ENV_PREFIX):]: v for k, v in combo.items() if k.startswith(ENV_PREFIX)}
         run_values = {k: v for k, v in combo.items() if k not in RESERVED_AXES and not k.startswith(ENV_PREFIX)}
@@ -339,7 +350,7 @@ def column_orders(raw: dict[str, Any]) -> dict[str, list]:
 
 def _seed_list(seeds: Any) -> bool:
     return isinstance(seeds, list) and bool(seeds) and all(
-        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+        isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= SEED_MAX for s in seeds)
 
 
 def _only(table: dict, what: str, errors: Errors) -> str | None:

@@ -81,12 +81,17 @@ def test_plain_npy_latents(dataset, tmp_path, capsys):
         (lambda d: (d / "z.npy").write_text("not numpy"), "is not a .npy/.npz file"),
         (lambda d: None, "does not exist"),
         (lambda d: np.save(d / "z.npy", np.full((N_TRANSITIONS, 2), np.nan)), "latents: contains"),
+        # a single value and a fingerprint that is not a string were tracebacks
+        (lambda d: np.save(d / "z.npy", np.float32(1)), "is a single value; expected one row per transition"),
+        (lambda d: np.savez(d / "z.npz", codes=np.int64(3)), "--latents: 'codes' in"),
+        (lambda d: np.savez(d / "z.npz", z=np.zeros((N_TRANSITIONS, 2)), data_fingerprint=np.arange(3)),
+         "expected a string (the dataset's fingerprint), got an array of shape (3,)"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(dataset, tmp_path, capsys, make, expected):
     path, _ = dataset
     make(tmp_path)
-    name = "z.npz" if "neither" in expected else "z.npy"
+    name = "z.npz" if (tmp_path / "z.npz").exists() else "z.npy"
     assert identlam.cli.main(["metrics", "--latents", str(tmp_path / name), "--data", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("identlam metrics: error: ") and expected in err and "\n" not in err

@@ -231,6 +231,11 @@ def test_the_report_says_which_code_made_the_runs(store, tmp_path):
     ("method,run_id,seed,metric,value\nx,,0,ami,0.5\n", "line 2: column 'run_id' is empty"),
     ("method,run_id,seed,metric,value\nx,r,zero,ami,0.5\n", "line 2: column 'seed': expected an integer, got 'zero'"),
     ("method,run_id,seed,metric,value\nx,r,1.5,ami,0.5\n", "column 'seed': expected an integer"),
+    # a repeated row was averaged in, or read as several runs per seed by a claim; a repeated column
+    # was renamed 'method.1' by pandas
+    ("method,run_id,seed,metric,value\nx,r,0,ami,0.5\nx,r,0,ami,0.7\n",
+     "line 3: run 'r' has a second row of metric 'ami' (the first is line 2)"),
+    ("method,method,run_id,seed,metric,value\nx,y,r,0,ami,0.5\n", "line 1: column 'method' appears twice"),
 ])
 def test_a_broken_kept_table_is_one_line_and_exit_2(tmp_path, capsys, text, message):
     (tmp_path / "kept").mkdir()
@@ -240,12 +245,47 @@ def test_a_broken_kept_table_is_one_line_and_exit_2(tmp_path, capsys, text, mess
     assert message in err and "\n" not in err
 
 
+@pytest.mark.parametrize("config, message", [
+    ('name = "../escaped"\n', "experiment.toml: name: expected a name that can be a file name"),
+    ('name = ""\n', "experiment.toml: name: expected a name that can be a file name"),
+    ("name = 3\n", "experiment.toml: name: expected a string, got 3"),
+    ("metrics = 3\n", "experiment.toml: metrics: expected a list of metric names, got 3"),
+    ('metrics = "ami"\n', "experiment.toml: metrics: expected a list of metric names, got 'ami'"),
+])
+def test_a_kept_config_with_a_bad_name_or_metrics_is_one_line_and_exit_2(tmp_path, capsys, config, message):
+    # the name is a path in the report (figures/NAME.png, data/NAME/): '../escaped' wrote beside OUT
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "results.csv").write_text("method,run_id,seed,metric,value\nx,r,0,ami,0.5\n")
+    (kept / "experiment.toml").write_text(config)
+    assert main(["paper", "--results", str(kept), "--out", str(tmp_path / "p" / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("identlam paper: error: ") and message in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+
+
+def test_a_kept_table_given_as_dot_is_named_after_its_folder(tmp_path, monkeypatch):
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "results.csv").write_text("method,run_id,seed,metric,value\nx,r,0,ami,0.5\n")
+    monkeypatch.chdir(kept)
+    assert main(["paper", "--results", ".", "--out", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "data" / "kept" / "results.csv").is_file()  # not data/results.csv
+    assert (tmp_path / "p" / "figures" / "kept.png").is_file()
+
+
 @pytest.mark.parametrize("claims, message", [
     ("[[tiny]]\nid = 'x'\n", "tiny.x: missing field 'text'"),
     (CLAIMS.replace('direction = "less"', 'direction = "lower"'), "never_ran.elsewhere: direction: expected"),
     (CLAIMS.replace("{ method = \"entropy\" }, { method", "{ methd = \"entropy\" }, { method"),
      "'methd' is not a grid column of the results"),
-    (CLAIMS.replace("threshold = 0.25", "threshold = 'high'"), "threshold: expected a number"),
+    (CLAIMS.replace("threshold = 0.25", "threshold = 'high'"), "threshold: expected a finite number"),
+    # a threshold of nan or inf was a traceback in the claims figure
+    (CLAIMS.replace("threshold = 0.25", "threshold = nan"), "tiny.probe-above-chance: threshold: expected a finite number, got nan"),
+    (CLAIMS.replace("threshold = 0.25", "threshold = -inf"), "threshold: expected a finite number, got -inf"),
+    # a group value that no grid value can equal: the claim read "no data"
+    (CLAIMS.replace('{ method = "lambda0" }', '{ method = ["lambda0"] }'),
+     "tiny.entropy-vs-lambda0: compare[1].method: expected a grid value (a string, a number or a boolean), got ['lambda0']"),
     ("tiny = [1, 2", "not valid TOML"),
     ("tiny = 3", "tiny: expected a list of claims"),
 ])
@@ -253,6 +293,34 @@ def test_bad_claims_file_is_one_line_and_exit_2(store, tmp_path, capsys, claims,
     assert _paper(store, tmp_path / "paper", claims) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("identlam paper: error: ") and message in err and "\n" not in err
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the inf in the figure
+def test_a_claim_leaves_out_runs_without_a_finite_value(tmp_path):
+    # an empty cell (NaN: the metric undefined for a run) or inf in a claim's metric was a traceback
+    kept = tmp_path / "tiny"
+    kept.mkdir()
+    rows = ["method,run_id,seed,metric,value"]
+    for seed, (a, b) in enumerate([(0.9, 0.5), (0.8, ""), (0.95, 0.4), ("inf", 0.3)]):
+        rows += [f"entropy,e{seed},{seed},ami,{a}", f"lambda0,l{seed},{seed},ami,{b}",
+                 f"entropy,e{seed},{seed},used_codes,", f"lambda0,l{seed},{seed},used_codes,"]
+    (kept / "results.csv").write_text("\n".join(rows) + "\n")
+    claims = CLAIMS.split("[[tiny]]\nid = \"probe-above-chance\"")[0] + """
+[[tiny]]
+id = "all-empty"
+text = "a metric without a value in any run"
+metric = "used_codes"
+compare = [{ method = "entropy" }]
+threshold = 1
+direction = "greater"
+predicted = "more than one code"
+"""
+    assert _paper(kept, tmp_path / "paper", claims) == 0
+    report = (tmp_path / "paper" / "report.md").read_text()
+    tested = next(line for line in report.splitlines() if line.startswith("| **entropy-vs-lambda0**"))
+    assert "n = 2 seeds" in tested  # seeds 0 and 2: seed 1 has no lambda0 value, seed 3 an infinite one
+    empty = next(line for line in report.splitlines() if line.startswith("| **all-empty**"))
+    assert "no data: no run matching method=entropy has a finite 'used_codes'" in empty
 
 
 def test_bad_out_is_one_line_and_exit_2_before_anything_is_written(store, tmp_path, capsys):

@@ -160,6 +160,12 @@ def test_file_source_is_keyed_by_content(tmp_path):
     assert {c.data_key for c in first.cells}.isdisjoint({c.data_key for c in second.cells})
     with pytest.raises(ConfigError, match="data.pm.path: dataset file 'b.h5' does not exist"):
         load_experiment(write_toml(tmp_path, text.replace("a.h5", "b.h5")))
+    # keys a file source does not use were ignored; a file that is not a dataset failed every run
+    with pytest.raises(ConfigError, match="^[^\n]*: data.pm.episodes: not a key of a file source[^\n]*$"):
+        load_experiment(write_toml(tmp_path, text.replace('path = "a.h5"', 'path = "a.h5"\nepisodes = 8')))
+    (tmp_path / "notes.h5").write_text("not a dataset")
+    with pytest.raises(ConfigError, match="^[^\n]*: data.pm.path: [^\n]*notes.h5: not an HDF5 file$"):
+        load_experiment(write_toml(tmp_path, text.replace("a.h5", "notes.h5")))
 
 
 PAPER = TINY + """
@@ -237,3 +243,82 @@ def test_a_bad_paper_value_is_one_line_naming_it_at_either_scale(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "identlam", "run", str(bad), "--scale", "paper", "--dry-run"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "set.train.steps" in proc.stderr
+
+
+SYNTHETIC = 'source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\nseed = "run"\nparams = { K = 2 }'
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # the name is a folder of the store (results/NAME) and of the report (figures/NAME.png, data/NAME/)
+    ('name = "tiny"', 'name = "../elsewhere"', "name: expected a name that can be a file name"),
+    ('name = "tiny"', 'name = ""', "name: expected a name that can be a file name"),
+    ('name = "tiny"', 'name = ".."', "name: expected a name that can be a file name"),
+    # a value of the wrong type where a table or a name belongs (each was a traceback)
+    (SYNTHETIC, 'source = "file"\npath = 3', "data.pm.path: expected the path of a dataset file, got 3"),
+    (SYNTHETIC, 'source = "file"\npath = "."', "data.pm.path: '.' is a directory, not a dataset file"),
+    ('[methods.lambda0]\npreset = "lapo-entropy"\nset = { "model.entropy.weight" = 0 }',
+     '[methods]\nlambda0 = "lapo-entropy"', 'methods.lambda0: expected a table with preset = "..."'),
+    ('method = ["entropy", "lambda0"]', 'method = [["entropy"]]', "grid.method: ['entropy'] is not a method"),
+    ('method = ["entropy", "lambda0"]', 'method = [{ preset = "lapo" }]', "grid.method: {'preset': 'lapo'} is not a method"),
+    ('method = ["entropy", "lambda0"]', 'method = [""]', "grid.method: '' is not a method"),
+    # errors that named neither the file nor the key
+    ('seeds = [0, 1]', 'scale = "gpu"\nseeds = [0, 1]', "scale: expected cpu or paper, got 'gpu'"),
+    ('seeds = [0, 1]', 'seeds = [0, 4294967296]', "seeds: expected a non-empty list of integers in [0, 4294967295]"),
+    ('method = ["entropy", "lambda0"]', 'method = ["entropy"]\nseeds = [1099511627776]',
+     "grid.seeds: expected a non-empty list of integers in [0, 4294967295]"),
+    # a data seed that `identlam generate --seed` refuses: every run failed
+    ('seed = "run"', 'seed = 4294967296', 'data.pm.seed: expected an integer in [0, 4294967295] or "run"'),
+    # values that were accepted: a stage twice (other run ids for the same runs), GPUs per task not
+    # a finite number, a description that is not text
+    ('stages = ["train", "relabel", "evaluate"]', 'stages = ["train", "relabel", "relabel", "evaluate"]',
+     "stages: expected stages in order"),
+    ('seeds = [0, 1]', 'seeds = [0, 1]\ngpus = nan', 'gpus: expected a number >= 0 or "auto", got nan'),
+    ('seeds = [0, 1]', 'seeds = [0, 1]\ngpus = inf', 'gpus: expected a number >= 0 or "auto", got inf'),
+    ('seeds = [0, 1]', 'seeds = [0, 1]\ndescription = 5', "description: expected str, got 5"),
+    # a seed override replaced the run's --seed: the runs of seeds 0 and 1 were one same run
+    ('"train.steps" = 12', '"train.steps" = 12\nseed = 3', "set.seed: the run seed is not a run-config override"),
+    ('set = { "model.entropy.weight" = 0 }', 'set = { seed = 3 }', "methods.lambda0.set.seed: the run seed is not"),
+    ('method = ["entropy", "lambda0"]', 'method = ["entropy"]\nseed = [3, 4]', "grid.seed: the run seed is not"),
+    # a metric listed twice gave each run two rows of it: claims on it read "several runs per seed"
+    ('metrics = ["ami", "used_codes", "action_probe_accuracy"]', 'metrics = ["ami", "used_codes", "ami"]',
+     "metrics: 'ami' is listed twice"),
+    ('metrics = ["ami", "used_codes", "action_probe_accuracy"]', 'metrics = ["ami", ""]',
+     "metrics: expected a list of metric names, got ['ami', '']"),
+    # a key that the kind of source does not use: a synthetic source's policy made `identlam generate`
+    # refuse every dataset (a file source's: test_file_source_is_keyed_by_content)
+    (SYNTHETIC, SYNTHETIC + '\npolicy = "expert"', "data.pm.policy: not a key of a synthetic source"),
+])
+def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
+    assert old in TINY
+    path = write_toml(tmp_path, TINY.replace(old, new, 1))
+    with pytest.raises(ConfigError) as info:  # not a traceback, not accepted
+        load_experiment(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_collect_source_parameter_its_environment_does_not_take_is_one_line(tmp_path):
+    # it was found only when the dataset task built the environment: every run of the source failed
+    import gymnasium
+
+    import identlam.envs as envs
+
+    class Toy(gymnasium.Env):
+        def __init__(self, size: int = 4):
+            self.size = size
+
+    envs.register_family("toy", ("grid", "wide"), Toy, kwargs={"wide": {"size": 9}})
+    try:
+        source = 'source = "collect"\nenv = "toy/grid"\npolicy = "random"\nepisodes = 8\nsteps = 20\nseed = "run"\n'
+        text = TINY.replace('source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\nseed = "run"\n', source)
+        assert text != TINY
+        assert len(load_experiment(write_toml(tmp_path, text.replace("{ K = 2 }", "{ size = 3 }"))).cells) == 4
+        for params, message in [("{ colour = 3 }", "parameter 'colour': unknown for environment 'toy/grid'"),
+                                ("{ size = 3 }", "parameter 'size': fixed by the environment id 'toy/wide'")]:
+            bad = text.replace("{ K = 2 }", params)
+            bad = bad.replace("toy/grid", "toy/wide") if "fixed" in message else bad
+            path = write_toml(tmp_path, bad, "bad.toml")
+            with pytest.raises(ConfigError) as info:
+                load_experiment(path)
+            assert str(info.value) == f"{path}: data.pm.params: {message}"
+    finally:
+        envs.unregister_family("toy")
