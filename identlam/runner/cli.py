@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from identlam.runner.results import format_summary, load_results
+    from identlam.runner.results import absent_metrics, format_summary, load_results
     from identlam.runner.spec import load_experiment, select_cells
     from identlam.runner.sweep import run_experiment
 
@@ -67,6 +67,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     table = load_results(out)
     print(f"\n{format_summary(table)}\n")
     print(f"table: {out / 'results.csv'} ({len(table)} rows; identlam.runner.load_results('{out}'))")
+    for metric, close in absent_metrics(out, exp.metrics).items():
+        if not table.empty:  # with finished runs, a listed metric none of them has is most likely a typo
+            hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+            print(f"note: metrics: no finished run has '{metric}'{hint}; a run's metrics are the keys of "
+                  f"\"metrics\" in {out / 'runs' / 'ID' / 'result.json'}")
     if not args.no_figure and not table.empty:
         from identlam.plots import plot_sweep
         from identlam.runner.results import store_orders

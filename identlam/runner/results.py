@@ -55,30 +55,58 @@ def _alphabetical(values: pd.Series) -> pd.Series:
     return values.iloc[values.astype(str).argsort(kind="stable")]
 
 
-def store_orders(out: str | Path) -> dict[str, list]:
-    """Each grid column's values in the order the store's config lists them (``out/experiment.toml``,
-    written by ``identlam run``); empty without a readable one."""
+def _store_config(out: str | Path) -> dict[str, Any]:
+    """The store's config as last run (``out/experiment.toml``, written by ``identlam run``); empty
+    without a readable one."""
     import tomllib
 
-    from identlam.runner.spec import column_orders
-
     try:
-        return column_orders(tomllib.loads((Path(out) / "experiment.toml").read_text()))
+        return tomllib.loads((Path(out) / "experiment.toml").read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 
 
+def store_orders(out: str | Path) -> dict[str, list]:
+    """Each grid column's values in the order the store's config lists them (``out/experiment.toml``,
+    written by ``identlam run``); empty without a readable one."""
+    from identlam.runner.spec import column_orders
+
+    return column_orders(_store_config(out))
+
+
+def store_metrics(out: str | Path) -> list[str]:
+    """The metrics the store's config as last run lists (empty: not readable, or none listed)."""
+    metrics = _store_config(out).get("metrics", [])
+    return [m for m in metrics if isinstance(m, str)] if isinstance(metrics, list) else []
+
+
+def absent_metrics(out: str | Path, metrics: Sequence[str]) -> dict[str, list[str]]:
+    """The ``metrics`` that no finished run under ``out/runs`` has in its results, each with the
+    names of those it has that are spelt most like it (a typo in a config's metrics list)."""
+    import difflib
+
+    recorded: set[str] = set()
+    for done in (Path(out) / "runs").glob("*/done"):
+        try:
+            recorded.update(json.loads((done.parent / "result.json").read_text())["metrics"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return {m: difflib.get_close_matches(m, sorted(recorded), n=3) for m in metrics if m not in recorded}
+
+
 def collect(out: str | Path) -> pd.DataFrame:
-    """The tidy table of every finished run under ``out/runs``, by metric, then grid values in the
+    """The tidy table of every finished run under ``out/runs`` (the metrics the store's config as
+    last run lists, else those the run was made with, else all), by metric, then grid values in the
     config's order (:func:`store_orders`; values it does not list: numeric, else alphabetical),
     then seed."""
     runs = Path(out) / "runs"
     rows, columns = [], []
+    listed = store_metrics(out)  # the config as last run: a metric added to its list after a run shows too
     for done in sorted(runs.glob("*/done")):
         run = done.parent
         cell = json.loads((run / "cell.json").read_text())
         result = json.loads((run / "result.json").read_text())
-        wanted = cell.get("metrics") or sorted(result["metrics"])
+        wanted = listed or cell.get("metrics") or sorted(result["metrics"])
         source = recorded_source(result)
         for col in cell.get("columns", cell["params"]):
             if col not in columns:

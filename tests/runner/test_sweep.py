@@ -314,3 +314,27 @@ def test_the_recorded_source_is_read_one_way_and_absent_when_malformed():
     for result in ({}, {"code": None}, {"code": "0123456789ab"}, {"code": {"source": ""}},
                    {"code": {"source": 7}}, [], None):
         assert recorded_source(result) is None
+
+
+def test_the_table_follows_the_configs_metrics_and_a_misspelt_one_is_named(tiny_reference, tiny_toml, tmp_path,
+                                                                           capsys):
+    # the runs were made listing ami, used_codes, action_probe_accuracy; their results hold more
+    import shutil
+
+    from identlam.cli import main
+
+    out = tmp_path / "store"
+    shutil.copytree(tiny_reference[0], out)
+    text = tiny_toml.read_text()
+    listed = 'metrics = ["ami", "used_codes", "action_probe_accuracy"]'
+    assert listed in text
+    edited = write_toml(tmp_path, text.replace(listed, 'metrics = ["ami", "hungarian_global", "used_kodes"]'),
+                        "edited.toml")
+    assert main(["run", str(edited), "--out", str(out), "--no-figure"]) == 0
+    said = capsys.readouterr().out
+    table = load_results(out)
+    # a metric added to the list after the runs were made shows; one taken off does not
+    assert set(table["metric"]) == {"ami", "hungarian_global"} and len(table) == 2 * 2 * 2
+    note = next(line for line in said.splitlines() if line.startswith("note: metrics:"))
+    assert "no finished run has 'used_kodes' (did you mean 'used_codes'?)" in note
+    assert "hungarian_global" not in said.split("note: metrics:")[1]  # recorded by every run: no note
