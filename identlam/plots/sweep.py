@@ -14,7 +14,7 @@ from identlam.runner.results import grid_columns, level_text, levels, ordered_le
 # What a metric means, in the words a reader of the panel needs (unknown metrics keep their name).
 LABELS = {
     "ami": "AMI(code, true action)\n1 = codes are the actions",
-    "used_codes": "used codes\n(K true actions)",
+    "used_codes": "codes used (> 1% of transitions)\nidentified: K, the number of true actions",
     "distinct_codes": "distinct codes\nseen at least once (used codes: > 1%)",
     "hungarian_gap": "matching gap: per-region - global\n0 = one code means one action everywhere",
     "hungarian_global": "global code->action matching",
