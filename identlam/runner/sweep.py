@@ -197,7 +197,10 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
     waiting = {t["id"]: t for t in tasks}
     running: dict[Any, dict] = {}
     errors: dict[str, str] = {}
+    # the ETA comes from runs that started from nothing: a run resumed from its checkpoint
+    # finishes in a fraction of a run's time (used only until a fresh one has finished)
     cell_seconds: list[float] = []
+    resumed_seconds: list[float] = []
     done = finished
     progress = Progress(total, echo)
     progress.line(done, running.values(), cell_seconds, backend.slots)
@@ -215,6 +218,7 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
                 if len(running) < backend.slots:  # no queue: the submitted tasks are the running ones
                     del waiting[tid]
                     task["started"] = time.time()
+                    task["resumed"] = task["kind"] == "cell" and _has_checkpoint(task)
                     running[backend.submit(task)] = task
         if not running:
             continue
@@ -226,13 +230,14 @@ def run_tasks(tasks: list[dict], backend, total: int, finished: int, echo: Calla
             if task["kind"] in RUN_TASKS:
                 done += 1
                 if result["ok"]:
-                    cell_seconds.append(result["seconds"])
+                    (resumed_seconds if task.get("resumed") else cell_seconds).append(result["seconds"])
                 progress.finish(task, result["error"], result["seconds"], done,
-                                progress.status(done, running.values(), cell_seconds, backend.slots))
+                                progress.status(done, running.values(), cell_seconds or resumed_seconds,
+                                                backend.slots))
             else:
                 progress.note(f"{task['label']}: {'ok' if result['ok'] else 'FAILED: ' + result['error']} "
                               f"({result['seconds']:.1f} s)")
-        progress.line(done, running.values(), cell_seconds, backend.slots)
+        progress.line(done, running.values(), cell_seconds or resumed_seconds, backend.slots)
     progress.close()
     return errors
 
@@ -242,6 +247,11 @@ def _record_failure(task: dict, error: str) -> None:
 
     atomic_write_json(Path(task["out"]) / "failed" / f"{task['run_id']}.json",
                       {"run_id": task["run_id"], "error": error, "cell": task["record"]})
+
+
+def _has_checkpoint(task: dict) -> bool:
+    """Whether a run starts from a checkpoint an interrupted sweep left in ``runs/.tmp/ID``."""
+    return any((Path(task["out"]) / "runs" / ".tmp" / task["run_id"] / "checkpoints").glob("*.pt"))
 
 
 class Progress:

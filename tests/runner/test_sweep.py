@@ -338,3 +338,30 @@ def test_the_table_follows_the_configs_metrics_and_a_misspelt_one_is_named(tiny_
     note = next(line for line in said.splitlines() if line.startswith("note: metrics:"))
     assert "no finished run has 'used_kodes' (did you mean 'used_codes'?)" in note
     assert "hungarian_global" not in said.split("note: metrics:")[1]  # recorded by every run: no note
+
+
+def test_the_eta_counts_runs_resumed_from_a_checkpoint_only_until_a_fresh_one_finishes(tmp_path):
+    from identlam.runner.sweep import run_tasks
+
+    class Clockless:  # runs each task at once and reports the seconds it is told to
+        slots = 1
+
+        def submit(self, task):
+            return task["id"]
+
+        def wait(self, handles, timeout):
+            return handles[:1]
+
+        def result(self, handle):
+            return {"ok": True, "error": None, "seconds": {"resumed": 10.0}.get(handle, 100.0)}
+
+    def cell(run_id):
+        return {"id": run_id, "kind": "cell", "run_id": run_id, "out": str(tmp_path), "deps": [], "label": run_id}
+
+    checkpoints = tmp_path / "runs" / ".tmp" / "resumed" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "train.pt").write_bytes(b"")  # an interrupted sweep left it a checkpoint
+    said = []
+    assert run_tasks([cell("resumed"), cell("fresh1"), cell("fresh2")], Clockless(), 3, 0, said.append) == {}
+    assert said[0] == "[1/3] resumed done in 10.0 s (running: -; ETA 20s)"  # no fresh run yet: the only clue
+    assert said[1] == "[2/3] fresh1 done in 100.0 s (running: -; ETA 1m40s)"  # not the mean with the resumed 10 s
