@@ -39,6 +39,7 @@ class Family:
     kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     docs: Mapping[str, str] = field(default_factory=dict)
     exo_period: float | None = None
+    check: str | Callable[..., None] | None = None
 
 
 _FAMILIES: dict[str, Family] = {}
@@ -49,17 +50,19 @@ _POLICIES: dict[tuple[str, str | None], str | Callable[..., Any]] = {}
 def register_family(name: str, ids: Iterable[str], entry_point: str | Callable[..., gymnasium.Env], *,
                     kwargs: Mapping[str, Mapping[str, Any]] | None = None, requires: Iterable[str] = (),
                     extra: str | None = None, docs: Mapping[str, str] | None = None,
-                    exo_period: float | None = None) -> bool:
+                    exo_period: float | None = None, check: str | Callable[..., None] | None = None) -> bool:
     """Register ``name/<id>`` for each of ``ids`` with gymnasium; ``kwargs[id]`` are passed to
     ``entry_point`` for that id (before the caller's parameters). Returns False, registering
     nothing, when a module of ``requires`` is not importable (``extra`` names the pip extra).
     ``exo_period``: the family's distractor variables live on a torus of this period (their
-    steps are then measured the short way round), None when they do not wrap."""
+    steps are then measured the short way round), None when they do not wrap. ``check``: a callable
+    (or ``"module:attribute"``) given an id's keyword arguments that raises an IdentlamError for a
+    value the entry point would refuse, without building anything; :func:`check_params` calls it."""
     missing = [m for m in requires if importlib.util.find_spec(m) is None]
     if missing:
         _MISSING[name] = (extra, missing[0])
         return False
-    family = Family(name, tuple(ids), entry_point, dict(kwargs or {}), dict(docs or {}), exo_period)
+    family = Family(name, tuple(ids), entry_point, dict(kwargs or {}), dict(docs or {}), exo_period, check)
     _register(family)
     return True
 
@@ -121,26 +124,39 @@ def check_env_id(env_id: str) -> None:
 
 
 def check_params(env_id: str, params: Mapping[str, Any]) -> None:
-    """Raise the EnvError that :func:`make` would raise for a parameter's name (fixed by the id, or
-    not a parameter of the family's entry point), without building the environment: a config is
-    checked before anything runs. Values are checked when the environment is built."""
+    """Raise the error that :func:`make` would raise for a parameter's name (fixed by the id, or not
+    a parameter of the family's entry point) or, where the family registered a ``check``, for its
+    value, without building the environment: a config is checked before anything runs."""
     check_env_id(env_id)
     family, _, short = env_id.partition("/")
-    for key in set(params) & set(_FAMILIES[family].kwargs.get(short, {})):
+    fixed = _FAMILIES[family].kwargs.get(short, {})
+    for key in set(params) & set(fixed):
         raise EnvError(f"parameter '{key}': fixed by the environment id '{env_id}'")
-    entry = _FAMILIES[family].entry_point
+    entry = _resolve(_FAMILIES[family].entry_point)
     try:
-        if isinstance(entry, str):
-            module, _, attr = entry.partition(":")
-            entry = getattr(importlib.import_module(module), attr)
-        accepted = inspect.signature(entry).parameters
-    except (ImportError, AttributeError, TypeError, ValueError):  # building it will say what is wrong
+        accepted = inspect.signature(entry).parameters if entry is not None else None
+    except (TypeError, ValueError):  # building it will say what is wrong
+        accepted = None
+    if accepted is None:
         return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return
-    for key in params:
-        if key not in accepted:
-            raise EnvError(f"parameter '{key}': unknown for environment '{env_id}'")
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        for key in params:
+            if key not in accepted:
+                raise EnvError(f"parameter '{key}': unknown for environment '{env_id}'")
+    check = _resolve(_FAMILIES[family].check)
+    if check is not None:
+        check(**fixed, **params)
+
+
+def _resolve(target: str | Callable | None) -> Callable | None:
+    """A ``"module:attribute"`` string's object (None when it cannot be imported: building says why)."""
+    if not isinstance(target, str):
+        return target
+    module, _, attr = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return None
 
 
 def make(env_id: str, **params) -> gymnasium.Env:

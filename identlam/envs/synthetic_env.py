@@ -43,6 +43,15 @@ def _params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def check_params(preset: str, **params) -> None:
+    """Raise EnvError for a parameter the environment would refuse (the family's value check:
+    a synthetic MDP is cheap to make, and making it is how its parameters are checked)."""
+    try:
+        synthetic.make(preset, **_params(preset, params))
+    except synthetic.SyntheticError as err:
+        raise EnvError(str(err)) from None
+
+
 class SyntheticEnv(gymnasium.Env):
     """A ``synthetic`` environment behind gymnasium's API, ground truth in ``info``."""
 
@@ -119,5 +128,6 @@ def register() -> None:
     names = tuple(synthetic.ENVIRONMENTS)
     register_family("synthetic", names, "identlam.envs.synthetic_env:SyntheticEnv",
                     kwargs={n: {"preset": n} for n in names},
-                    docs={n: synthetic.ENVIRONMENTS[n]["doc"] for n in names}, exo_period=EXO_PERIOD)
+                    docs={n: synthetic.ENVIRONMENTS[n]["doc"] for n in names}, exo_period=EXO_PERIOD,
+                    check="identlam.envs.synthetic_env:check_params")
     register_policy("behaviour", "identlam.envs.synthetic_env:behaviour_policy", family="synthetic")

@@ -159,6 +159,24 @@ def test_bad_parameters_name_the_field(bad, field):
         make(**bad)
 
 
+@pytest.mark.parametrize("bad", [
+    dict(difficulty="extreme"), dict(img_hw=0), dict(distractions=["smoke"]), dict(distractions="camera"),
+    dict(background_mode="x"), dict(background_split="val"), dict(camera_id=1.5), dict(time_limit=-1.0),
+    dict(frame_stack=True),
+])
+def test_a_config_is_refused_before_building_what_building_refuses(bad):
+    # a sweep checks its collect sources with this: a bad value used to fail every run of the source
+    import identlam.envs as envs
+
+    with pytest.raises(ConfigError) as checked:
+        envs.check_params("dcs/cheetah-run", bad)
+    with pytest.raises(ConfigError) as built:
+        make(**bad)
+    assert str(checked.value) == str(built.value) and str(checked.value).startswith(f"{next(iter(bad))}: ")
+    envs.check_params("dcs/cheetah-run", dict(difficulty="easy", img_hw=32, camera_id=1, time_limit=5,
+                                              distractions=["camera"]))
+
+
 @pytest.mark.parametrize("name, mode, state_dim", [
     ("walker-run", "composite", 24), ("hopper-hop", "composite", 15), ("humanoid-walk", "texture", 67),
     ("quadruped-run", "texture", 78), ("reacher-easy", "composite", 6), ("finger-spin", "texture", 9),

@@ -306,14 +306,19 @@ def test_a_collect_source_parameter_its_environment_does_not_take_is_one_line(tm
         def __init__(self, size: int = 4):
             self.size = size
 
-    envs.register_family("toy", ("grid", "wide"), Toy, kwargs={"wide": {"size": 9}})
+    def positive_size(size: int = 4):  # the family's value check, called without building
+        if size < 1:
+            raise envs.EnvError(f"parameter 'size': expected >= 1, got {size}")
+
+    envs.register_family("toy", ("grid", "wide"), Toy, kwargs={"wide": {"size": 9}}, check=positive_size)
     try:
         source = 'source = "collect"\nenv = "toy/grid"\npolicy = "random"\nepisodes = 8\nsteps = 20\nseed = "run"\n'
         text = TINY.replace('source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\nseed = "run"\n', source)
         assert text != TINY
         assert len(load_experiment(write_toml(tmp_path, text.replace("{ K = 2 }", "{ size = 3 }"))).cells) == 4
         for params, message in [("{ colour = 3 }", "parameter 'colour': unknown for environment 'toy/grid'"),
-                                ("{ size = 3 }", "parameter 'size': fixed by the environment id 'toy/wide'")]:
+                                ("{ size = 3 }", "parameter 'size': fixed by the environment id 'toy/wide'"),
+                                ("{ size = 0 }", "parameter 'size': expected >= 1, got 0")]:
             bad = text.replace("{ K = 2 }", params)
             bad = bad.replace("toy/grid", "toy/wide") if "fixed" in message else bad
             path = write_toml(tmp_path, bad, "bad.toml")

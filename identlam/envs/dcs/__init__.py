@@ -26,7 +26,7 @@ def register() -> bool:
     kwargs = {task_name(d, t): {"domain": d, "task": t} for d, t in SUITE_TASKS}
     docs = {name: f"dm_control {name} with Distracting Control Suite distractions" for name in ids}
     ok = register_family(FAMILY, ids, ENTRY_POINT, kwargs=kwargs, requires=("dm_control", "mujoco"),
-                         extra="dcs", docs=docs)
+                         extra="dcs", docs=docs, check="identlam.envs.dcs.env:check_params")
     if ok:
         register_policy("expert", "identlam.envs.dcs.policies:expert_policy", family=FAMILY)
     return ok

@@ -13,6 +13,7 @@ and the task's own initial-state randomness is reseeded from it too, so a seed f
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections import deque
 
@@ -34,6 +35,39 @@ BACKGROUND_MODES = ("auto", "composite", "texture")
 COMPOSITE_SKYBOX = 8  # the key-coloured skybox never changes, so it can be tiny
 
 
+def check_values(difficulty, img_hw, frame_stack, background, background_split, background_size, background_frames,
+                 background_mode, distractions, camera_id, time_limit) -> None:
+    """Raise ConfigError for a parameter value the environment would refuse; builds nothing, so a
+    sweep's config is checked before any run (the camera's range needs the model: checked on build)."""
+    get_difficulty(difficulty)
+    for name, value in (("img_hw", img_hw), ("frame_stack", frame_stack), ("background_size", background_size),
+                        ("background_frames", background_frames)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name}: {value!r} is not a positive integer")
+    if camera_id is not None and (not isinstance(camera_id, (int, np.integer)) or isinstance(camera_id, bool)):
+        raise ConfigError(f"camera_id: {camera_id!r} is not an integer")
+    if time_limit is not None and (not isinstance(time_limit, (int, float, np.number)) or isinstance(time_limit, bool)
+                                   or not np.isfinite(time_limit) or time_limit <= 0):
+        raise ConfigError(f"time_limit: {time_limit!r} is not a positive number of seconds")
+    if not isinstance(background, str) or not background:
+        raise ConfigError(f"background: {background!r} is neither '{PROCEDURAL}' nor the path of a folder of videos")
+    if background_split not in ("train", "eval"):
+        raise ConfigError(f"background_split: {background_split!r} is not train or eval")
+    if background_mode not in BACKGROUND_MODES:
+        raise ConfigError(f"background_mode: {background_mode!r} is not one of {', '.join(BACKGROUND_MODES)}")
+    if not isinstance(distractions, (list, tuple)) or any(d not in DISTRACTIONS for d in distractions):
+        raise ConfigError(f"distractions: {distractions!r} must be a list drawn from {', '.join(DISTRACTIONS)}")
+
+
+def check_params(**params) -> None:
+    """:func:`check_values` on ``DCSEnv(**params)``'s arguments, defaults filled in (the family's
+    value check, called by ``identlam.envs.check_params``)."""
+    bound = inspect.signature(DCSEnv.__init__).bind(None, **params)
+    bound.apply_defaults()
+    args = bound.arguments
+    check_values(*(args[name] for name in inspect.signature(check_values).parameters))
+
+
 class DCSEnv(gym.Env):
     """dm_control ``domain``/``task`` rendered at ``img_hw`` px with DCS distractions."""
 
@@ -48,8 +82,9 @@ class DCSEnv(gym.Env):
         require_dm_control()
         ensure_gl_backend()
         self.domain, self.task = domain, task
+        check_values(difficulty, img_hw, frame_stack, background, background_split, background_size,
+                     background_frames, background_mode, distractions, camera_id, time_limit)
         self.level = get_difficulty(difficulty)
-        self._check(img_hw, frame_stack, background_size, background_frames, background_mode, distractions)
         self.params = dict(difficulty=difficulty, dynamic=bool(dynamic), img_hw=int(img_hw), camera_id=camera_id,
                            fast_render=bool(fast_render), frame_stack=int(frame_stack), background=str(background),
                            background_split=background_split, background_size=int(background_size),
@@ -190,17 +225,6 @@ class DCSEnv(gym.Env):
         }
 
     # -- internals -----------------------------------------------------------------------------
-    def _check(self, img_hw, frame_stack, background_size, background_frames, background_mode, distractions):
-        for name, value in (("img_hw", img_hw), ("frame_stack", frame_stack), ("background_size", background_size),
-                            ("background_frames", background_frames)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: {value!r} is not a positive integer")
-        if background_mode not in BACKGROUND_MODES:
-            raise ConfigError(f"background_mode: {background_mode!r} is not one of {', '.join(BACKGROUND_MODES)}")
-        unknown = [d for d in distractions if d not in DISTRACTIONS]
-        if isinstance(distractions, str) or unknown:
-            raise ConfigError(f"distractions: {distractions!r} must be a list drawn from {', '.join(DISTRACTIONS)}")
-
     def _choose_mode(self, mode: str, use_video: bool, fast_render: bool) -> str | None:
         if not use_video:
             return None
