@@ -56,23 +56,28 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
     if not isinstance(source, dict):
         errors.add(where, "expected a table")
         return
+    state_dim = check_source(where, source, path, errors)
+    if "regions" in source:  # a DIM outside the states failed each run at its evaluation, after training
+        check_regions(f"{where}.regions", source["regions"], errors, state_dim)
+
+
+def check_source(where: str, source: dict, path: Path, errors: Errors) -> int | None:
+    """Check a data source's keys; its states' dimension when known without building anything."""
     for key in source:
         if key not in DATA_KEYS:
             errors.add(f"{where}.{key}", f"unknown key (known: {', '.join(sorted(DATA_KEYS))})")
     kind = source.get("source")
     if kind not in SOURCES:
         errors.add(f"{where}.source", f"expected one of {', '.join(SOURCES)}, got {kind!r}")
-        return
+        return None
     for key in source:  # e.g. a policy of a synthetic source made `identlam generate` refuse every dataset
         if key in DATA_KEYS and key not in SOURCE_KEYS[kind]:
             errors.add(f"{where}.{key}", f"not a key of a {kind} source (its keys: {', '.join(sorted(SOURCE_KEYS[kind]))})")
-    if "regions" in source:
-        check_regions(f"{where}.regions", source["regions"], errors)
     if kind == "file":
         given = source.get("path")
         if not isinstance(given, str) or not given:
             errors.add(f"{where}.path", f"expected the path of a dataset file, got {given!r}")
-            return
+            return None
         file = Path(given)
         file = file if file.is_absolute() else path.parent / file
         if file.is_dir():
@@ -85,13 +90,14 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
             from identlam.train.rundir import fingerprint
 
             try:  # a file that is not a dataset would fail every run that trains on it
-                with open_dataset(file, in_memory=False):
-                    pass
+                with open_dataset(file, in_memory=False) as dataset:
+                    state_dim = dataset.state_dim
             except IdentlamError as err:
                 errors.add(f"{where}.path", str(err))
-                return
+                return None
             source["path"], source["sha256"] = str(file.resolve()), fingerprint(file)["sha256"]
-        return
+            return state_dim
+        return None
     for key in ("episodes", "steps"):
         value = source.get(key, 100)
         if not isinstance(value, int) or isinstance(value, bool) or value < 2:
@@ -102,7 +108,7 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
     params = source.get("params", {})
     if not isinstance(params, dict):
         errors.add(f"{where}.params", "expected a table of generator parameters")
-        return
+        return None
     if not isinstance(source.get("env"), str):
         errors.add(f"{where}.env", f"expected an environment id, got {source.get('env')!r}")
     elif kind == "synthetic":
@@ -110,7 +116,7 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
         from synthetic.errors import SyntheticError
 
         try:
-            synthetic.make(source["env"], **params)
+            return synthetic.make(source["env"], **params).spec["state_dim"]
         except SyntheticError as err:
             errors.add(f"{where}.{'env' if 'env' in str(err).split(':')[0] else 'params'}", str(err))
     elif kind == "collect":
@@ -121,7 +127,7 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
             envs.check_env_id(source["env"])
         except IdentlamError as err:
             errors.add(f"{where}.env", str(err))
-            return
+            return None
         try:
             envs.check_params(source["env"], params)
         except IdentlamError as err:
@@ -130,6 +136,7 @@ def check_data(where: str, source: Any, path: Path, errors: Errors) -> None:
         known = envs.policies(source["env"])
         if known and policy not in known:
             errors.add(f"{where}.policy", f"unknown policy {policy!r} for {source['env']} (known: {', '.join(known)})")
+    return None
 
 
 def check_method(where: str, method: Any, scale: str, errors: Errors) -> None:
@@ -185,12 +192,12 @@ def check_cell(where: str, overrides: dict, preset: str, scale: str, errors: Err
         errors.add(where, str(err))
 
 
-def check_regions(where: str, spec: Any, errors: Errors) -> None:
+def check_regions(where: str, spec: Any, errors: Errors, state_dim: int | None = None) -> None:
     from identlam.errors import IdentlamError
     from identlam.metrics import parse_regions
 
     try:
-        parse_regions(str(spec))
+        parse_regions(str(spec), state_dim)
     except IdentlamError as err:
         errors.add(where, str(err))
 

@@ -166,6 +166,8 @@ def test_file_source_is_keyed_by_content(tmp_path):
     (tmp_path / "notes.h5").write_text("not a dataset")
     with pytest.raises(ConfigError, match="^[^\n]*: data.pm.path: [^\n]*notes.h5: not an HDF5 file$"):
         load_experiment(write_toml(tmp_path, text.replace("a.h5", "notes.h5")))
+    with pytest.raises(ConfigError, match="^[^\n]*: data.pm.regions: [^\n]*DIM 3 is outside the state's dimensions 0..1$"):
+        load_experiment(write_toml(tmp_path, text.replace('path = "a.h5"', 'path = "a.h5"\nregions = "threshold:3:0"')))
 
 
 PAPER = TINY + """
@@ -287,6 +289,10 @@ SYNTHETIC = 'source = "synthetic"\nenv = "pointmass"\nepisodes = 8\nsteps = 20\n
     # a key that the kind of source does not use: a synthetic source's policy made `identlam generate`
     # refuse every dataset (a file source's: test_file_source_is_keyed_by_content)
     (SYNTHETIC, SYNTHETIC + '\npolicy = "expert"', "data.pm.policy: not a key of a synthetic source"),
+    # a region spec that does not fit the source's states failed each run at its evaluation, after training
+    (SYNTHETIC, SYNTHETIC + '\nregions = "threshold:2:0.5"',
+     "data.pm.regions: --regions 'threshold:2:0.5': DIM 2 is outside the state's dimensions 0..1"),
+    (SYNTHETIC, SYNTHETIC + '\nregions = "grid:2000"', "data.pm.regions: --regions 'grid:2000': 2000**2 cells"),
 ])
 def test_a_malformed_value_is_one_line_naming_its_key(tmp_path, old, new, message):
     assert old in TINY
