@@ -47,6 +47,11 @@ def mean_interval(values, level: float = 0.95, n_boot: int = N_BOOT, seed: int =
     return mean, float(lo), float(hi)
 
 
+def interval_text(mean: float, lo: float, hi: float) -> str:
+    """``mean [lo, hi]`` at three significant digits: how every table of identlam prints an interval."""
+    return f"{mean:.3g} [{lo:.3g}, {hi:.3g}]"
+
+
 def sign_flip_p(diffs: np.ndarray) -> float:
     """Exact one-sided p-value of mean(diffs) > 0 under random signs (ties count as at least as extreme)."""
     diffs = np.asarray(diffs, dtype=float)

@@ -127,11 +127,7 @@ def check_params(env_id: str, params: Mapping[str, Any]) -> None:
     """Raise the error that :func:`make` would raise for a parameter's name (fixed by the id, or not
     a parameter of the family's entry point) or, where the family registered a ``check``, for its
     value, without building the environment: a config is checked before anything runs."""
-    check_env_id(env_id)
-    family, _, short = env_id.partition("/")
-    fixed = _FAMILIES[family].kwargs.get(short, {})
-    for key in set(params) & set(fixed):
-        raise EnvError(f"parameter '{key}': fixed by the environment id '{env_id}'")
+    family, fixed = _family_and_fixed(env_id, params)
     entry = _resolve(_FAMILIES[family].entry_point)
     try:
         accepted = inspect.signature(entry).parameters if entry is not None else None
@@ -148,6 +144,16 @@ def check_params(env_id: str, params: Mapping[str, Any]) -> None:
         check(**fixed, **params)
 
 
+def _family_and_fixed(env_id: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The id's family and the parameters its id fixes; a given parameter among those is an error."""
+    check_env_id(env_id)
+    family, _, short = env_id.partition("/")
+    fixed = _FAMILIES[family].kwargs.get(short, {})
+    for key in set(params) & set(fixed):
+        raise EnvError(f"parameter '{key}': fixed by the environment id '{env_id}'")
+    return family, fixed
+
+
 def _resolve(target: str | Callable | None) -> Callable | None:
     """A ``"module:attribute"`` string's object (None when it cannot be imported: building says why)."""
     if not isinstance(target, str):
@@ -161,10 +167,7 @@ def _resolve(target: str | Callable | None) -> Callable | None:
 
 def make(env_id: str, **params) -> gymnasium.Env:
     """Build the environment ``env_id`` with ``params`` (``gymnasium.make`` underneath)."""
-    check_env_id(env_id)
-    family, _, short = env_id.partition("/")
-    for key in set(params) & set(_FAMILIES[family].kwargs.get(short, {})):
-        raise EnvError(f"parameter '{key}': fixed by the environment id '{env_id}'")
+    _family_and_fixed(env_id, params)
     try:
         return gymnasium.make(env_id, **params)
     except TypeError as err:  # the entry point's signature refused a parameter

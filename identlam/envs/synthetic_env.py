@@ -43,13 +43,18 @@ def _params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def make_mdp(preset: str, **params):
+    """The synthetic MDP behind the environment; a parameter it refuses is an EnvError."""
+    try:
+        return synthetic.make(preset, **_params(preset, params))
+    except synthetic.SyntheticError as err:
+        raise EnvError(str(err)) from None
+
+
 def check_params(preset: str, **params) -> None:
     """Raise EnvError for a parameter the environment would refuse (the family's value check:
     a synthetic MDP is cheap to make, and making it is how its parameters are checked)."""
-    try:
-        synthetic.make(preset, **_params(preset, params))
-    except synthetic.SyntheticError as err:
-        raise EnvError(str(err)) from None
+    make_mdp(preset, **params)
 
 
 class SyntheticEnv(gymnasium.Env):
@@ -58,10 +63,7 @@ class SyntheticEnv(gymnasium.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, preset: str, **params):
-        try:
-            self.core = synthetic.make(preset, **_params(preset, params))
-        except synthetic.SyntheticError as err:
-            raise EnvError(str(err)) from None
+        self.core = make_mdp(preset, **params)
         spec = self.core.spec
         shape = tuple(spec["obs_shape"])
         if spec["obs_kind"] == "image":

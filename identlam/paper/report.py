@@ -24,7 +24,7 @@ from identlam.runner.checks import config_description, name_problem
 from identlam.runner.paper_scale import PAPER_SUFFIX
 from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
 from identlam.runner.spec import column_orders
-from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, mean_interval
+from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, interval_text, mean_interval
 
 
 @dataclass
@@ -99,7 +99,7 @@ def summary_table(exp: Experiment) -> str:
         row = [str(k) for k in keys] + [str(part["seed"].nunique())]
         for metric in exp.metrics:
             values = part.loc[part["metric"] == metric, "value"].to_numpy()
-            row.append("-" if len(values) == 0 else "{} [{}, {}]".format(*map(_num, mean_interval(values))))
+            row.append("-" if len(values) == 0 else interval_text(*mean_interval(values)))
         rows.append(row)
     return markdown_table([*cols, "seeds", *exp.metrics], rows)
 
@@ -127,7 +127,7 @@ def measured(o: Outcome) -> str:
     means = " vs ".join(_num(m) for m in o.means)
     if o.claim.threshold is not None:
         means += f" vs threshold {o.claim.threshold:g}"
-    return (f"means {means}; difference {_num(t.mean_diff)} [{_num(t.lo)}, {_num(t.hi)}], "
+    return (f"means {means}; difference {interval_text(t.mean_diff, t.lo, t.hi)}, "
             f"p = {t.p_value:.3g} ({t.method}, n = {t.n_pairs} seeds)")
 
 

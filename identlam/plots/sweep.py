@@ -10,6 +10,7 @@ from typing import Sequence
 import pandas as pd
 
 from identlam.runner.results import grid_columns, level_text, levels, ordered_levels
+from identlam.stats import N_BOOT
 
 # What a metric means, in the words a reader of the panel needs (unknown metrics keep their name).
 LABELS = {
@@ -189,7 +190,7 @@ def plot_sweep(table: pd.DataFrame, stem: str | Path, *, metrics: Sequence[str] 
         # a condition without this metric gets no slot (an empty slot would read as 0)
         present = [o for o in order if o in set(part[x])] if not hue else order
         sns.barplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, errorbar=("ci", 95),
-                    n_boot=1000, seed=0, ax=ax, alpha=0.85, capsize=0.1, err_kws={"linewidth": 1.2})
+                    n_boot=N_BOOT, seed=0, ax=ax, alpha=0.85, capsize=0.1, err_kws={"linewidth": 1.2})
         sns.stripplot(part, x=x, y="value", hue=hue, order=present, hue_order=hue_order, dodge=bool(hue),
                       palette="dark:black" if hue else None, color=None if hue else "black", size=3.5,
                       ax=ax, legend=False, jitter=0.08)

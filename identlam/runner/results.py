@@ -17,10 +17,10 @@ import pandas as pd
 
 from identlam.errors import IdentlamError
 from identlam.provenance import recorded_source
+from identlam.stats import interval_text, mean_interval
 
 KEY_COLUMNS = ("run_id", "seed", "metric", "value")
 CODE_COLUMN = "code"  # the source hash of the identlam code that made the run (empty: not recorded)
-N_BOOT = 1000  # bootstrap resamples of the 95% interval (seaborn's default, same seed as the figures)
 
 
 MISSING = "nan"  # the level of a run without a value in a grid column (a grid that is not a full product)
@@ -207,24 +207,13 @@ def load_results(out: str | Path) -> pd.DataFrame:
                         f"run `identlam run CONFIG --out {out}`")
 
 
-def bootstrap_interval(values: np.ndarray, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean (one value: the value itself)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float(values.mean()), float(values.mean())
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), size=(N_BOOT, len(values)))].mean(axis=1)
-    lo, hi = np.percentile(means, [50 * (1 - level), 50 * (1 + level)])
-    return float(lo), float(hi)
-
-
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Mean, 95% bootstrap interval and number of seeds per grid point and metric."""
     groups = [c for c in grid_columns(table) if table[c].notna().any()]
     rows = []
     for keys, part in table.groupby([*groups, "metric"], dropna=False, sort=False):
-        lo, hi = bootstrap_interval(part["value"].to_numpy())
-        rows.append({**dict(zip([*groups, "metric"], keys)), "mean": part["value"].mean(), "lo": lo, "hi": hi,
+        mean, lo, hi = mean_interval(part["value"].to_numpy())
+        rows.append({**dict(zip([*groups, "metric"], keys)), "mean": mean, "lo": lo, "hi": hi,
                      "seeds": part["seed"].nunique()})
     return pd.DataFrame(rows)
 
@@ -235,7 +224,7 @@ def format_summary(table: pd.DataFrame) -> str:
         return "(no finished runs)"
     summary = summarize(table)
     groups = [c for c in summary.columns if c not in ("metric", "mean", "lo", "hi", "seeds")]
-    summary["cell"] = [f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in zip(summary["mean"], summary["lo"], summary["hi"])]
+    summary["cell"] = [interval_text(*cell) for cell in zip(summary["mean"], summary["lo"], summary["hi"])]
     # a grid column that only some runs set (e.g. a latent width of continuous methods only) is
     # empty for the others; the pivot would drop those grid points
     for col in groups:

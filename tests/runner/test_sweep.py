@@ -127,6 +127,22 @@ def test_the_summary_keeps_grid_points_whose_grid_column_is_empty():
     assert any(line.split()[0] == "codes" and "-" in line.split() for line in lines), text
 
 
+def test_the_summary_interval_is_the_reports():
+    # one bootstrap for the run's table, its figure and the report: the same store prints the
+    # same interval wherever it is read
+    import numpy as np
+
+    from identlam.runner.results import summarize
+    from identlam.stats import interval_text, mean_interval
+
+    values = np.random.default_rng(3).normal(0.5, 0.2, size=5)
+    table = pd.DataFrame({"method": "m", "run_id": [f"r{s}" for s in range(5)], "seed": range(5),
+                          "metric": "ami", "value": values})
+    [row] = summarize(table).to_dict("records")
+    assert (row["mean"], row["lo"], row["hi"]) == mean_interval(values) and row["seeds"] == 5
+    assert interval_text(*mean_interval(values)) in format_summary(table)
+
+
 def test_a_selection_runs_first_and_the_rest_finishes_to_the_same_table(tiny_reference, tiny_toml, tmp_path):
     from identlam.runner.spec import select_cells
 
