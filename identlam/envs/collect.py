@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from identlam.argtypes import SEED_MAX
 from identlam.envs.progress import Progress
 from identlam.envs.registry import EnvError, make, make_policy, restore, snapshot
 
@@ -94,9 +95,6 @@ def dataset_attrs(env, seed: int) -> dict[str, Any]:
     method = env.unwrapped.dataset_attrs
     takes_seed = "seed" in inspect.signature(method).parameters
     return dict(method(seed=seed) if takes_seed else method())
-
-
-SEED_MAX = 2**32 - 1  # the run config's seed range; larger ints have no HDF5 attribute type
 
 
 def _check_counts(**values: tuple[Any, int]) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from identlam.argtypes import SEED_MAX
 from identlam.errors import IdentlamError
 from identlam.provenance import recorded_source
 from identlam.stats import interval_text, mean_interval
@@ -174,9 +175,9 @@ def read_results_csv(path: str | Path) -> pd.DataFrame:
         if len(empty):
             raise IdentlamError(f"{path}: line {empty[0] + 2}: column '{column}' is empty")
     seeds = pd.to_numeric(table["seed"], errors="coerce")
-    bad = table.index[seeds.isna() | (seeds != seeds.round())]
-    if len(bad):
-        raise IdentlamError(f"{path}: line {bad[0] + 2}: column 'seed': expected an integer, "
+    bad = table.index[seeds.isna() | (seeds != seeds.round()) | (seeds < 0) | (seeds > SEED_MAX)]
+    if len(bad):  # a run's seed, as a config gives it
+        raise IdentlamError(f"{path}: line {bad[0] + 2}: column 'seed': expected an integer in [0, {SEED_MAX}], "
                             f"got {table['seed'][bad[0]]!r}")
     table["seed"] = seeds.astype(int)
     again = table.index[table.duplicated(["run_id", "metric"])]

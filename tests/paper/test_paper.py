@@ -228,8 +228,9 @@ def test_the_report_says_which_code_made_the_runs(store, tmp_path):
     ("", "not a results table"),
     ("method,run_id,seed,metric,value\nx,r,0,ami,0.5\nbroken,row\n", "line 3: column 'seed' is empty"),
     ("method,run_id,seed,metric,value\nx,,0,ami,0.5\n", "line 2: column 'run_id' is empty"),
-    ("method,run_id,seed,metric,value\nx,r,zero,ami,0.5\n", "line 2: column 'seed': expected an integer, got 'zero'"),
+    ("method,run_id,seed,metric,value\nx,r,zero,ami,0.5\n", "line 2: column 'seed': expected an integer in [0, 4294967295], got 'zero'"),
     ("method,run_id,seed,metric,value\nx,r,1.5,ami,0.5\n", "column 'seed': expected an integer"),
+    ("method,run_id,seed,metric,value\nx,r,0,ami,0.5\nx,q,-1,ami,0.5\n", "line 3: column 'seed': expected an integer in [0, "),
     # a repeated row was averaged in, or read as several runs per seed by a claim; a repeated column
     # was renamed 'method.1' by pandas
     ("method,run_id,seed,metric,value\nx,r,0,ami,0.5\nx,r,0,ami,0.7\n",
