@@ -11,7 +11,9 @@ The file maps an experiment name (the ``name`` of ``experiments/NAME.toml``) to 
     predicted = "AMI higher with entropy regularization"
 
 A group selects runs by grid-parameter values; a claim against a fixed number has one group and
-``threshold = 0.9`` instead of a second group.
+``threshold = 0.9`` instead of a second group. ``needs_paper_scale = "why"`` marks a claim that
+CPU-scale runs cannot test (the reason, in a sentence): it is tested on the experiment's
+paper-scale runs only, and without them it is reported as not testable here.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from identlam.runner.paper_scale import PAPER_SUFFIX
 from identlam.runner.results import grid_columns
 from identlam.stats import DIRECTIONS, DirectionTest, paired_direction_test
 
-FIELDS = {"id", "text", "metric", "compare", "direction", "predicted", "threshold"}
+FIELDS = {"id", "text", "metric", "compare", "direction", "predicted", "threshold", "needs_paper_scale"}
 REQUIRED = ("id", "text", "metric", "compare", "direction", "predicted")
 
 
@@ -48,6 +50,7 @@ class Claim:
     direction: str
     predicted: str
     threshold: float | None = None
+    needs_paper_scale: str = ""  # why CPU-scale runs cannot test the claim; empty: they can
 
     def describe(self) -> str:
         """The compared quantity in words, e.g. ``ami: method=entropy > method=lambda0``."""
@@ -93,8 +96,8 @@ def _parse(entry: dict[str, Any], where: str, experiment: str) -> Claim:
     for key in REQUIRED:
         if key not in entry:
             raise ClaimsError(f"{where}: missing field '{key}'")
-    for key in ("id", "text", "metric", "predicted"):
-        if not isinstance(entry[key], str) or not entry[key].strip():
+    for key in ("id", "text", "metric", "predicted", "needs_paper_scale"):
+        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
             raise ClaimsError(f"{where}: {key}: expected a non-empty string, got {entry[key]!r}")
     if entry["direction"] not in DIRECTIONS:
         raise ClaimsError(f"{where}: direction: expected 'greater' or 'less', got {entry['direction']!r}")
@@ -114,7 +117,7 @@ def _parse(entry: dict[str, Any], where: str, experiment: str) -> Claim:
         raise ClaimsError(f"{where}: threshold: expected a finite number, got {threshold!r}")
     return Claim(experiment, entry["id"], entry["text"].strip(), entry["metric"], tuple(groups),
                  entry["direction"], entry["predicted"].strip(),
-                 None if threshold is None else float(threshold))
+                 None if threshold is None else float(threshold), entry.get("needs_paper_scale", "").strip())
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,9 @@ class Outcome:
     """A claim confronted with its experiment's results."""
 
     claim: Claim
-    status: str  # "tested", "not run", or "no data" (the experiment ran, these runs did not)
+    # "tested", "not run", "no data" (the experiment ran, these runs did not), or "not testable here"
+    # (the claim needs paper-scale runs and none were given)
+    status: str
     test: DirectionTest | None = None
     note: str = ""
     means: tuple[float, ...] = ()  # mean over seeds of each group
@@ -130,22 +135,26 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        """supported, inconclusive or contradicted once tested; else the status (not run, no data)."""
+        """supported, inconclusive or contradicted once tested; else the status (not run, no data,
+        not testable here)."""
         return self.test.verdict if self.status == "tested" and self.test is not None else self.status
 
 
 def with_paper_scale(claims: list[Claim], experiments: Any) -> list[Claim]:
     """``claims`` with each claim of experiment X followed by the same claim on X's paper-scale runs
-    (``identlam run X.toml --scale paper`` names them X-paper) where ``experiments`` has them."""
+    (``identlam run X.toml --scale paper`` names them X-paper) where ``experiments`` has them; a
+    claim that needs paper scale is replaced by its paper-scale copy instead."""
     expanded = []
     for claim in claims:
-        expanded.append(claim)
-        if claim.experiment + PAPER_SUFFIX in experiments:
+        at_paper_scale = claim.experiment + PAPER_SUFFIX in experiments
+        if not (claim.needs_paper_scale and at_paper_scale):
+            expanded.append(claim)
+        if at_paper_scale:
             expanded.append(replace(claim, experiment=claim.experiment + PAPER_SUFFIX))
     return expanded
 
 
-VERDICTS = ("supported", "inconclusive", "contradicted", "no data", "not run")
+VERDICTS = ("supported", "inconclusive", "contradicted", "no data", "not testable here", "not run")
 
 
 def tally(outcomes: list[Outcome]) -> str:
@@ -172,6 +181,8 @@ def select(table: pd.DataFrame, metric: str, group: dict[str, Any], where: str) 
 
 def evaluate(claim: Claim, table: pd.DataFrame | None, seed: int = 0) -> Outcome:
     """Test one claim on its experiment's table (None: the experiment has no results)."""
+    if claim.needs_paper_scale and not claim.experiment.endswith(PAPER_SUFFIX):
+        return Outcome(claim, "not testable here", note=claim.needs_paper_scale)
     if table is None:
         return Outcome(claim, "not run")
     where = f"claim {claim.experiment}.{claim.id}"

@@ -114,7 +114,10 @@ def config_ref(name: str, out: Path) -> str:
     return f"`{path.as_posix()}`{flag}"
 
 
-def run_command(name: str) -> str:
+def run_command(name: str, paper_scale: bool = False) -> str:
+    """The command that makes experiment ``name``'s store, or its paper-scale store."""
+    if paper_scale:
+        return f"`identlam run experiments/{name}.toml --scale paper --out results/{name}{PAPER_SUFFIX}`"
     return f"`identlam run experiments/{name}.toml --out results/{name}`"
 
 
@@ -123,6 +126,10 @@ def measured(o: Outcome) -> str:
         return f"not run: {run_command(o.claim.experiment)}, then add `--results results/{o.claim.experiment}`"
     if o.status == "no data":
         return f"no data: {o.note}"
+    if o.status == "not testable here":
+        name = o.claim.experiment
+        return (f"not testable at CPU scale: {o.note.rstrip('.')}. At paper scale (CUDA): "
+                f"{run_command(name, paper_scale=True)}, then add `--results results/{name}{PAPER_SUFFIX}`")
     t = o.test
     means = " vs ".join(_num(m) for m in o.means)
     if o.claim.threshold is not None:
@@ -137,7 +144,8 @@ def claims_section(outcomes: list[Outcome], out: Path) -> list[str]:
              "seeds, the mean paired difference A - B with its 95% paired-bootstrap interval, and the one-sided "
              "p-value of the claimed direction (see *Statistics*). *Verdict*: supported (interval excludes 0 on "
              "the claimed side and p < 0.05), contradicted (interval wholly on the other side), inconclusive, "
-             f"or not run. {tally(outcomes)}.", ""]
+             "not testable here (the claim needs paper-scale runs, and none were given: the reason is in "
+             f"*measured*), or not run. {tally(outcomes)}.", ""]
     rows = []
     for o in outcomes:
         rows.append([f"**{o.claim.id}**: {o.claim.text}", config_ref(o.claim.experiment, out),
@@ -242,6 +250,12 @@ def build_report(stores: dict[str, Experiment], claims: list[Claim], out: str | 
     if missing:
         lines += ["### Not run", "", "Experiments with claims but no results store given:", ""]
         lines += [f"- {config_ref(n, out)}: {run_command(n)}" for n in missing] + [""]
+    paper_only = sorted({o.claim.experiment for o in outcomes if o.status == "not testable here"})
+    if paper_only:
+        lines += ["### Claims that need paper scale", "",
+                  "Experiments with claims that CPU-scale runs cannot test (each claim's row says why); "
+                  "their paper-scale runs, on a CUDA machine:", ""]
+        lines += [f"- {config_ref(n, out)}: {run_command(n, paper_scale=True)}" for n in paper_only] + [""]
     lines += [STATISTICS]
     text = "\n".join(lines).rstrip() + "\n"
     atomic_write_text(out / "report.md", text)

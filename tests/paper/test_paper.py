@@ -276,6 +276,8 @@ def test_a_kept_table_given_as_dot_is_named_after_its_folder(tmp_path, monkeypat
 
 @pytest.mark.parametrize("claims, message", [
     ("[[tiny]]\nid = 'x'\n", "tiny.x: missing field 'text'"),
+    (CLAIMS.replace('predicted = "higher AMI with entropy"', 'predicted = "higher AMI with entropy"\nneeds_paper_scale = " "'),
+     "tiny.entropy-vs-lambda0: needs_paper_scale: expected a non-empty string, got ' '"),
     (CLAIMS.replace('direction = "less"', 'direction = "lower"'), "never_ran.elsewhere: direction: expected"),
     (CLAIMS.replace("{ method = \"entropy\" }, { method", "{ methd = \"entropy\" }, { method"),
      "'methd' is not a grid column of the results"),
@@ -434,3 +436,24 @@ def test_paper_scale_runs_have_their_own_store_and_answer_the_same_claims(store,
     # each is tested on its own store's runs: 14 updates instead of 12 give other numbers
     assert rows[0].split("|")[4] != rows[1].split("|")[4]
     assert "### tiny-paper" in report and "Claims: entropy-vs-lambda0, probe-above-chance, no-such-metric." in report
+
+    # a claim that needs paper scale: tested on the paper-scale runs only; without them, not
+    # testable here with its reason and the paper-scale command, never a CPU-scale number
+    why = "the CPU-scale runs are too short to show it."
+    claims.write_text(CLAIMS.replace('predicted = "higher AMI with entropy"',
+                                     f'predicted = "higher AMI with entropy"\nneeds_paper_scale = "{why}"'))
+    for stores, tally in (([store], "4 claims: .*1 not testable here, 1 not run"), ([store, paper_store], "6 claims: ")):
+        capsys.readouterr()
+        out = tmp_path / f"p{len(stores)}"
+        assert main(["paper", "--results", *map(str, stores), "--out", str(out), "--claims", str(claims)]) == 0
+        assert re.search(f"^{tally}", capsys.readouterr().out, re.M)
+        report = (out / "report.md").read_text()
+        [row] = [line for line in report.splitlines() if line.startswith("| **entropy-vs-lambda0**")]
+        if len(stores) == 1:
+            assert ("not testable at CPU scale: the CPU-scale runs are too short to show it. At paper scale (CUDA): "
+                    "`identlam run experiments/tiny.toml --scale paper --out results/tiny-paper`") in row
+            assert row.rstrip(" |").endswith("not testable here") and "difference" not in row
+            assert "### Claims that need paper scale" in report
+        else:
+            assert "`--scale paper`" in row and "difference" in row and "not testable at CPU scale" not in report
+            assert row.split("|")[4] == rows[1].split("|")[4]  # the same test as without the field

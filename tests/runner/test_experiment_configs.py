@@ -79,8 +79,8 @@ CLAIMS_FILE = EXPERIMENTS.parent / "paper" / "claims.toml"
 
 
 @functools.lru_cache(maxsize=None)
-def _expanded(path: Path):
-    return load_experiment(path)  # one expansion per config, shared by its claims
+def _expanded(path: Path, paper_scale: bool = False):
+    return load_experiment(path, paper_scale=paper_scale)  # one expansion per config, shared by its claims
 
 
 def _claims():
@@ -96,11 +96,16 @@ def test_every_claim_is_testable_on_the_runs_its_config_makes(claim):
     import numpy as np
     import pandas as pd
 
+    from dataclasses import replace
+
     from identlam.paper.claims import evaluate
+    from identlam.runner.paper_scale import PAPER_SUFFIX
 
     path = EXPERIMENTS / f"{claim.experiment}.toml"
     assert path.is_file(), f"claim {claim.id}: no config experiments/{claim.experiment}.toml"
-    exp = _expanded(path)
+    if claim.needs_paper_scale:  # tested on the paper-scale runs only, as the report does
+        claim = replace(claim, experiment=claim.experiment + PAPER_SUFFIX)
+    exp = _expanded(path, paper_scale=bool(claim.needs_paper_scale))
     assert not exp.metrics or claim.metric in exp.metrics, f"{path.name} does not tabulate {claim.metric!r}"
     rng = np.random.default_rng(0)
     table = pd.DataFrame([{**cell.params, "run_id": cell.run_id, "seed": cell.seed, "metric": claim.metric,
