@@ -17,7 +17,9 @@ def register(subparsers) -> None:
         description="Regenerate every figure (PNG and PDF: mean and 95% bootstrap interval over seeds), "
         "every table (Markdown) and OUT/report.md + report.html from the results stores alone. Each claim "
         "of the claims file is tested on its experiment's store (paired over seeds; one-sided p-value); "
-        "a claim whose experiment has no store given is listed as not run, with the command to run it. "
+        "a claim whose experiment has no store given is listed as not run, with the command to run it; "
+        "a claim marked needs_paper_scale is tested on the NAME-paper store alone (--scale paper), and is "
+        "not testable here without one. "
         "OUT/data/NAME/ keeps each experiment's table and config, a store that --results accepts.")
     p.add_argument("--results", nargs="+", required=True, type=Path, metavar="DIR",
                    help="results stores of `identlam run`, or folders holding a store's results.csv (e.g. OUT/data/NAME); "
