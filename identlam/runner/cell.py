@@ -130,8 +130,12 @@ def _cell(task: dict[str, Any]) -> str | None:
     evaluate = ([] if task.get("episodes") is None else ["--episodes", str(task["episodes"])]) + \
         ([] if task.get("regions") is None else ["--regions", task["regions"]])
     if list(stages) == ["train", "relabel", "bc", "decode", "evaluate"]:
-        commands = [["pipeline", *_run_args(task, tmp), *evaluate]]
+        commands = [["pipeline", *_run_args(task, tmp), *evaluate]]  # checks the regions before training
     else:
+        error = _regions_misfit(task) if "evaluate" in stages else None
+        if error is not None:
+            atomic_write_json(failed, {"run_id": run_id, "error": error, "log": str(log), "cell": task["record"]})
+            return error
         commands = [["train", *_run_args(task, tmp)]]
         commands += [[stage, str(tmp), "--threads", str(task["threads"]), *(evaluate if stage == "evaluate" else [])]
                      for stage in stages[1:]]
@@ -161,11 +165,38 @@ def _recompute(task: dict[str, Any]) -> str | None:
     return error
 
 
+def _regions_misfit(task: dict[str, Any]) -> str | None:
+    """The evaluation's region spec checked against the dataset's held-out states before training, as
+    ``identlam pipeline`` does (a collect source's state dimension is known only once its dataset is
+    made): a spec that does not fit would fail the run at its evaluation, after training."""
+    if task.get("regions") is None:
+        return None
+    from identlam.data import open_dataset
+    from identlam.errors import IdentlamError
+    from identlam.metrics import parse_regions
+    from identlam.train.evaluate import check_regions_fit
+    from identlam.train.pipeline import make_config
+
+    try:
+        cfg = make_config(task["data_path"], task["preset"], scale=task["scale"], seed=task["seed"],
+                          overrides=_set_args(task))
+        with open_dataset(task["data_path"], in_memory=False) as dataset:
+            check_regions_fit(parse_regions(task["regions"]), cfg, dataset)
+    except IdentlamError as err:
+        return str(err)
+    return None
+
+
+def _set_args(task: dict[str, Any]) -> list[str]:
+    """The run's config overrides as ``key=value`` (the form of ``--set``)."""
+    return [f"{key}={json.dumps(value)}" for key, value in task["overrides"].items()]
+
+
 def _run_args(task: dict[str, Any], out: Path) -> list[str]:
     argv = ["--data", task["data_path"], "--method", task["preset"], "--scale", task["scale"],
             "--seed", str(task["seed"]), "--out", str(out), "--threads", str(task["threads"])]
-    for key, value in task["overrides"].items():
-        argv += ["--set", f"{key}={json.dumps(value)}"]
+    for assignment in _set_args(task):
+        argv += ["--set", assignment]
     return argv
 
 

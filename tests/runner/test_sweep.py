@@ -127,6 +127,20 @@ def test_the_summary_keeps_grid_points_whose_grid_column_is_empty():
     assert any(line.split()[0] == "codes" and "-" in line.split() for line in lines), text
 
 
+def test_regions_that_do_not_fit_a_collected_dataset_fail_its_runs_before_training(tmp_path):
+    # a collect source's state dimension is known only once its dataset is made: a threshold on a
+    # dimension PointMass (2-D states) does not have failed each run at its evaluation, after training
+    text = TINY.replace('source = "synthetic"\nenv = "pointmass"', 'source = "collect"\nenv = "synthetic/pointmass"\n'
+                        'policy = "random"\nregions = "threshold:3:0"')
+    text = text.replace("seeds = [0, 1]", "seeds = [0]").replace('method = ["entropy", "lambda0"]', 'method = ["entropy"]')
+    assert text.count("threshold:3:0") == 1
+    out = tmp_path / "store"
+    status = run_experiment(load_experiment(write_toml(tmp_path, text)), out, workers=1, echo=lambda _: None)
+    [(run_id, error)] = status["failed"].items()
+    assert error == "--regions 'threshold:3:0.0': DIM 3 is outside the state's dimensions 0..1"
+    assert not list((out / "runs").rglob("model.pt")) and not (out / "runs" / ".tmp" / run_id / "run.log").exists()
+
+
 def test_the_summary_interval_is_the_reports():
     # one bootstrap for the run's table, its figure and the report: the same store prints the
     # same interval wherever it is read
