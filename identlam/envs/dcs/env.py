@@ -36,10 +36,11 @@ COMPOSITE_SKYBOX = 8  # the key-coloured skybox never changes, so it can be tiny
 
 
 def check_values(difficulty, img_hw, frame_stack, background, background_split, background_size, background_frames,
-                 background_mode, distractions, camera_id, time_limit) -> None:
+                 background_mode, distractions, camera_id, time_limit):
     """Raise ConfigError for a parameter value the environment would refuse; builds nothing, so a
-    sweep's config is checked before any run (the camera's range needs the model: checked on build)."""
-    get_difficulty(difficulty)
+    sweep's config is checked before any run (the camera's range needs the model: checked on build).
+    Returns the difficulty's settings."""
+    level = get_difficulty(difficulty)
     for name, value in (("img_hw", img_hw), ("frame_stack", frame_stack), ("background_size", background_size),
                         ("background_frames", background_frames)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
@@ -57,6 +58,7 @@ def check_values(difficulty, img_hw, frame_stack, background, background_split, 
         raise ConfigError(f"background_mode: {background_mode!r} is not one of {', '.join(BACKGROUND_MODES)}")
     if not isinstance(distractions, (list, tuple)) or any(d not in DISTRACTIONS for d in distractions):
         raise ConfigError(f"distractions: {distractions!r} must be a list drawn from {', '.join(DISTRACTIONS)}")
+    return level
 
 
 def check_params(**params) -> None:
@@ -82,9 +84,8 @@ class DCSEnv(gym.Env):
         require_dm_control()
         ensure_gl_backend()
         self.domain, self.task = domain, task
-        check_values(difficulty, img_hw, frame_stack, background, background_split, background_size,
-                     background_frames, background_mode, distractions, camera_id, time_limit)
-        self.level = get_difficulty(difficulty)
+        self.level = check_values(difficulty, img_hw, frame_stack, background, background_split, background_size,
+                                  background_frames, background_mode, distractions, camera_id, time_limit)
         self.params = dict(difficulty=difficulty, dynamic=bool(dynamic), img_hw=int(img_hw), camera_id=camera_id,
                            fast_render=bool(fast_render), frame_stack=int(frame_stack), background=str(background),
                            background_split=background_split, background_size=int(background_size),
