@@ -1,4 +1,4 @@
-"""Label-agreement scores: invariances, bounds, sklearn conventions, Hungarian matching (theory §9)."""
+"""Label-agreement scores: invariances, bounds, sklearn conventions, Hungarian matching."""
 
 import numpy as np
 import pytest

@@ -162,7 +162,7 @@ def test_monotone_maps_keep_importances_and_bounds(seed):
     base = dci(f, x, seed=seed, gbt_params=SMALL_GBT)
     for key in ("disentanglement", "completeness", "informativeness_train", "informativeness_test"):
         assert 0.0 <= base.score[key] <= 1.0
-    # Tree splits depend on the order of values only (metrics.md §8.5): D and C are unchanged.
+    # Tree splits depend on the order of values only: D and C are unchanged.
     mapped = dci(f, np.exp(x) * 3.0 + 1.0, seed=seed, gbt_params=SMALL_GBT)
     np.testing.assert_allclose(mapped.details["importance_matrix"], base.details["importance_matrix"],
                                rtol=1e-10, atol=1e-12)
@@ -174,8 +174,8 @@ def test_monotone_maps_keep_importances_and_bounds(seed):
 
 def test_code_permutation_is_only_approximately_invariant(small_factors):
     # Deep in a tree several features can split a small node identically; GBT then keeps the
-    # first in a seeded random feature order, so permuting codes moves the importances a little
-    # (metrics.md §8.1 measured 3e-4 on dlib's fixture). Documented here with a fixed seed.
+    # first in a seeded random feature order, so permuting codes moves the importances a little.
+    # Documented here with a fixed seed.
     rng = np.random.default_rng(7)
     x = np.column_stack([small_factors + rng.normal(0, 0.6, small_factors.shape), rng.normal(size=600)])
     base = dci(small_factors, x, gbt_params=SMALL_GBT)

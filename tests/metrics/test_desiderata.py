@@ -1,4 +1,5 @@
-"""The desiderata report: theory.md §9 items 1–8 and every degenerate input."""
+"""The desiderata report (docs/metrics.md, "The identifiability report and its parts"): each of its
+scores on worlds where the answer is known, and every degenerate input."""
 
 import numpy as np
 import pytest
@@ -52,7 +53,7 @@ def test_identity_codes_satisfy_every_desideratum(grid):
 
 
 def test_region_dependent_codes_violate_d2_only(grid):
-    """theory §9.4: â = σ_region(a) with disjoint code sets per region."""
+    """Codes that name the action per region, â = σ_region(a), with disjoint code sets per region."""
     s, a, s1, region = grid
     codes = np.where(region == 0, a, 4 + (a + 1) % 4)
     sc = report(s, a, codes, next_states=s1, regions=region).score
@@ -67,7 +68,7 @@ def test_region_dependent_codes_violate_d2_only(grid):
 
 
 def test_chain_rule_is_exact_on_discrete_states(grid):
-    """theory §9.8: H(Â|A) = H(Â|S,A) + I(Â;S|A) for plug-in estimates."""
+    """The chain rule H(Â|A) = H(Â|S,A) + I(Â;S|A) for plug-in estimates."""
     s, a, s1, _ = grid
     rng = np.random.default_rng(1)
     noisy = np.where(rng.random(len(a)) < 0.2, rng.integers(0, 6, len(a)), a)

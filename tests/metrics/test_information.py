@@ -1,4 +1,4 @@
-"""Entropy / MI / conditional MI: closed forms, identities and invariances (metrics.md §4, §8)."""
+"""Entropy / MI / conditional MI: closed forms, identities and invariances (docs/metrics.md)."""
 
 import numpy as np
 import pytest
@@ -213,7 +213,7 @@ def test_results_name_estimator_and_units():
 @settings(max_examples=30, deadline=None)
 @given(st.integers(4, 80).flatmap(lambda n: st.tuples(*[st.lists(st.integers(0, 3), min_size=n, max_size=n)] * 3)))
 def test_completeness_deficit_decomposition_is_exact(triple):
-    """theory §3: H(Â|A) = H(Â|S,A) + I(Â;S|A) for plug-in estimates on discrete S."""
+    """The chain rule H(Â|A) = H(Â|S,A) + I(Â;S|A) for plug-in estimates on discrete S."""
     code, state, action = map(np.array, triple)
     h = lambda *cols: entropy(np.column_stack(cols)).score  # noqa: E731
     h_code_given_action = h(code, action) - h(action)
