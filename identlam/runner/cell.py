@@ -126,6 +126,11 @@ def _cell(task: dict[str, Any]) -> str | None:
     if task.get("shared") and not (tmp / "model.pt").is_file():
         _reuse_stage(Path(task["shared"]), tmp)
     log = tmp / "run.log"
+
+    def fail(error: str) -> str:
+        atomic_write_json(failed, {"run_id": run_id, "error": error, "log": str(log), "cell": task["record"]})
+        return error
+
     stages = task["stages"]
     evaluate = ([] if task.get("episodes") is None else ["--episodes", str(task["episodes"])]) + \
         ([] if task.get("regions") is None else ["--regions", task["regions"]])
@@ -134,16 +139,14 @@ def _cell(task: dict[str, Any]) -> str | None:
     else:
         error = _regions_misfit(task) if "evaluate" in stages else None
         if error is not None:
-            atomic_write_json(failed, {"run_id": run_id, "error": error, "log": str(log), "cell": task["record"]})
-            return error
+            return fail(error)
         commands = [["train", *_run_args(task, tmp)]]
         commands += [[stage, str(tmp), "--threads", str(task["threads"]), *(evaluate if stage == "evaluate" else [])]
                      for stage in stages[1:]]
     for argv in commands:
         error = _command(argv, log)
         if error is not None:
-            atomic_write_json(failed, {"run_id": run_id, "error": error, "log": str(log), "cell": task["record"]})
-            return error
+            return fail(error)
     metrics = flatten_metrics(tmp / "metrics.json")
     atomic_write_json(tmp / "result.json", {"metrics": metrics, "seconds": time.perf_counter() - t0,
                                             "code": code_version()})
@@ -171,17 +174,14 @@ def _regions_misfit(task: dict[str, Any]) -> str | None:
     made): a spec that does not fit would fail the run at its evaluation, after training."""
     if task.get("regions") is None:
         return None
-    from identlam.data import open_dataset
     from identlam.errors import IdentlamError
-    from identlam.metrics import parse_regions
-    from identlam.train.evaluate import check_regions_fit
+    from identlam.train.evaluate import check_regions_fit_data
     from identlam.train.pipeline import make_config
 
     try:
         cfg = make_config(task["data_path"], task["preset"], scale=task["scale"], seed=task["seed"],
                           overrides=_set_args(task))
-        with open_dataset(task["data_path"], in_memory=False) as dataset:
-            check_regions_fit(parse_regions(task["regions"]), cfg, dataset)
+        check_regions_fit_data(task["regions"], cfg, task["data_path"])
     except IdentlamError as err:
         return str(err)
     return None

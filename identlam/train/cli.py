@@ -197,11 +197,9 @@ def cmd_pipeline(args) -> int:
 
     cfg = _checked_config(args)
     if args.regions is not None:  # against the held-out transitions, before training
-        from identlam.data import open_dataset
-        from identlam.train.evaluate import check_regions_fit
+        from identlam.train.evaluate import check_regions_fit_data
 
-        with open_dataset(args.data) as ds:
-            check_regions_fit(parse_regions(args.regions), cfg, ds)
+        check_regions_fit_data(args.regions, cfg, args.data)
     with directory_lock(args.out, "run"):
         run = RunDir.create(args.out, cfg, args.data)
         report = run_pipeline(run, args.episodes, regions=args.regions, threads=args.threads)

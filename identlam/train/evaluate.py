@@ -50,6 +50,15 @@ def check_regions_fit(spec: RegionSpec, cfg, ds):
     return split
 
 
+def check_regions_fit_data(regions: str, cfg, data_path) -> None:
+    """:func:`check_regions_fit` for a region spec as written and a dataset file, run before training
+    (``identlam pipeline`` and the runner's runs that evaluate)."""
+    from identlam.data import open_dataset
+
+    with open_dataset(data_path, in_memory=False) as ds:
+        check_regions_fit(parse_regions(regions), cfg, ds)
+
+
 def run_evaluate(run: RunDir | str | Path, episodes: int | None = None, regions: str | None = None,
                  env_overrides: dict[str, Any] | None = None, *, threads: int | None = None,
                  recompute_offline: bool = False) -> dict[str, Any]:
