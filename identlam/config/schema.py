@@ -35,6 +35,8 @@ class VQConfig:
     shared_codebook: bool = knob(True, Flag(), "codebook n serves all L positions (LAPO); false: one codebook per token")
     decay: float = knob(0.999, Num(lo=0, hi=1, lo_open=True, hi_open=True), "EMA decay of the codebook statistics")
     commitment: float = knob(0.05, NON_NEGATIVE, "weight of the commitment loss that pulls the IDM output to its code")
+    dead_code_threshold: float = knob(0.0, NON_NEGATIVE, "a code whose EMA count (tokens per batch) falls below this is "
+                                      "replaced by a token of the batch; 0 = never (LAPO)")
 
 
 @dataclass

@@ -59,7 +59,8 @@ def _vq(cfg, context: BuildContext):
 
     v = cfg.vq
     return VQBottleneck(codebook_size=v.codebook_size, num_codebooks=v.num_codebooks, num_latents=v.num_latents,
-                        code_dim=v.code_dim, shared_codebook=v.shared_codebook, decay=v.decay, commitment=v.commitment)
+                        code_dim=v.code_dim, shared_codebook=v.shared_codebook, decay=v.decay, commitment=v.commitment,
+                        dead_code_threshold=v.dead_code_threshold)
 
 
 def _fsq(cfg, context: BuildContext):

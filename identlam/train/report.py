@@ -43,6 +43,11 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
+COLLAPSED = ("**The codes collapsed**: one code takes more than 99% of the held-out transitions, so the "
+             "FDM read the same latent whatever the action and the codes carry none of it; a probe can "
+             "still find the action in the IDM's output before the bottleneck. A `vq` bottleneck revives "
+             "unused codes with `model.vq.dead_code_threshold` > 0.")
+
 LABEL_FREE = (
     ("rec_normalized", "FDM error under the IDM's codes over the variance of the FDM target"),
     ("objective_normalized", "the same plus the final entropy penalty"),
@@ -71,6 +76,8 @@ def format_report(report: dict[str, Any]) -> str:
         keys = [k for k in HEADLINE if k in score] + sorted(k for k in score if k not in HEADLINE)
         for key in keys:
             lines.append(f"| {key} | {_cell(score[key])} | {_cell(HEADLINE.get(key, ''))} |")
+        if score.get("used_codes") == 1 and (score.get("n_actions") or 0) > 1:
+            lines += ["", COLLAPSED]
     free = report.get("label_free")
     if free:
         lines += ["", "## Label-free quality on held-out trajectories", "",

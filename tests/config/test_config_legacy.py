@@ -37,6 +37,7 @@ def test_every_old_key_moves_to_its_new_path():
     flat = to_dict(RunConfig(labels=3, model=dataclasses.replace(RunConfig().model, n_codes=5)))
     for added in ("merge_weight", "cooling", "cooling_floor"):  # added after the flat layout: no old name, default on load
         flat["model"]["entropy"].pop(added)
+    flat["model"]["vq"].pop("dead_code_threshold")  # likewise
     for old, new in reversed(RENAMED.items()):  # the entropy kind last: its table must be empty by then
         *parents, leaf = new.split(".")
         node = flat

@@ -97,3 +97,20 @@ def test_fsq_rejects_levels_below_three():
     from identlam.config import validate
     with pytest.raises(ConfigError, match=r"model\.fsq\.levels"):
         validate(tiny_config(bottleneck="fsq", fsq=dict(levels=(2, 5))), "model")
+
+
+@pytest.mark.parametrize("threshold, revived", [(0.0, False), (2.0, True)])
+def test_dead_code_threshold_revives_a_collapsed_codebook(threshold, revived):
+    """Tokens that share a large offset and differ little (a small IDM early in training) all land
+    on one code of LAPO's uniformly initialised codebooks and stay there; replacing codes whose
+    EMA count falls below the threshold by tokens of the batch brings codes back into use."""
+    cfg = tiny_config(bottleneck="vq", vq=dict(dead_code_threshold=threshold))
+    vq = LatentActionModel(cfg, (5,), "discrete", n_actions=3).bottleneck.train()
+    g = torch.Generator().manual_seed(0)
+    offset = 5.0 * torch.ones(vq.in_dim)
+    used = []
+    for _ in range(20):
+        out = vq(offset + 0.1 * torch.randn(64, vq.in_dim, generator=g))
+        used.append(int(out.codes.unique().numel()))
+    assert used[0] == 1  # collapsed from the start either way
+    assert (used[-1] > 8) == revived, used

@@ -91,6 +91,17 @@ def test_report_md_holds_the_offline_and_online_tables(finished):
     assert (finished.path / "report.md").read_text() == text
 
 
+def test_report_md_says_when_the_codes_collapsed():
+    from identlam.train.report import COLLAPSED
+
+    def report(used, n_actions=4):
+        return format_report({"offline": {"score": {"used_codes": used, "n_actions": n_actions}}})
+
+    assert COLLAPSED in report(1)
+    assert COLLAPSED not in report(4) and COLLAPSED not in report(1, n_actions=1)
+    assert COLLAPSED not in format_report({"offline": {"score": {"action_probe_r2": 0.5}}})  # continuous latent
+
+
 def test_threads_are_chosen_recorded_and_restored(tmp_path, vector_data, monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = torch.get_num_threads()

@@ -36,14 +36,20 @@ class VQBottleneck(Bottleneck):
     pre-quantization latent, as LAPO's downstream stages use.
 
     The codebooks follow their tokens by EMA (``decay``), never by gradient; the commitment
-    loss (weight ``commitment``) pulls the IDM output toward its codes.
+    loss (weight ``commitment``) pulls the IDM output toward its codes. LAPO initialises them
+    uniformly and never revives a code: when the IDM's tokens differ little from sample to sample
+    compared with their common offset (a small IDM early in training), every token lands on one
+    code, the EMA drags that code after them and the FDM receives a constant. With
+    ``dead_code_threshold`` > 0 a code whose EMA count (tokens per batch) falls below it is
+    replaced by a token of the batch, which keeps the codes in use.
     """
 
     loss_terms = {"commitment": ("encoder", "idm")}
     updated_in_training = ("vq._codebook.embed",)
 
     def __init__(self, codebook_size: int, num_codebooks: int, num_latents: int, code_dim: int,
-                 shared_codebook: bool = True, decay: float = 0.999, commitment: float = 0.05):
+                 shared_codebook: bool = True, decay: float = 0.999, commitment: float = 0.05,
+                 dead_code_threshold: float = 0.0):
         super().__init__()
         self.n, self.l, self.d, self.m = num_codebooks, num_latents, code_dim, codebook_size
         self.shared = shared_codebook
@@ -55,7 +61,7 @@ class VQBottleneck(Bottleneck):
         heads = self.n if self.shared else n_tokens
         self.vq = VectorQuantize(dim=self.d * heads, codebook_dim=self.d, codebook_size=self.m, heads=heads,
                                  separate_codebook_per_head=True, decay=decay, commitment_weight=commitment,
-                                 rotation_trick=False)
+                                 rotation_trick=False, threshold_ema_dead_code=dead_code_threshold)
         self.register_buffer("radix", self.m ** torch.arange(n_tokens, dtype=torch.int64))
 
     def tokens_layout(self, x: torch.Tensor) -> torch.Tensor:
