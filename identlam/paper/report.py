@@ -22,7 +22,7 @@ from identlam.paper.figures import plot_claims, plot_experiment, seeds_phrase
 from identlam.plots.sweep import varying_columns
 from identlam.runner.checks import config_description, name_problem
 from identlam.runner.paper_scale import PAPER_SUFFIX
-from identlam.runner.results import CODE_COLUMN, grid_columns, write_table
+from identlam.runner.results import CODE_COLUMN, grid_columns, level_text, ordered_levels, write_table
 from identlam.runner.spec import column_orders
 from identlam.stats import EXACT_MAX_PAIRS, N_BOOT, interval_text, mean_interval
 
@@ -91,11 +91,15 @@ def _num(x: float) -> str:
 
 
 def summary_table(exp: Experiment) -> str:
-    """Grid point x metric: ``mean [lo, hi]`` over seeds, with the number of seeds."""
+    """Grid point x metric: ``mean [lo, hi]`` over seeds, with the number of seeds; the rows in the
+    order of the config's grid values, as the figure's (whatever order the stores were given in)."""
     cols = varying_columns(exp.table) or grid_columns(exp.table)[:1]
+    rank = {c: ordered_levels(exp.table[c], exp.orders.get(c)) for c in cols}
+    points = [(keys if isinstance(keys, tuple) else (keys,), part)
+              for keys, part in exp.table.groupby(cols, sort=False, dropna=False)]
+    points.sort(key=lambda point: [rank[c].index(level_text(k)) for c, k in zip(cols, point[0])])
     rows = []
-    for keys, part in exp.table.groupby(cols, sort=False, dropna=False):
-        keys = keys if isinstance(keys, tuple) else (keys,)
+    for keys, part in points:
         row = [str(k) for k in keys] + [str(part["seed"].nunique())]
         for metric in exp.metrics:
             values = part.loc[part["metric"] == metric, "value"].to_numpy()

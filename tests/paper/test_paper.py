@@ -140,6 +140,29 @@ def test_two_stores_of_one_experiment_are_pooled(store, tmp_path):
     assert (out / "tables" / "tiny.md").read_text().count("| 3 |") == 2
 
 
+def test_table_rows_follow_the_config_whatever_order_the_stores_come_in(store, tmp_path):
+    # a second store holding the config's first method (e.g. an arm run later elsewhere) and the
+    # first holding the second: the table lists the methods in the config's order either way
+    import shutil
+
+    claims = str(write_toml(tmp_path, CLAIMS, "claims.toml"))
+    halves = {}
+    for method in ("entropy", "lambda0"):
+        half = halves[method] = tmp_path / method
+        for run in (store / "runs").glob(f"*_{method}_*"):
+            shutil.copytree(run, half / "runs" / run.name)
+        shutil.copy(store / "experiment.toml", half / "experiment.toml")
+    tables = []
+    for order in (["lambda0", "entropy"], ["entropy", "lambda0"]):
+        out = tmp_path / "-".join(order)
+        assert main(["paper", "--results", *(str(halves[m]) for m in order), "--out", str(out),
+                     "--claims", claims]) == 0
+        tables.append((out / "tables" / "tiny.md").read_text())
+    assert tables[0] == tables[1]
+    methods = [line.split("|")[1].strip() for line in tables[0].splitlines()[4:]]
+    assert methods == ["entropy", "lambda0"], tables[0]
+
+
 def test_report_is_rebuilt_from_the_data_it_keeps(store, tmp_path, capsys):
     # the stores may be gone: OUT/data/NAME (table + config) gives the same numbers, figures and order
     first, second = tmp_path / "first", tmp_path / "second"
