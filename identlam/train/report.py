@@ -43,8 +43,8 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-COLLAPSED = ("**The codes collapsed**: one code takes more than 99% of the held-out transitions, so the "
-             "FDM read the same latent whatever the action and the codes carry none of it; a probe can "
+COLLAPSED = ("**The codes collapsed**: every held-out transition got the same code, so the FDM read the "
+             "same latent whatever the action and the codes carry none of it; a probe can "
              "still find the action in the IDM's output before the bottleneck. A `vq` bottleneck revives "
              "unused codes with `model.vq.dead_code_threshold` > 0.")
 
@@ -76,7 +76,7 @@ def format_report(report: dict[str, Any]) -> str:
         keys = [k for k in HEADLINE if k in score] + sorted(k for k in score if k not in HEADLINE)
         for key in keys:
             lines.append(f"| {key} | {_cell(score[key])} | {_cell(HEADLINE.get(key, ''))} |")
-        if score.get("used_codes") == 1 and (score.get("n_actions") or 0) > 1:
+        if score.get("distinct_codes") == 1 and (score.get("n_actions") or 0) > 1:
             lines += ["", COLLAPSED]
     free = report.get("label_free")
     if free:

@@ -94,11 +94,13 @@ def test_report_md_holds_the_offline_and_online_tables(finished):
 def test_report_md_says_when_the_codes_collapsed():
     from identlam.train.report import COLLAPSED
 
-    def report(used, n_actions=4):
-        return format_report({"offline": {"score": {"used_codes": used, "n_actions": n_actions}}})
+    def report(distinct, n_actions=4, used=1):
+        score = {"distinct_codes": distinct, "used_codes": used, "n_actions": n_actions}
+        return format_report({"offline": {"score": score}})
 
     assert COLLAPSED in report(1)
-    assert COLLAPSED not in report(4) and COLLAPSED not in report(1, n_actions=1)
+    assert COLLAPSED not in report(4, used=4) and COLLAPSED not in report(1, n_actions=1)
+    assert COLLAPSED not in report(40)  # one code above 1% of the transitions, many below: not one code
     assert COLLAPSED not in format_report({"offline": {"score": {"action_probe_r2": 0.5}}})  # continuous latent
 
 
