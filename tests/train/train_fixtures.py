@@ -49,5 +49,6 @@ TINY = [
     "bc.steps=20", "bc.batch_size=32", "bc.hidden_dim=32", "decoder.steps=20", "decoder.batch_size=32",
     "decoder.hidden_dim=32", "eval.holdout_fraction=0.34", "eval.episodes=2", "eval.max_steps=10",
     "eval.normalizer_steps=20",
+    "train.merge_steps=5",  # lapo-entropy's merge test fine-tunes 200 updates per tried merge: most of a tiny run
 ]
 TINY_IMAGE = TINY + ["model.impala_channels=[4, 8]", "model.embed_dim=16", "bc.impala_scale=1"]
