@@ -146,7 +146,8 @@ def test_cells_and_codes_survive_save_and_load(tmp_path):
     data = tmp_path / "pm.h5"
     generate("pointmass", data, 10, 30, 0, {})
     cfg = make_config(data, "lapo-entropy", steps=5, device="cpu",
-                      overrides=["model.idm_cells=4", "train.batch_size=32", "model.hidden_dim=16"])
+                      overrides=["model.idm_cells=4", "train.batch_size=32", "model.hidden_dim=16",
+                                 "train.merge_steps=2"])  # the merge test runs, briefly
     run = RunDir.create(tmp_path / "run", cfg, data)
     run_train(run)
     run_relabel(run)

@@ -16,7 +16,7 @@ metrics = ["ami", "used_codes", "action_probe_accuracy"]
 "bc.batch_size" = 16
 "decoder.batch_size" = 16
 "train.optim.warmup_steps" = 2
-"train.merge_steps" = 20   # the merge test's fine-tuning (200 updates per attempt) would be most of a run
+"train.merge_steps" = 5   # the merge test's fine-tuning (200 updates per attempt) would be most of a run
 "model.hidden_dim" = 16
 "model.embed_dim" = 16
 
