@@ -24,6 +24,9 @@ PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
 COLUMNS = 2
 MANY_BARS = 24  # more bars than this per panel take the whole page width
 LEGEND_COLUMNS = 5
+MANY_CONDITIONS = 12  # more conditions than this, each with its own bar, are drawn as rows
+ROW_IN = 0.2  # inches per condition row
+MIN_PANEL_IN = 1.8  # the narrowest panel of rows a bar's length still reads in
 
 
 @contextmanager
@@ -73,6 +76,8 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
     each grid column's values in the order to draw them (default: numeric, else as in the table)."""
     plt, sns = _theme()
     data, x, hue, order, hue_order = layout(table[table["metric"].isin(metrics)], orders)
+    if x == "condition" and len(order) > MANY_CONDITIONS:
+        return _plot_condition_rows(plt, sns, data, order, metrics, f"{title}: mean over {seeds_phrase(table)}", Path(stem))
     # conditions whose labels do not fit half the page width get the whole width
     wide = (x == "condition" and condition_axis_width(order, 8.5) > PAGE_WIDTH / COLUMNS - 0.6) or \
         (hue is not None and len(order) * len(hue_order) > MANY_BARS)
@@ -114,6 +119,52 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
     fig.tight_layout(rect=rect)
     untangle_x_labels(fig, rect=rect)
     paths = _save(fig, Path(stem))
+    plt.close(fig)
+    return paths
+
+
+def _plot_condition_rows(plt, sns, data: pd.DataFrame, order: list[str], metrics: Sequence[str], title: str,
+                         stem: Path) -> list[Path]:
+    """Many conditions, one bar each: a row per condition with its name written once, on the left
+    and level, and the metrics side by side, so no name is tilted or cut and the rows line up."""
+    from matplotlib.transforms import blended_transform_factory
+
+    names = [o.replace("\n", ", ") for o in order]
+    data = data.assign(condition=data["condition"].str.replace("\n", ", "))
+    label_in = max(len(n) for n in names) * 0.55 * 8.5 / 72 + 0.3
+    ncols = max(1, min(len(metrics), int((PAGE_WIDTH - label_in) // MIN_PANEL_IN)))
+    nrows = -(-len(metrics) // ncols)
+    panel_in = (PAGE_WIDTH - label_in) / ncols
+    wrap = max(12, int(panel_in * 16))  # characters per title line at 9 pt
+    titles = {m: "\n".join(textwrap.fill(line, wrap) for line in metric_label(m).split("\n")) for m in metrics}
+    title_lines = max(t.count("\n") + 1 for t in titles.values())
+    row_height = ROW_IN * len(names) + 0.2 * title_lines + 0.5
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, row_height * nrows + 0.5), squeeze=False,
+                             layout="constrained")
+    for i, (ax, metric) in enumerate(zip(axes.flat, metrics)):
+        part = data[data["metric"] == metric]
+        sns.barplot(part, x="value", y="condition", order=names, orient="h", errorbar=("ci", 95), n_boot=N_BOOT,
+                    seed=0, ax=ax, alpha=0.8, capsize=0.3, err_kws={"linewidth": 1.0})
+        with _fixed_jitter():
+            sns.stripplot(part, x="value", y="condition", order=names, orient="h", color="black", size=2.5,
+                          jitter=0.15, ax=ax, legend=False)
+        # a condition without this metric keeps its row, marked, so that it does not read as 0
+        on_axis = blended_transform_factory(ax.transAxes, ax.transData)
+        for row, name in enumerate(names):
+            if name not in set(part["condition"]):
+                ax.text(0.02, row, "not measured", transform=on_axis, va="center", fontsize=7, color="0.45")
+        ax.set_title(titles[metric], fontsize=9)
+        ax.set_xlabel(metric, fontsize=7)
+        ax.set_ylabel("")
+        ax.tick_params(axis="x", labelsize=8)
+        if i % ncols:
+            ax.set_yticklabels([])
+        else:
+            ax.tick_params(axis="y", labelsize=8.5)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}, 95% bootstrap interval, dots = seeds", fontsize=10)
+    paths = _save(fig, stem)
     plt.close(fig)
     return paths
 
