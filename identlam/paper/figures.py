@@ -24,7 +24,7 @@ PAGE_WIDTH = 7.5  # inches: the figure is drawn at the size it is read
 COLUMNS = 2
 MANY_BARS = 24  # more bars than this per panel take the whole page width
 LEGEND_COLUMNS = 5
-MANY_CONDITIONS = 12  # more conditions than this, each with its own bar, are drawn as rows
+MANY_CONDITIONS = 10  # more conditions than this, each with its own bar, are drawn as rows
 ROW_IN = 0.2  # inches per condition row
 MIN_PANEL_IN = 1.8  # the narrowest panel of rows a bar's length still reads in
 
@@ -112,12 +112,18 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
                    ncol=columns, frameon=False, bbox_to_anchor=(0.5, 1.0))
     # the legend's rows and the title take a fixed height in inches above the panels
     legend_in = 0.3 + 0.22 * -(-len(hue_order) // columns) if hue else 0.0
-    height = fig.get_figheight()
-    fig.suptitle(f"{title}: mean over {seeds_phrase(table)}, 95% bootstrap interval, dots = seeds",
-                 fontsize=10, y=1 - (legend_in + 0.05) / height)
-    rect = (0, 0, 1, 1 - (legend_in + 0.35) / height)
-    fig.tight_layout(rect=rect)
-    untangle_x_labels(fig, rect=rect)
+    suptitle = fig.suptitle(f"{title}: mean over {seeds_phrase(table)}, 95% bootstrap interval, dots = seeds",
+                            fontsize=10)
+
+    def top_band(height: float) -> tuple[float, float, float, float]:
+        # tight_layout keeps the panels below the title by itself; the legend above it needs its band
+        suptitle.set_y(1 - (legend_in + 0.05) / height)
+        return (0, 0, 1, 1 - legend_in / height)
+
+    fig.tight_layout(rect=top_band(fig.get_figheight()))
+    untangle_x_labels(fig, rect=top_band(fig.get_figheight()))
+    # tilted labels made the figure taller: the title band keeps its height in inches
+    fig.tight_layout(rect=top_band(fig.get_figheight()))
     paths = _save(fig, Path(stem))
     plt.close(fig)
     return paths
