@@ -110,7 +110,7 @@ def plot_experiment(table: pd.DataFrame, stem: str | Path, metrics: Sequence[str
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles[: len(hue_order)], labels[: len(hue_order)], title=hue, loc="upper center",
                    ncol=columns, frameon=False, bbox_to_anchor=(0.5, 1.0))
-    # the legend's rows and the title take a fixed height in inches above the panels
+    # the legend's rows take a fixed height in inches above the title
     legend_in = 0.3 + 0.22 * -(-len(hue_order) // columns) if hue else 0.0
     suptitle = fig.suptitle(f"{title}: mean over {seeds_phrase(table)}, 95% bootstrap interval, dots = seeds",
                             fontsize=10)
@@ -156,8 +156,9 @@ def _plot_condition_rows(plt, sns, data: pd.DataFrame, order: list[str], metrics
                           jitter=0.15, ax=ax, legend=False)
         # a condition without this metric keeps its row, marked, so that it does not read as 0
         on_axis = blended_transform_factory(ax.transAxes, ax.transData)
+        measured = set(part.loc[part["value"].notna(), "condition"])
         for row, name in enumerate(names):
-            if name not in set(part["condition"]):
+            if name not in measured:
                 ax.text(0.02, row, "not measured", transform=on_axis, va="center", fontsize=7, color="0.45")
         ax.set_title(titles[metric], fontsize=9)
         ax.set_xlabel(metric, fontsize=7)
