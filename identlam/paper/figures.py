@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from identlam.io import atomic_path
-from identlam.plots.sweep import condition_axis_width, layout, metric_label, seeds_phrase, untangle_x_labels
+from identlam.plots.sweep import (condition_axis_width, layout, metric_label, seeds_phrase, text_inches,
+                                  untangle_x_labels)
 from identlam.runner.results import grid_columns
 from identlam.stats import N_BOOT
 
@@ -66,7 +67,7 @@ def _theme():
 
 def legend_columns(entries: Sequence[str], fontsize: float = 10.0) -> int:
     """As many legend entries side by side as fit the page (a marker and a gap beside each text)."""
-    entry_in = max(len(str(e)) for e in entries) * 0.55 * fontsize / 72 + 0.6
+    entry_in = text_inches(max(len(str(e)) for e in entries), fontsize) + 0.6
     return max(1, min(len(entries), LEGEND_COLUMNS, int(PAGE_WIDTH // entry_in)))
 
 
@@ -137,7 +138,7 @@ def _plot_condition_rows(plt, sns, data: pd.DataFrame, order: list[str], metrics
 
     names = [o.replace("\n", ", ") for o in order]
     data = data.assign(condition=data["condition"].str.replace("\n", ", "))
-    label_in = max(len(n) for n in names) * 0.55 * 8.5 / 72 + 0.3
+    label_in = text_inches(max(len(n) for n in names), 8.5) + 0.3
     ncols = max(1, min(len(metrics), int((PAGE_WIDTH - label_in) // MIN_PANEL_IN)))
     nrows = -(-len(metrics) // ncols)
     panel_in = (PAGE_WIDTH - label_in) / ncols

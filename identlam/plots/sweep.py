@@ -88,10 +88,15 @@ def condition_label(row: dict) -> str:
                      if not (v is None or (isinstance(v, float) and math.isnan(v)) or v == ""))
 
 
+def text_inches(chars: int, fontsize: float) -> float:
+    """About how wide a line of ``chars`` characters prints at ``fontsize`` points (DejaVu Sans)."""
+    return chars * 0.55 * fontsize / 72
+
+
 def condition_axis_width(order: Sequence[str], fontsize: float = 9.0) -> float:
     """Inches a panel needs to print multi-line condition labels upright side by side."""
     chars = max((len(line) for label in order for line in str(label).split("\n")), default=1)
-    return len(order) * (chars * 0.55 * fontsize / 72 + 0.15)
+    return len(order) * (text_inches(chars, fontsize) + 0.15)
 
 
 def layout(table: pd.DataFrame, orders: dict[str, list] | None = None
