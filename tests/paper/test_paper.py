@@ -373,31 +373,68 @@ def test_missing_or_foreign_results_dir_is_one_line_and_exit_2(tmp_path, capsys)
     assert "no such claims file" in capsys.readouterr().err
 
 
-def test_make_paper_pools_a_kept_table_with_a_store_of_the_same_config_only(tmp_path):
-    """`make -C paper` passes paper/data/NAME beside results/NAME when both were run from the
-    same config (a partial rerun keeps the kept runs), alone when there is no store, and not at
-    all when the store's config has changed since."""
+TINY_CONFIG = """# a tiny grid
+name = "{name}"
+seeds = [0, 1]
+[set]
+"train.steps" = {steps}
+[data.d]
+source = "synthetic"
+env = "pointmass"
+episodes = 4
+steps = 5
+[methods.a]
+preset = "lapo-entropy"
+[methods.b]
+preset = "lapo"
+[[grid]]
+data = ["d"]
+method = {methods}
+"""
+
+
+def test_make_paper_pools_a_kept_table_while_its_runs_are_runs_of_the_stores_config(tmp_path, capsys):
+    """`make -C paper` passes paper/data/NAME beside results/NAME when every kept run is still a
+    run of the store's config (the same config, one whose comments changed, one with arms added
+    since), alone when there is no store, and not at all, with a note naming the table, when a
+    setting changed since (new run ids) or the store's config cannot be read."""
+    import os
     import shutil
     import subprocess
+    import sys
+
+    import identlam
+    from identlam.runner.spec import load_experiment
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     makefile = Path(__file__).resolve().parents[2] / "paper" / "Makefile"
-    for name, store_config in [("same", "a = 1\n"), ("changed", "a = 2\n"), ("kept_only", None)]:
+    stores = {"same": dict(steps=10, methods='["a"]'), "comment": dict(steps=10, methods='["a"]'),
+              "added": dict(steps=10, methods='["a", "b"]'), "changed": dict(steps=20, methods='["a"]'),
+              "broken": dict(steps=10, methods='["a"'), "kept_only": None}
+    for name, store_settings in stores.items():
         kept = tmp_path / "paper" / "data" / name
         kept.mkdir(parents=True)
-        (kept / "results.csv").write_text("run_id\n")
-        (kept / "experiment.toml").write_text("a = 1\n")
-        if store_config is not None:
+        (kept / "experiment.toml").write_text(TINY_CONFIG.format(name=name, steps=10, methods='["a"]'))
+        run_ids = [cell.run_id for cell in load_experiment(kept / "experiment.toml").cells]
+        (kept / "results.csv").write_text("run_id\n" + "".join(f"{r}\n" for r in run_ids))
+        if store_settings is not None:
             store = tmp_path / "results" / name
             (store / "runs").mkdir(parents=True)
-            (store / "experiment.toml").write_text(store_config)
-    out = subprocess.run(["make", "-n", "-f", str(makefile), f"ROOT={tmp_path}", "BIN=/nonexistent"],
-                         capture_output=True, text=True, check=True).stdout
-    command = next(line for line in out.splitlines() if "identlam paper" in line)
+            text = TINY_CONFIG.format(name=name, **store_settings)
+            (store / "experiment.toml").write_text(text.replace("# a tiny grid", "# reworded") if name == "comment"
+                                                   else text)
+    source = str(Path(identlam.__file__).resolve().parents[1])  # the identlam under test, wherever make runs
+    out = subprocess.run(["make", "-n", "-f", str(makefile), f"ROOT={tmp_path}", f"PYTHON={sys.executable}"],
+                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": source})
+    command = next(line for line in out.stdout.splitlines() if "identlam paper" in line)
     passed = set(command.split("--results ")[1].split(" --out")[0].split())
     rel = {str(Path(p).relative_to(tmp_path)) if p.startswith(str(tmp_path)) else p for p in passed}
-    assert rel == {"results/same", "paper/data/same", "results/changed", "paper/data/kept_only"}
+    assert rel == {*(f"results/{n}" for n in ("same", "comment", "added", "changed", "broken")),
+                   *(f"paper/data/{n}" for n in ("same", "comment", "added", "kept_only"))}
+    notes = [line for line in out.stderr.splitlines() if line.startswith("paper:")]
+    assert len(notes) == 2 and "paper/data/broken left out: the config of results/broken cannot be" in notes[0]
+    assert "paper/data/changed left out: 2 of its runs" in notes[1]
 
 
 def test_make_paper_experiments_runs_each_listed_run_in_order_then_builds(tmp_path):
@@ -412,7 +449,8 @@ def test_make_paper_experiments_runs_each_listed_run_in_order_then_builds(tmp_pa
     makefile = Path(__file__).resolve().parents[2] / "paper" / "Makefile"
     log = tmp_path / "calls.log"
     fake = tmp_path / "python"  # stands in for the interpreter: records each call, fails on demand
-    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\ncase "$*" in *broken*) exit 3;; esac\n')
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *identlam.paper.kept*) echo paper/data/alpha; exit 0;; esac\n'  # the tables to pool
+                    f'echo "$*" >> {log}\ncase "$*" in *broken*) exit 3;; esac\n')
     fake.chmod(0o755)
     (tmp_path / "paper" / "data" / "alpha").mkdir(parents=True)
     (tmp_path / "paper" / "data" / "alpha" / "results.csv").write_text("run_id\n")
