@@ -15,17 +15,9 @@ on stderr, so that runs of two settings never share one row of the report.
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
 
 from identlam.errors import IdentlamError
-
-
-def _config(folder: Path) -> dict | None:
-    try:
-        return tomllib.loads((folder / "experiment.toml").read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
 
 
 def missing_runs(kept: Path, store: Path) -> list[str] | None:
@@ -34,10 +26,11 @@ def missing_runs(kept: Path, store: Path) -> list[str] | None:
     is not where the config says)."""
     import pandas as pd
 
+    from identlam.runner.results import store_config
     from identlam.runner.spec import load_experiment
 
-    kept_config = _config(kept)
-    if kept_config is not None and kept_config == _config(store):
+    kept_config = store_config(kept)  # empty when unreadable: then the store's config must make the runs
+    if kept_config and kept_config == store_config(store):
         return []
     try:
         cells = load_experiment(store / "experiment.toml").cells

@@ -56,7 +56,7 @@ def _alphabetical(values: pd.Series) -> pd.Series:
     return values.iloc[values.astype(str).argsort(kind="stable")]
 
 
-def _store_config(out: str | Path) -> dict[str, Any]:
+def store_config(out: str | Path) -> dict[str, Any]:
     """The store's config as last run (``out/experiment.toml``, written by ``identlam run``); empty
     without a readable one."""
     import tomllib
@@ -72,12 +72,12 @@ def store_orders(out: str | Path) -> dict[str, list]:
     written by ``identlam run``); empty without a readable one."""
     from identlam.runner.spec import column_orders
 
-    return column_orders(_store_config(out))
+    return column_orders(store_config(out))
 
 
 def store_metrics(out: str | Path) -> list[str]:
     """The metrics the store's config as last run lists (empty: not readable, or none listed)."""
-    metrics = _store_config(out).get("metrics", [])
+    metrics = store_config(out).get("metrics", [])
     return [m for m in metrics if isinstance(m, str)] if isinstance(metrics, list) else []
 
 
