@@ -8,7 +8,9 @@ state invariance, injectivity, used codes, distractor leakage) with the parts de
   completeness, V-measure. Continuous actions: R² of predicting the action by the training mean
   per code (``code_lookup_r2``), per region and code, and their gap.
 - :func:`action_probe`: a linear probe from Z to the action (held-out accuracy and weighted F1,
-  or R² and MSE) and, for continuous actions, the Pearson MCC between the action and Z.
+  or R² and MSE) and, for continuous actions, the Pearson MCC between the action and Z; given
+  other transitions to fit it on (``fit_probe_on``), the same probe fitted on them
+  (:func:`action_probe_fit_on_part`).
 - decoder curves (``details["parts"]["decoder_curves"]``): accuracy (or R²) of decoding true
   actions from n labelled transitions, per decoder.
 
@@ -40,7 +42,7 @@ from identlam.metrics._mcc import mcc
 from identlam.metrics._probes import fit_score, linear_probe
 from identlam.metrics._result import MetricResult
 from identlam.metrics._shared import joint_labels
-from identlam.metrics._validation import check_positive_int
+from identlam.metrics._validation import as_2d, check_positive_int, check_same_length
 
 
 def _lookup_r2(codes, actions_f, regions, train, test) -> dict:
@@ -98,6 +100,46 @@ def action_probe_part(inp: Inputs, max_probe_samples: int) -> MetricResult:
     else:
         na["action_probe"] = "no continuous latents"
     return part_result("action_probe", inp, score, parts, na, max_probe_samples=max_probe_samples)
+
+
+def action_probe_fit_on_part(inp: Inputs, actions, fit_on, max_probe_samples: int) -> MetricResult:
+    """The linear action probe fitted on another sample of the same representation (``fit_on``:
+    its actions and latents, e.g. every transition of the training trajectories) and scored on
+    these rows. Beside :func:`action_probe_part`, whose probe sees only 80% of these rows, it
+    measures the latent with a probe fitted on more data: with few rows and a wide latent, the
+    held-out probe's R² falls with the latent's width (its fit overfits) and varies with its split."""
+    score, parts, na = {}, {}, {}
+    if inp.z is None:
+        na["action_probe_fit_on_train"] = "no continuous latents"
+        return part_result("action_probe_fit_on_train", inp, score, parts, na)
+    try:
+        fit_actions, fit_latents = fit_on
+    except (TypeError, ValueError):
+        raise IdentlamError("fit_probe_on: expected a pair (actions, latents)") from None
+    fit_z = as_2d(fit_latents, "fit_probe_on latents")
+    if fit_z.shape[1] != inp.z.shape[1]:
+        raise IdentlamError(f"fit_probe_on: latents of width {fit_z.shape[1]}, the report's latents {inp.z.shape[1]}")
+    if inp.disc_a:  # encoded jointly, so that a label means the same action on both sides
+        fit_a, own_a = np.asarray(fit_actions), np.asarray(actions)
+        if fit_a.shape[1:] != own_a.shape[1:]:
+            raise IdentlamError(f"fit_probe_on: actions of shape {fit_a.shape}, the report's {own_a.shape}")
+    else:
+        fit_a, own_a = as_2d(fit_actions, "fit_probe_on actions"), inp.a
+        if fit_a.shape[1] != own_a.shape[1]:
+            raise IdentlamError(f"fit_probe_on: actions of width {fit_a.shape[1]}, the report's {own_a.shape[1]}")
+    n_fit = check_same_length(**{"fit_probe_on actions": fit_a, "fit_probe_on latents": fit_z})
+    fit_rows = np.arange(n_fit)
+    if n_fit > max_probe_samples:
+        fit_rows = np.sort(np.random.default_rng(inp.seed + 1).choice(n_fit, max_probe_samples, replace=False))
+    own_rows = inp.subsample(max_probe_samples, inp.rng())
+    target = np.concatenate([fit_a[fit_rows], own_a[own_rows]])
+    latents = np.concatenate([fit_z[fit_rows], inp.z[own_rows]])
+    n_train = len(fit_rows)
+    probe = linear_probe(target, latents, discrete=inp.disc_a, seed=inp.seed, train_idx=np.arange(n_train),
+                         test_idx=np.arange(n_train, len(target)))
+    score.update({f"action_probe_{k}_fit_on_train": v for k, v in probe.score.items()})
+    parts["action_probe_fit_on_train"] = {**probe.details, "model": probe.params["model"]}
+    return part_result("action_probe_fit_on_train", inp, score, parts, na, max_probe_samples=max_probe_samples)
 
 
 def label_agreement(actions, codes, *, states=None, regions=None, n_regions: int = 16, seed: int = 0) -> MetricResult:
@@ -194,7 +236,7 @@ def decoder_curves(actions, states, codes, latents, budgets, discrete, seed, n_n
 def desiderata(actions, states, latents=None, *, codes=None, next_states=None, exo=None, next_exo=None,
                exo_period: float | None = None, regions=None, probs=None, seed: int = 0, n_regions: int = 16,
                budgets=None, discrete_states: bool | None = None, max_knn_samples: int = 10_000,
-               max_probe_samples: int = 20_000) -> MetricResult:
+               max_probe_samples: int = 20_000, fit_probe_on=None) -> MetricResult:
     """The whole identifiability report: every part above and in :mod:`._desiderata`.
 
     ``actions`` (N,) int (discrete) or (N, k) float (continuous); ``states``/``next_states``
@@ -202,7 +244,10 @@ def desiderata(actions, states, latents=None, *, codes=None, next_states=None, e
     discrete; ``exo`` (N, E) distractors (E = 0 is treated as absent) and ``next_exo`` (N, E)
     their state after the transition (``exo_period``: they live on a torus of that period, see
     :func:`distractor_leakage`); ``regions`` (N,) labels;
-    ``probs`` (N, M) the IDM's code probabilities. ``score`` holds the headline numbers (each
+    ``probs`` (N, M) the IDM's code probabilities; ``fit_probe_on`` (actions, latents) of other
+    transitions (e.g. the training trajectories') adds the linear action probe fitted on them and
+    scored on these (``action_probe_r2_fit_on_train`` or ``action_probe_accuracy_fit_on_train``,
+    :func:`action_probe_fit_on_part`). ``score`` holds the headline numbers (each
     key's direction in ``greater_is_better``), ``details`` the parts.
 
     >>> actions, states = [0, 1, 2, 3] * 25, [[i % 5] for i in range(100)]
@@ -224,7 +269,9 @@ def desiderata(actions, states, latents=None, *, codes=None, next_states=None, e
     na: dict[str, str] = {}
     for part in (determinism_part(inp), state_invariance_part(inp), injectivity_part(inp),
                  label_agreement_part(inp), used_codes_part(inp), action_probe_part(inp, max_probe_samples),
-                 distractor_leakage_part(inp)):
+                 distractor_leakage_part(inp),
+                 *([] if fit_probe_on is None else [action_probe_fit_on_part(inp, actions, fit_probe_on,
+                                                                             max_probe_samples)])):
         score.update(part.score)
         parts.update(part.details["parts"])
         na.update(part.details["not_applicable"])

@@ -40,6 +40,8 @@ LABELS = {
     "n_actions": "true actions K",
     "action_probe_r2": "linear probe: latent -> action\nR² on held-out transitions",
     "action_probe_mse": "linear probe: latent -> action\nmean squared error on held-out transitions",
+    "action_probe_r2_fit_on_train": "linear probe fitted on the training trajectories\nR² on held-out transitions",
+    "action_probe_accuracy_fit_on_train": "linear probe fitted on the training trajectories\naccuracy on held-out transitions",
     "action_mcc_pearson": "mean correlation of matched latent\nand action dimensions (MCC, Pearson)",
     "online.normalized_return": "return of the decoded policy\nover BC on all true actions",
     "label_free.codes_used": "codes used on held-out data\n(label-free, > 1% of transitions)",

@@ -211,7 +211,8 @@ def _summarize(report: dict, run) -> None:
     print(f"evaluate: {run.output('evaluate')} (tables: {run.path / 'report.md'})")
     offline = (report.get("offline") or {}).get("score") or {}
     for key in ("ami", "used_codes", "hungarian_global", "hungarian_per_region", "hungarian_gap",
-                "action_probe_accuracy", "action_probe_r2"):
+                "action_probe_accuracy", "action_probe_r2", "action_probe_accuracy_fit_on_train",
+                "action_probe_r2_fit_on_train"):
         if isinstance(offline.get(key), (int, float)):
             print(f"  {key}: {offline[key]:.4g}")
     online = report.get("online")

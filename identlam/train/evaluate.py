@@ -6,7 +6,9 @@
   true actions, states, next states and distractors of the **held-out trajectories** (the last
   ``ceil(eval.holdout_fraction × N)`` trajectories of the file, on which neither the LAM nor the
   latent policy trained; with ``holdout_fraction = 0`` it is computed on all transitions,
-  in-sample). The label split is drawn among the training trajectories only, so no held-out
+  in-sample). Its action probe is fitted twice: on 80% of the held-out transitions
+  (``action_probe_r2``) and on the training trajectories' (``action_probe_r2_fit_on_train``,
+  scored on every held-out transition), a probe of the same latent fitted on more data. The label split is drawn among the training trajectories only, so no held-out
   action reached training. Its ``score`` is the
   headline dict, ``details`` the matrices. State regions (per-region matching, D2 on continuous
   states) follow ``--regions`` (:mod:`identlam.metrics._regions`, default ``kmeans:16``), recorded
@@ -187,13 +189,22 @@ def offline_report(run, ds, trajectories: np.ndarray, regions: RegionSpec | str 
 
     spec = regions if isinstance(regions, RegionSpec) else parse_regions(regions, ds.state_dim)
     latents = load_latents(run)
-    table = privileged(ds).transition_table(trajectories)
+    view = privileged(ds)
+    table = view.transition_table(trajectories)
     chosen = np.isin(latents["traj"], trajectories)
     pick = {k: (latents[k][chosen] if k in latents else None) for k in ("z", "codes", "probs")}
+    # the probe is only scored here: fitting it on the training trajectories' actions trains nothing
+    training = np.setdiff1d(np.arange(ds.n_trajectories), trajectories)
+    fit_probe_on = None
+    if len(training) and pick["z"] is not None:
+        fit_probe_on = (view.transition_table(training).actions, latents["z"][np.isin(latents["traj"], training)])
     result = desiderata(table.actions, table.states, pick["z"], codes=pick["codes"], next_states=table.next_states,
-                        probs=pick["probs"], seed=run.cfg.seed, **distractor_arguments(ds.env_id, table),
-                        **spec.desiderata_arguments(table.states))
+                        probs=pick["probs"], seed=run.cfg.seed, fit_probe_on=fit_probe_on,
+                        **distractor_arguments(ds.env_id, table), **spec.desiderata_arguments(table.states))
     out = result.to_dict()
+    if not len(training):
+        out["details"]["not_applicable"]["action_probe_fit_on_train"] = \
+            "no training trajectories beside the scored ones (eval.holdout_fraction = 0)"
     out["params"]["regions"] = str(spec)
     out["trajectories"] = [int(i) for i in trajectories]
     out["transitions"] = int(chosen.sum())

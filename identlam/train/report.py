@@ -24,6 +24,8 @@ HEADLINE = {
     "hungarian_gap": "per-region minus global: > 0 = state-dependent relabelling",
     "action_probe_accuracy": "linear probe latent -> true action (accuracy)",
     "action_probe_r2": "linear probe latent -> true action (R2)",
+    "action_probe_accuracy_fit_on_train": "the same probe fitted on the training trajectories (accuracy)",
+    "action_probe_r2_fit_on_train": "the same probe fitted on the training trajectories (R2)",
 }
 ONLINE = (
     ("return_mean", "return of the final policy"),

@@ -390,3 +390,54 @@ def test_default_decoder_budgets_are_shared_powers_of_two(grid):
     large = desiderata(a, s, None, codes=a).details["parts"]["decoder_curves"]
     assert small["budgets"] == [4, 8, 16, 32, 64, 128, 256]
     assert large["budgets"][:len(small["budgets"])] == small["budgets"] and large["budgets"][-1] == 2048
+
+
+def _linear_world(rng, n, mix, noise):
+    """Continuous actions read linearly (``mix``: action dim x latent width) from a latent, plus
+    Gaussian noise; and states."""
+    a = rng.normal(size=(n, mix.shape[0]))
+    return a, a @ mix + noise * rng.normal(size=(n, mix.shape[1])), rng.normal(size=(n, 2))
+
+
+def test_probe_fitted_on_more_transitions_beats_the_held_out_probe_of_a_wide_latent():
+    """A 60-wide noisy latent scored on 100 transitions: the probe fitted on 80 of them overfits,
+    the same probe fitted on 2000 others does not; a fit sample whose latent reads the action with
+    the opposite sign gives a negative R² (the probe is fitted there, not on the scored rows)."""
+    rng = np.random.default_rng(0)
+    mix = rng.normal(size=(3, 60))
+    a, z, s = _linear_world(rng, 100, mix, 3.0)
+    fit_a, fit_z, _ = _linear_world(rng, 2000, mix, 3.0)
+    score = desiderata(a, s, z, fit_probe_on=(fit_a, fit_z), budgets=[8]).score
+    assert score["action_probe_r2_fit_on_train"] > 0.8  # 2000 rows for 60 weights: near the best linear read-out
+    assert score["action_probe_r2"] < score["action_probe_r2_fit_on_train"] - 0.2
+    flipped = desiderata(a, s, z, fit_probe_on=(-fit_a, fit_z), budgets=[8]).score
+    assert flipped["action_probe_r2_fit_on_train"] < -2
+    assert flipped["action_probe_r2"] == score["action_probe_r2"]
+    assert "action_probe_r2_fit_on_train" not in desiderata(a, s, z, budgets=[8]).score
+
+
+def test_probe_fitted_elsewhere_encodes_discrete_actions_jointly():
+    """Fitted on actions 0-3, scored on rows holding only 2 and 3: the labels must mean the same
+    actions on both sides (separate encodings would turn 2, 3 into 0, 1)."""
+    rng = np.random.default_rng(1)
+    fit_a = rng.integers(0, 4, 400)
+    a = rng.integers(2, 4, 100)
+    s = rng.normal(size=(100, 2))
+    score = desiderata(a, s, np.eye(4)[a], fit_probe_on=(fit_a, np.eye(4)[fit_a]), budgets=[8]).score
+    assert score["action_probe_accuracy_fit_on_train"] == 1.0
+    permuted = desiderata(a, s, np.eye(4)[a], fit_probe_on=(fit_a, np.eye(4)[(fit_a + 1) % 4]), budgets=[8]).score
+    assert permuted["action_probe_accuracy_fit_on_train"] == 0.0 and permuted["action_probe_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("fit_on, message", [
+    ((np.zeros((50, 3)), np.zeros((50, 7))), "latents of width 7"),
+    ((np.zeros((50, 2)), np.zeros((50, 6))), "actions of width 2"),
+    ((np.zeros((50, 3)), np.zeros((40, 6))), "fit_probe_on"),
+    ((np.zeros((50, 3)),), "a pair"),
+    ((np.zeros((50, 3)), np.full((50, 6), np.nan)), "fit_probe_on latents"),
+])
+def test_probe_fit_sample_that_does_not_match_is_refused_by_name(fit_on, message):
+    rng = np.random.default_rng(2)
+    a, z, s = _linear_world(rng, 60, rng.normal(size=(3, 6)), 0.1)
+    with pytest.raises(IdentlamError, match=message):
+        desiderata(a, s, z, fit_probe_on=fit_on, budgets=[8])
