@@ -42,7 +42,7 @@ from identlam.metrics._mcc import mcc
 from identlam.metrics._probes import fit_score, linear_probe
 from identlam.metrics._result import MetricResult
 from identlam.metrics._shared import joint_labels
-from identlam.metrics._validation import as_2d, check_positive_int, check_same_length
+from identlam.metrics._validation import as_2d, as_labels, check_positive_int, check_same_length
 
 
 def _lookup_r2(codes, actions_f, regions, train, test) -> dict:
@@ -120,6 +120,7 @@ def action_probe_fit_on_part(inp: Inputs, actions, fit_on, max_probe_samples: in
     if fit_z.shape[1] != inp.z.shape[1]:
         raise IdentlamError(f"fit_probe_on: latents of width {fit_z.shape[1]}, the report's latents {inp.z.shape[1]}")
     if inp.disc_a:  # encoded jointly, so that a label means the same action on both sides
+        as_labels(fit_actions, "fit_probe_on actions")  # its errors name it, not the joint target
         fit_a, own_a = np.asarray(fit_actions), np.asarray(actions)
         if fit_a.shape[1:] != own_a.shape[1:]:
             raise IdentlamError(f"fit_probe_on: actions of shape {fit_a.shape}, the report's {own_a.shape}")

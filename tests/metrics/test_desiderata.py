@@ -427,6 +427,8 @@ def test_probe_fitted_elsewhere_encodes_discrete_actions_jointly():
     assert score["action_probe_accuracy_fit_on_train"] == 1.0
     permuted = desiderata(a, s, np.eye(4)[a], fit_probe_on=(fit_a, np.eye(4)[(fit_a + 1) % 4]), budgets=[8]).score
     assert permuted["action_probe_accuracy_fit_on_train"] == 0.0 and permuted["action_probe_accuracy"] == 1.0
+    with pytest.raises(IdentlamError, match="fit_probe_on actions"):
+        desiderata(a, s, np.eye(4)[a], fit_probe_on=(fit_a + 0.5, np.eye(4)[fit_a]), budgets=[8])
 
 
 @pytest.mark.parametrize("fit_on, message", [
