@@ -8,11 +8,11 @@
   latent policy trained; with ``holdout_fraction = 0`` it is computed on all transitions,
   in-sample). Its action probe is fitted twice: on 80% of the held-out transitions
   (``action_probe_r2``) and on the training trajectories' (``action_probe_r2_fit_on_train``,
-  scored on every held-out transition), a probe of the same latent fitted on more data. The label split is drawn among the training trajectories only, so no held-out
-  action reached training. Its ``score`` is the
-  headline dict, ``details`` the matrices. State regions (per-region matching, D2 on continuous
-  states) follow ``--regions`` (:mod:`identlam.metrics._regions`, default ``kmeans:16``), recorded
-  as ``params["regions"]``. Absent for the ``bc`` baseline (no latents).
+  scored on every held-out transition), a probe of the same latent fitted on more data. The
+  label split is drawn among the training trajectories only, so no held-out action reached
+  training. Its ``score`` is the headline dict, ``details`` the matrices. State regions
+  (per-region matching, D2 on continuous states) follow ``--regions``
+  (:mod:`identlam.metrics._regions`, default ``kmeans:16``), recorded as ``params["regions"]``. Absent for the ``bc`` baseline (no latents).
 - ``online`` (when the file's ``env_id`` is a registered environment and its ``generator``
   attribute holds the parameters that rebuild it): the return of the final policy over ``eval.episodes`` episodes, the return of a
   uniformly random policy, and the return of a BC trained on all true actions of the same
